@@ -1,0 +1,56 @@
+//! Command-line arguments: one clap definition drives parsing, help and validation.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+/// kapply — apply a set of Kubernetes manifests in dependency order, prune what left the set, and wait
+/// until everything is Current.
+#[derive(Debug, Parser)]
+#[command(name = "kapply", version, propagate_version = true)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Write an inventory template (a ConfigMap) into a directory.
+    Init(InitArgs),
+    /// Server-side-apply manifests in dependency order, prune, and wait until Current.
+    Apply(ManifestArgs),
+    /// Show what apply (or destroy) would do, writing nothing.
+    Preview(ManifestArgs),
+    /// Show the differences between the live objects and the manifests.
+    Diff(ManifestArgs),
+    /// Delete every object of the inventory, in reverse dependency order.
+    Destroy(ManifestArgs),
+    /// Show the status of the inventory's objects (or of objects in files, with --offline).
+    Status(ManifestArgs),
+}
+
+impl Command {
+    /// The subcommand's name as typed on the command line.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Command::Init(_) => "init",
+            Command::Apply(_) => "apply",
+            Command::Preview(_) => "preview",
+            Command::Diff(_) => "diff",
+            Command::Destroy(_) => "destroy",
+            Command::Status(_) => "status",
+        }
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// Directory to write inventory-template.yaml into.
+    pub directory: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct ManifestArgs {
+    /// Files or directories of manifests; `-` reads standard input.
+    pub paths: Vec<PathBuf>,
+}

@@ -1,0 +1,43 @@
+//! The command-line shell: clap definitions, one file per subcommand, exit codes decided in one place.
+//!
+//! Everything here is thin: parse, call the library, print through a printer, return an [`Outcome`].
+
+mod args;
+mod exit;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+pub use args::{Cli, Command};
+pub use exit::Outcome;
+
+/// Entry point of the binary: never panics on user error, always returns a documented exit code.
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(err) => {
+            // clap prints help/version to stdout (exit 0) and usage errors to stderr.
+            let _ = err.print();
+            return if err.use_stderr() { Outcome::Usage.into() } else { Outcome::Success.into() };
+        }
+    };
+    run(cli).into()
+}
+
+fn run(cli: Cli) -> Outcome {
+    match cli.command {
+        Command::Init(_)
+        | Command::Apply(_)
+        | Command::Preview(_)
+        | Command::Diff(_)
+        | Command::Destroy(_)
+        | Command::Status(_) => not_implemented(&cli.command),
+    }
+}
+
+/// An honest refusal: a subcommand that does not work yet says so and fails.
+fn not_implemented(command: &Command) -> Outcome {
+    eprintln!("kapply {}: not implemented yet", command.name());
+    Outcome::NotImplemented
+}

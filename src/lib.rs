@@ -1,0 +1,19 @@
+//! kapply — a bulk server-side applier for Kubernetes.
+//!
+//! kapply reads a set of manifests, orders them by kind and dependency, server-side-applies each object
+//! as soon as what it depends on is ready, records what it applied in a ConfigMap inventory (compatible
+//! with SIG CLI's cli-utils), prunes what left the set, and waits until everything is Current, computing
+//! status the kstatus way.
+//!
+//! The pure core — [`manifest`], [`object`], [`graph`], [`kstatus`], [`mutation`] — does no network I/O
+//! and can be embedded by any Rust program (a GitOps controller, a test harness). The cluster-facing parts
+//! build on it; the `kapply` binary is a thin shell over this library.
+
+pub mod cli;
+pub mod graph;
+pub mod kstatus;
+pub mod manifest;
+pub mod mutation;
+pub mod object;
+
+pub use object::{GroupKind, ObjRef, Object, Source};
