@@ -1,0 +1,59 @@
+//! Test helpers: [`obj`] builds an [`Object`] from inline JSON with a fake source file.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use serde_json::{Value, json};
+
+use crate::object::{DEPENDS_ON, ObjRef, Object, Source};
+
+static DOCUMENT: AtomicUsize = AtomicUsize::new(1);
+
+/// An object from inline JSON, sourced from `test.yaml` with a fresh document number.
+pub fn obj(body: Value) -> Object {
+    obj_from(body, "test.yaml", DOCUMENT.fetch_add(1, Ordering::Relaxed))
+}
+
+/// An object from inline JSON, sourced from `file`, document `document`.
+pub fn obj_from(body: Value, file: &str, document: usize) -> Object {
+    let obj_ref = ObjRef::from_value(&body).expect("test object has apiVersion, kind and name");
+    let api_version = body["apiVersion"].as_str().unwrap().to_owned();
+    Object { obj_ref, api_version, body, source: Source { file: file.into(), document, line: None } }
+}
+
+/// A core `Namespace`.
+pub fn namespace(name: &str) -> Object {
+    obj(json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}}))
+}
+
+/// A `ConfigMap` in `ns`.
+pub fn config_map(ns: &str, name: &str) -> Object {
+    obj(json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": name, "namespace": ns}}))
+}
+
+/// An object of any namespaced kind with a depends-on annotation.
+pub fn depending(api_version: &str, kind: &str, ns: &str, name: &str, depends_on: &str) -> Object {
+    obj(json!({"apiVersion": api_version, "kind": kind,
+               "metadata": {"name": name, "namespace": ns, "annotations": {DEPENDS_ON: depends_on}}}))
+}
+
+/// A CRD defining `group`/`kind`.
+pub fn crd(group: &str, kind: &str, plural: &str) -> Object {
+    obj(json!({"apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
+               "metadata": {"name": format!("{plural}.{group}")},
+               "spec": {"group": group, "names": {"kind": kind, "plural": plural}, "scope": "Namespaced"}}))
+}
+
+/// Mutation sources for objects without mutations.
+pub fn no_mutations(_: &Object) -> Vec<ObjRef> {
+    Vec::new()
+}
+
+/// Display strings of references, for compact assertions.
+pub fn names(refs: &[ObjRef]) -> Vec<String> {
+    refs.iter().map(ToString::to_string).collect()
+}
+
+/// Display strings of waves.
+pub fn wave_names(waves: &[Vec<ObjRef>]) -> Vec<Vec<String>> {
+    waves.iter().map(|w| names(w)).collect()
+}
