@@ -1,0 +1,7 @@
+//! End-to-end tests against a real control plane (etcd, kube-apiserver, kube-controller-manager,
+//! kube-scheduler, kwok), built by `scripts/testenv install`.
+//!
+//! One test binary, so the control plane starts once per run: see [`support`].
+
+mod proof;
+mod support;
