@@ -344,4 +344,31 @@ mod tests {
         let s = Source { file: "-".into(), document: 2, line: Some(7) };
         assert_eq!(s.to_string(), "<stdin>:7 (document 2)");
     }
+
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+
+        fn dns_label() -> impl Strategy<Value = String> {
+            "[a-z0-9]([a-z0-9.-]{0,20}[a-z0-9])?"
+        }
+
+        proptest! {
+            #[test]
+            fn inventory_keys_round_trip(
+                group in prop_oneof![Just(String::new()), dns_label()],
+                kind in "[A-Z][A-Za-z0-9]{0,15}",
+                namespace in proptest::option::of(dns_label()),
+                name in "[a-z0-9]([a-z0-9.:-]{0,30}[a-z0-9])?",
+            ) {
+                let r = ObjRef::new(group, kind, namespace.as_deref(), name);
+                prop_assert_eq!(ObjRef::from_inventory_key(&r.to_inventory_key()).unwrap(), r);
+            }
+
+            #[test]
+            fn decoding_arbitrary_keys_never_panics(key in ".*") {
+                let _ = ObjRef::from_inventory_key(&key);
+            }
+        }
+    }
 }

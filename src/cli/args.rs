@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 
 /// kapply — apply a set of Kubernetes manifests in dependency order, prune what left the set, and wait
 /// until everything is Current.
@@ -26,7 +26,7 @@ pub enum Command {
     /// Delete every object of the inventory, in reverse dependency order.
     Destroy(ManifestArgs),
     /// Show the status of the inventory's objects (or of objects in files, with --offline).
-    Status(ManifestArgs),
+    Status(StatusArgs),
 }
 
 impl Command {
@@ -49,8 +49,44 @@ pub struct InitArgs {
     pub directory: PathBuf,
 }
 
+/// Where the manifests come from: positional paths and `-f` are equivalent, `-` is standard input.
 #[derive(Debug, Args)]
 pub struct ManifestArgs {
     /// Files or directories of manifests; `-` reads standard input.
     pub paths: Vec<PathBuf>,
+    /// A file or directory of manifests (repeatable); `-` reads standard input.
+    #[arg(short = 'f', long = "filename", value_name = "PATH")]
+    pub filenames: Vec<PathBuf>,
+    /// Also read the subdirectories of directories.
+    #[arg(short = 'R', long)]
+    pub recursive: bool,
+}
+
+impl ManifestArgs {
+    /// Every path given, positional first, in order.
+    pub fn all_paths(&self) -> Vec<PathBuf> {
+        self.paths.iter().chain(&self.filenames).cloned().collect()
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    #[command(flatten)]
+    pub manifests: ManifestArgs,
+    /// Compute the status of the objects in the files themselves (e.g. `kubectl get -o yaml` output),
+    /// without contacting a cluster.
+    #[arg(long)]
+    pub offline: bool,
+    /// Output format.
+    #[arg(short = 'o', long, value_enum, default_value_t = StatusOutput::Text)]
+    pub output: StatusOutput,
+}
+
+/// Output formats of `status`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum StatusOutput {
+    /// One line per object: reference, status, message.
+    Text,
+    /// One JSON object per line.
+    Json,
 }

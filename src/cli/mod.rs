@@ -4,6 +4,7 @@
 
 mod args;
 mod exit;
+mod status;
 
 use std::process::ExitCode;
 
@@ -26,13 +27,13 @@ pub fn main() -> ExitCode {
 }
 
 fn run(cli: Cli) -> Outcome {
-    match cli.command {
+    match &cli.command {
         Command::Init(_)
         | Command::Apply(_)
         | Command::Preview(_)
         | Command::Diff(_)
-        | Command::Destroy(_)
-        | Command::Status(_) => not_implemented(&cli.command),
+        | Command::Destroy(_) => not_implemented(&cli.command),
+        Command::Status(args) => status::run(args),
     }
 }
 

@@ -1,0 +1,200 @@
+//! `kapply status`: today the offline mode, which computes kstatus from objects in files.
+
+use std::io::{self, Read, Write};
+use std::path::Path;
+
+use serde_json::{Value, json};
+
+use super::args::{StatusArgs, StatusOutput};
+use super::exit::Outcome;
+use crate::kstatus::{self, Status, StatusResult};
+use crate::manifest::{self, Input};
+use crate::object::{ObjRef, Source};
+
+/// Runs `kapply status`. Only `--offline` is implemented; the live mode says so.
+pub fn run(args: &StatusArgs) -> Outcome {
+    if !args.offline {
+        eprintln!(
+            "kapply status: the live mode (reading the inventory from a cluster) is not implemented yet; \
+             use --offline to compute the status of objects in files"
+        );
+        return Outcome::NotImplemented;
+    }
+    let paths = args.manifests.all_paths();
+    if paths.is_empty() {
+        eprintln!("kapply status --offline: no input; give files or directories, or `-` for standard input");
+        return Outcome::Usage;
+    }
+    let inputs = match inputs_of(&paths) {
+        Ok(inputs) => inputs,
+        Err(err) => {
+            eprintln!("kapply status: cannot read standard input: {err}");
+            return Outcome::Usage;
+        }
+    };
+    let values = match manifest::read_values(&inputs, args.manifests.recursive) {
+        Ok(values) => values,
+        Err(errors) => {
+            eprintln!("{errors}");
+            return Outcome::Usage;
+        }
+    };
+    let stdout = io::stdout();
+    let mut out = stdout.lock();
+    match print_statuses(&values, args.output, &mut out) {
+        Ok(outcome) => outcome,
+        // A closed pipe (`| head`) is not an error worth reporting.
+        Err(err) if err.kind() == io::ErrorKind::BrokenPipe => Outcome::Success,
+        Err(err) => {
+            eprintln!("kapply status: cannot write output: {err}");
+            Outcome::Failed
+        }
+    }
+}
+
+/// Turns command-line paths into loader inputs, reading standard input once for `-`.
+pub fn inputs_of(paths: &[impl AsRef<Path>]) -> io::Result<Vec<Input>> {
+    let mut stdin: Option<String> = None;
+    paths
+        .iter()
+        .map(|path| {
+            let path = path.as_ref();
+            if path.as_os_str() == "-" {
+                let text = match &stdin {
+                    Some(text) => text.clone(),
+                    None => {
+                        let mut text = String::new();
+                        io::stdin().read_to_string(&mut text)?;
+                        stdin = Some(text.clone());
+                        text
+                    }
+                };
+                Ok(Input::Stdin(text))
+            } else {
+                Ok(Input::Path(path.to_path_buf()))
+            }
+        })
+        .collect()
+}
+
+/// Prints one status per object and returns the outcome: 0 all Current, 4 any Failed, 1 otherwise.
+pub fn print_statuses(
+    values: &[(Source, Value)],
+    output: StatusOutput,
+    out: &mut impl Write,
+) -> io::Result<Outcome> {
+    let mut worst = Outcome::Success;
+    for (source, value) in values {
+        let result = kstatus::compute(value).unwrap_or_else(|err| StatusResult::unknown(err.to_string()));
+        let name = ObjRef::from_value(value).map_or_else(|| source.to_string(), |r| r.to_string());
+        match output {
+            StatusOutput::Text => writeln!(out, "{name}: {} {}", result.status, result.message.trim())?,
+            StatusOutput::Json => writeln!(out, "{}", status_json(value, source, &result))?,
+        }
+        worst = match (worst, result.status) {
+            (_, Status::Failed) | (Outcome::ObjectFailed, _) => Outcome::ObjectFailed,
+            (_, Status::Current) => worst,
+            _ => Outcome::Failed,
+        };
+    }
+    Ok(worst)
+}
+
+/// The JSON line of one object's status: identity, status, reason, message and computed conditions.
+/// Only identity and status are read from the object, so Secret data can never reach the output.
+fn status_json(value: &Value, source: &Source, result: &StatusResult) -> Value {
+    let obj = ObjRef::from_value(value);
+    json!({
+        "type": "status",
+        "group": obj.as_ref().map(|r| r.group.as_str()),
+        "kind": obj.as_ref().map(|r| r.kind.as_str()),
+        "namespace": obj.as_ref().and_then(|r| r.namespace.as_deref()),
+        "name": obj.as_ref().map(|r| r.name.as_str()),
+        "source": source.to_string(),
+        "status": result.status,
+        "reason": result.reason,
+        "message": result.message,
+        "conditions": result.conditions,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::PathBuf;
+
+    fn values(yaml: &str) -> Vec<(Source, Value)> {
+        manifest::read_values(&[Input::Text { name: PathBuf::from("snap.yaml"), text: yaml.into() }], false)
+            .unwrap()
+    }
+
+    fn run_text(yaml: &str) -> (String, Outcome) {
+        let mut out = Vec::new();
+        let outcome = print_statuses(&values(yaml), StatusOutput::Text, &mut out).unwrap();
+        (String::from_utf8(out).unwrap(), outcome)
+    }
+
+    const AVAILABLE: &str = r#"
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web, namespace: prod, generation: 2}
+spec: {replicas: 2}
+status:
+  observedGeneration: 2
+  replicas: 2
+  updatedReplicas: 2
+  readyReplicas: 2
+  availableReplicas: 2
+  conditions:
+  - {type: Available, status: "True", reason: MinimumReplicasAvailable}
+  - {type: Progressing, status: "True", reason: NewReplicaSetAvailable}
+"#;
+
+    #[test]
+    fn a_list_of_current_objects_prints_one_line_each_and_succeeds() {
+        let list = format!(
+            "apiVersion: v1\nkind: List\nitems:\n- {}\n- {{apiVersion: v1, kind: ConfigMap, metadata: {{name: c, namespace: prod}}}}\n",
+            serde_json::to_string(&serde_saphyr::from_str::<Value>(AVAILABLE).unwrap()).unwrap()
+        );
+        let (text, outcome) = run_text(&list);
+        assert_eq!(
+            text,
+            "Deployment.apps/prod/web: Current Deployment is available. Replicas: 2\n\
+             ConfigMap/prod/c: Current Resource is always ready\n"
+        );
+        assert_eq!(outcome, Outcome::Success);
+    }
+
+    #[test]
+    fn an_in_progress_object_makes_the_outcome_not_success() {
+        let (text, outcome) = run_text(
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\nspec: {replicas: 3}\nstatus: {replicas: 1}\n",
+        );
+        assert!(text.starts_with("Deployment.apps/web: InProgress"), "{text}");
+        assert_eq!(outcome, Outcome::Failed);
+    }
+
+    #[test]
+    fn a_failed_object_wins_over_in_progress() {
+        let yaml = "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: a}\nspec: {replicas: 3}\n\
+                    status: {replicas: 1}\n---\n\
+                    apiVersion: batch/v1\nkind: Job\nmetadata: {name: j}\n\
+                    status: {conditions: [{type: Failed, status: \"True\", message: boom}]}\n";
+        let (_, outcome) = run_text(yaml);
+        assert_eq!(outcome, Outcome::ObjectFailed);
+    }
+
+    #[test]
+    fn json_lines_parse_and_never_contain_secret_data() {
+        let yaml = "apiVersion: v1\nkind: Secret\nmetadata: {name: s, namespace: x}\n\
+                    data: {password: c3VwZXJzZWNyZXQ=}\nstringData: {token: hunter2}\n";
+        let mut out = Vec::new();
+        print_statuses(&values(yaml), StatusOutput::Json, &mut out).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert!(!text.contains("c3VwZXJzZWNyZXQ=") && !text.contains("hunter2"), "{text}");
+        let line: Value = serde_json::from_str(text.trim()).unwrap();
+        assert_eq!(line["kind"], "Secret");
+        assert_eq!(line["status"], "Current");
+        assert_eq!(line["source"], "snap.yaml:1 (document 1)");
+    }
+}
