@@ -10,6 +10,7 @@
 //! build on it; the `kapply` binary is a thin shell over this library.
 
 pub mod cli;
+pub mod cluster;
 pub mod graph;
 pub mod kstatus;
 pub mod manifest;

@@ -3,5 +3,6 @@
 //!
 //! One test binary, so the control plane starts once per run: see [`support`].
 
+mod cluster;
 mod proof;
 mod support;

@@ -1,0 +1,222 @@
+//! The one place that talks to the API server: connection, discovery, server-side apply, reads, deletes.
+//!
+//! Everything above this module works on [`Object`]s, [`ObjRef`]s and JSON; this module turns them into
+//! requests through kube's dynamic API and turns failures into [`ClusterError`]s that name the object
+//! and say what to do. It adds no retries of its own: kube's client already retries 429/503/504 with
+//! backoff, honouring `Retry-After`.
+
+mod discovery;
+mod error;
+
+use kube::api::{Api, DeleteParams, DynamicObject, ListParams, Patch, PatchParams, PropagationPolicy};
+use kube::config::{KubeConfigOptions, Kubeconfig};
+use kube::{Client, Config};
+use serde_json::Value;
+use std::path::PathBuf;
+use tokio::sync::RwLock;
+
+pub use discovery::{Discovered, Resolved};
+pub use error::{ClusterError, FieldConflict, Result};
+
+use crate::object::{GroupKind, ObjRef, Object};
+
+/// How to reach the cluster: the kubectl-style connection flags.
+#[derive(Debug, Clone, Default)]
+pub struct ConnectOptions {
+    /// `--kubeconfig`: a kubeconfig file instead of `$KUBECONFIG` / `~/.kube/config` / in-cluster.
+    pub kubeconfig: Option<PathBuf>,
+    /// `--context`: a context of the kubeconfig instead of its current one.
+    pub context: Option<String>,
+}
+
+/// What a server-side apply did to an object.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ApplyAction {
+    /// The object did not exist.
+    Created,
+    /// The object existed and the apply changed it (its resourceVersion moved).
+    Configured,
+    /// The object existed and the apply changed nothing.
+    Unchanged,
+}
+
+/// Parameters of one server-side apply.
+#[derive(Debug, Clone)]
+pub struct ApplyOptions {
+    pub field_manager: String,
+    /// Take ownership of fields another manager owns (`--force-conflicts`).
+    pub force_conflicts: bool,
+    /// Server dry-run: validation and admission run, nothing is stored.
+    pub dry_run: bool,
+}
+
+/// Result of [`Cluster::delete`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DeleteResult {
+    /// The object is gone already.
+    Gone,
+    /// Deletion has started; finalizers or dependents are still being processed.
+    Terminating,
+}
+
+/// A connected cluster with its discovery cache.
+pub struct Cluster {
+    client: Client,
+    default_namespace: String,
+    discovery: RwLock<Discovered>,
+}
+
+impl Cluster {
+    /// Connects with the kubeconfig rules of kubectl and runs discovery once (aggregated where served).
+    ///
+    /// TLS is verified unless the kubeconfig itself says `insecure-skip-tls-verify`.
+    pub async fn connect(options: &ConnectOptions) -> Result<Self> {
+        let kube_options =
+            KubeConfigOptions { context: options.context.clone(), ..KubeConfigOptions::default() };
+        let config_error = |e: &dyn std::fmt::Display| ClusterError::Config(e.to_string());
+        let config = match &options.kubeconfig {
+            Some(path) => {
+                let kubeconfig = Kubeconfig::read_from(path)
+                    .map_err(|e| ClusterError::Config(format!("cannot read {}: {e}", path.display())))?;
+                Config::from_custom_kubeconfig(kubeconfig, &kube_options)
+                    .await
+                    .map_err(|e| config_error(&e))?
+            }
+            None if options.context.is_some() => {
+                Config::from_kubeconfig(&kube_options).await.map_err(|e| config_error(&e))?
+            }
+            None => Config::infer().await.map_err(|e| config_error(&e))?,
+        };
+        let default_namespace = config.default_namespace.clone();
+        let client = Client::try_from(config).map_err(|e| ClusterError::Config(e.to_string()))?;
+        Self::from_client(client, default_namespace).await
+    }
+
+    /// Wraps an existing client (library users, tests) and runs discovery.
+    pub async fn from_client(client: Client, default_namespace: String) -> Result<Self> {
+        let discovered = Discovered::run(client.clone()).await?;
+        Ok(Self { client, default_namespace, discovery: RwLock::new(discovered) })
+    }
+
+    /// The namespace of the kubeconfig context (`default` when it names none).
+    pub fn default_namespace(&self) -> &str {
+        &self.default_namespace
+    }
+
+    /// The underlying kube client.
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
+    /// Runs discovery again: needed after CRDs are established, so their kinds resolve.
+    pub async fn refresh_discovery(&self) -> Result<()> {
+        let fresh = Discovered::run(self.client.clone()).await?;
+        *self.discovery.write().await = fresh;
+        Ok(())
+    }
+
+    /// A snapshot of the discovery cache, e.g. as a [`crate::manifest::ScopeResolver`].
+    pub async fn discovered(&self) -> Discovered {
+        self.discovery.read().await.clone()
+    }
+
+    /// Resolves a kind (at `api_version` when served, else the group's preferred version).
+    pub async fn resolve(&self, gk: &GroupKind, api_version: Option<&str>) -> Result<Resolved> {
+        self.discovery
+            .read()
+            .await
+            .resolve(gk, api_version)
+            .ok_or_else(|| ClusterError::UnknownKind(gk.clone()))
+    }
+
+    fn api(&self, resolved: &Resolved, namespace: Option<&str>) -> Api<DynamicObject> {
+        match (resolved.namespaced, namespace) {
+            (true, Some(ns)) => Api::namespaced_with(self.client.clone(), ns, &resolved.resource),
+            (true, None) => Api::all_with(self.client.clone(), &resolved.resource),
+            (false, _) => Api::all_with(self.client.clone(), &resolved.resource),
+        }
+    }
+
+    /// Reads one object; `None` when it does not exist.
+    pub async fn get(&self, obj: &ObjRef) -> Result<Option<Value>> {
+        let resolved = self.resolve(&obj.group_kind(), None).await?;
+        let api = self.api(&resolved, obj.namespace.as_deref());
+        match api.get_opt(&obj.name).await {
+            Ok(found) => Ok(found.map(to_value)),
+            Err(err) if error::is_not_found(&err) => Ok(None),
+            Err(err) => Err(ClusterError::api(obj, "get", err)),
+        }
+    }
+
+    /// Lists every object of a kind in one namespace (or cluster-wide with `None`): the batched read
+    /// that status polling uses instead of one GET per object.
+    pub async fn list(&self, gk: &GroupKind, namespace: Option<&str>) -> Result<Vec<Value>> {
+        let resolved = self.resolve(gk, None).await?;
+        let api = self.api(&resolved, namespace);
+        let list = api.list(&ListParams::default()).await.map_err(|err| {
+            let what = ObjRef::new(gk.group.clone(), gk.kind.clone(), namespace, "*");
+            ClusterError::api(&what, "list", err)
+        })?;
+        Ok(list.items.into_iter().map(to_value).collect())
+    }
+
+    /// Server-side-applies `body` (the object's manifest, possibly mutated) and reports what changed,
+    /// comparing with `live`, the object as read before (None when it did not exist).
+    pub async fn apply(
+        &self,
+        obj: &Object,
+        body: &Value,
+        live: Option<&Value>,
+        options: &ApplyOptions,
+    ) -> Result<(ApplyAction, Value)> {
+        let resolved = self.resolve(&obj.obj_ref.group_kind(), Some(&obj.api_version)).await?;
+        let api = self.api(&resolved, obj.obj_ref.namespace.as_deref());
+        let mut params = PatchParams::apply(&options.field_manager);
+        params.force = options.force_conflicts;
+        params.dry_run = options.dry_run;
+        let applied = api
+            .patch(&obj.obj_ref.name, &params, &Patch::Apply(body))
+            .await
+            .map_err(|err| ClusterError::api(&obj.obj_ref, "apply", err))?;
+        let applied = to_value(applied);
+        let action = match live {
+            None => ApplyAction::Created,
+            Some(before) if resource_version(before) == resource_version(&applied) => ApplyAction::Unchanged,
+            Some(_) => ApplyAction::Configured,
+        };
+        Ok((action, applied))
+    }
+
+    /// Deletes an object, only if its UID is still `uid` (when given): a precondition that keeps a
+    /// prune from deleting an object re-created under the same name by someone else.
+    pub async fn delete(
+        &self,
+        obj: &ObjRef,
+        uid: Option<&str>,
+        propagation: PropagationPolicy,
+        dry_run: bool,
+    ) -> Result<DeleteResult> {
+        let resolved = self.resolve(&obj.group_kind(), None).await?;
+        let api = self.api(&resolved, obj.namespace.as_deref());
+        let params = DeleteParams {
+            propagation_policy: Some(propagation),
+            dry_run,
+            preconditions: uid
+                .map(|uid| kube::api::Preconditions { uid: Some(uid.to_owned()), resource_version: None }),
+            ..DeleteParams::default()
+        };
+        match api.delete(&obj.name, &params).await {
+            Ok(either) => Ok(if either.is_left() { DeleteResult::Terminating } else { DeleteResult::Gone }),
+            Err(err) if error::is_not_found(&err) => Ok(DeleteResult::Gone),
+            Err(err) => Err(ClusterError::api(obj, "delete", err)),
+        }
+    }
+}
+
+fn to_value(obj: DynamicObject) -> Value {
+    serde_json::to_value(obj).unwrap_or(Value::Null)
+}
+
+fn resource_version(value: &Value) -> Option<&str> {
+    value.pointer("/metadata/resourceVersion").and_then(Value::as_str)
+}
