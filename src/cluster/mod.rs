@@ -149,7 +149,7 @@ impl Cluster {
     }
 
     /// Lists every object of a kind in one namespace (or cluster-wide with `None`): the batched read
-    /// that status polling uses instead of one GET per object.
+    /// that status polling uses instead of one GET per object. Each item carries apiVersion and kind.
     pub async fn list(&self, gk: &GroupKind, namespace: Option<&str>) -> Result<Vec<Value>> {
         let resolved = self.resolve(gk, None).await?;
         let api = self.api(&resolved, namespace);
@@ -157,7 +157,20 @@ impl Cluster {
             let what = ObjRef::new(gk.group.clone(), gk.kind.clone(), namespace, "*");
             ClusterError::api(&what, "list", err)
         })?;
-        Ok(list.items.into_iter().map(to_value).collect())
+        // List items come without apiVersion and kind; put them back so each item is a whole object.
+        let api_version = resolved.resource.api_version.clone();
+        Ok(list
+            .items
+            .into_iter()
+            .map(|item| {
+                let mut value = to_value(item);
+                if let Some(map) = value.as_object_mut() {
+                    map.insert("apiVersion".into(), Value::String(api_version.clone()));
+                    map.insert("kind".into(), Value::String(gk.kind.clone()));
+                }
+                value
+            })
+            .collect())
     }
 
     /// Server-side-applies `body` (the object's manifest, possibly mutated) and reports what changed,

@@ -136,13 +136,10 @@ async fn list_returns_every_object_of_a_kind_in_a_namespace() {
     {
         cluster.apply(&obj, &obj.body, None, &options("kapply")).await.unwrap();
     }
-    let mut names: Vec<String> = cluster
-        .list(&GroupKind::new("", "ConfigMap"), Some(&ns.name))
-        .await
-        .unwrap()
-        .iter()
-        .map(|v| v["metadata"]["name"].as_str().unwrap().to_owned())
-        .collect();
+    let listed = cluster.list(&GroupKind::new("", "ConfigMap"), Some(&ns.name)).await.unwrap();
+    assert!(listed.iter().all(|item| item["kind"] == "ConfigMap" && item["apiVersion"] == "v1"));
+    let mut names: Vec<String> =
+        listed.iter().map(|v| v["metadata"]["name"].as_str().unwrap().to_owned()).collect();
     names.sort();
     assert_eq!(names, ["a", "b", "kube-root-ca.crt"]);
 }

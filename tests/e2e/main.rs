@@ -5,4 +5,5 @@
 
 mod cluster;
 mod proof;
+mod status;
 mod support;

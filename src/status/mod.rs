@@ -1,0 +1,176 @@
+//! Live status of a set of objects, read in batches: one LIST per (kind, namespace) per poll.
+//!
+//! A GET per object per period would cost `objects × polls` requests; a LIST per batch costs
+//! `kinds × namespaces × polls`, which is what lets kapply wait on thousands of objects.
+//! Statuses come from [`crate::kstatus`]; an object missing from its list is `NotFound`.
+
+use std::collections::{BTreeMap, HashMap};
+use std::time::Duration;
+
+use futures::{StreamExt, stream};
+use serde_json::Value;
+
+use crate::cluster::{Cluster, ClusterError};
+use crate::kstatus::{self, Status, StatusResult};
+use crate::object::{GroupKind, ObjRef};
+
+/// The key of one batched read: a kind and a namespace (None: cluster-scoped objects).
+pub type Batch = (GroupKind, Option<String>);
+
+/// How many LISTs a poll runs at once.
+const LIST_CONCURRENCY: usize = 8;
+
+/// Groups object references into the batches one poll reads, each batch's refs sorted.
+pub fn batches<'a>(refs: impl IntoIterator<Item = &'a ObjRef>) -> BTreeMap<Batch, Vec<ObjRef>> {
+    let mut batches: BTreeMap<Batch, Vec<ObjRef>> = BTreeMap::new();
+    for r in refs {
+        batches.entry((r.group_kind(), r.namespace.clone())).or_default().push(r.clone());
+    }
+    for refs in batches.values_mut() {
+        refs.sort();
+    }
+    batches
+}
+
+/// One object's observed state: its computed status and, when it exists, the live object.
+#[derive(Debug, Clone)]
+pub struct Observed {
+    pub status: StatusResult,
+    pub live: Option<Value>,
+}
+
+/// The result of one poll.
+#[derive(Debug, Default)]
+pub struct Poll {
+    pub observed: BTreeMap<ObjRef, Observed>,
+    /// How many LIST requests this poll sent.
+    pub lists: usize,
+}
+
+/// Reads the status of every ref with one LIST per batch, up to [`LIST_CONCURRENCY`] at once.
+///
+/// A kind the server no longer serves (its CRD was deleted) makes its objects `NotFound`: nothing of
+/// that kind can exist. Any other failed LIST makes its objects `Unknown` with the error as message, so
+/// one forbidden namespace does not stop the wait on the others.
+pub async fn poll(cluster: &Cluster, refs: &[ObjRef]) -> Poll {
+    let batches = batches(refs);
+    let lists = batches.len();
+    let results: Vec<(Vec<ObjRef>, Result<Vec<Value>, ClusterError>)> = stream::iter(batches)
+        .map(|((gk, ns), refs)| async move { (refs, cluster.list(&gk, ns.as_deref()).await) })
+        .buffer_unordered(LIST_CONCURRENCY)
+        .collect()
+        .await;
+    let mut observed = BTreeMap::new();
+    for (refs, listed) in results {
+        match listed {
+            Ok(items) => {
+                let mut by_name: HashMap<String, Value> = items
+                    .into_iter()
+                    .filter_map(|item| Some((item.pointer("/metadata/name")?.as_str()?.to_owned(), item)))
+                    .collect();
+                for r in refs {
+                    let live = by_name.remove(&r.name);
+                    let status = match &live {
+                        Some(obj) => {
+                            kstatus::compute(obj).unwrap_or_else(|e| StatusResult::unknown(e.to_string()))
+                        }
+                        None => StatusResult::not_found(),
+                    };
+                    observed.insert(r, Observed { status, live });
+                }
+            }
+            Err(ClusterError::UnknownKind(_)) => {
+                for r in refs {
+                    observed.insert(r, Observed { status: StatusResult::not_found(), live: None });
+                }
+            }
+            Err(err) => {
+                let message = err.to_string();
+                for r in refs {
+                    observed
+                        .insert(r, Observed { status: StatusResult::unknown(message.clone()), live: None });
+                }
+            }
+        }
+    }
+    Poll { observed, lists }
+}
+
+/// What a wait is waiting for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Until {
+    /// Every object Current (a Failed object ends its own wait early).
+    Current,
+    /// Every object NotFound.
+    Deleted,
+}
+
+impl Until {
+    /// True when `status` ends the wait for one object.
+    pub fn is_final(self, status: Status) -> bool {
+        match self {
+            Until::Current => matches!(status, Status::Current | Status::Failed),
+            Until::Deleted => status == Status::NotFound,
+        }
+    }
+}
+
+/// Polls every `period` until each object has reached a final status for `until`, or `timeout`
+/// passes. `on_change` sees every status change as it is observed (the engine turns them into events).
+/// Returns the last observation of every object; callers tell timeouts from the statuses.
+pub async fn wait(
+    cluster: &Cluster,
+    refs: &[ObjRef],
+    until: Until,
+    period: Duration,
+    timeout: Duration,
+    mut on_change: impl FnMut(&ObjRef, &StatusResult),
+) -> BTreeMap<ObjRef, Observed> {
+    let deadline = tokio::time::Instant::now() + timeout;
+    let mut last: BTreeMap<ObjRef, Observed> = BTreeMap::new();
+    let mut pending: Vec<ObjRef> = refs.to_vec();
+    loop {
+        let poll = poll(cluster, &pending).await;
+        for (r, seen) in poll.observed {
+            let changed = last.get(&r).is_none_or(|prev| prev.status != seen.status);
+            if changed {
+                on_change(&r, &seen.status);
+            }
+            last.insert(r, seen);
+        }
+        pending.retain(|r| !last.get(r).is_some_and(|o| until.is_final(o.status.status)));
+        if pending.is_empty() || tokio::time::Instant::now() + period > deadline {
+            return last;
+        }
+        tokio::time::sleep(period).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn objects_of_one_kind_and_namespace_share_a_batch() {
+        let refs = [
+            ObjRef::new("", "ConfigMap", Some("a"), "x"),
+            ObjRef::new("", "ConfigMap", Some("a"), "y"),
+            ObjRef::new("", "ConfigMap", Some("b"), "x"),
+            ObjRef::new("apps", "Deployment", Some("a"), "web"),
+            ObjRef::new("", "Namespace", None, "a"),
+        ];
+        let batches = batches(&refs);
+        assert_eq!(batches.len(), 4);
+        assert_eq!(batches[&(GroupKind::new("", "ConfigMap"), Some("a".to_owned()))].len(), 2);
+        assert_eq!(batches[&(GroupKind::new("", "Namespace"), None)].len(), 1);
+    }
+
+    #[test]
+    fn a_failed_object_ends_a_wait_for_current_but_not_a_wait_for_deletion() {
+        assert!(Until::Current.is_final(Status::Failed));
+        assert!(Until::Current.is_final(Status::Current));
+        assert!(!Until::Current.is_final(Status::InProgress));
+        assert!(!Until::Deleted.is_final(Status::Failed));
+        assert!(Until::Deleted.is_final(Status::NotFound));
+    }
+}

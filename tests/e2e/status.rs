@@ -1,0 +1,66 @@
+//! Batched status polling against real controllers.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use kapply::cluster::{ApplyOptions, Cluster};
+use kapply::kstatus::Status;
+use kapply::manifest::{self, Input, LoadOptions};
+use kapply::status::{self, Until};
+
+use crate::support::{TestNamespace, client};
+
+#[tokio::test]
+async fn a_deployment_is_waited_on_until_current_with_one_list_per_kind_and_namespace() {
+    let cluster = Cluster::from_client(client().await, "default".into()).await.unwrap();
+    let ns = TestNamespace::new(cluster.client(), "status-wait").await;
+    let yaml = "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\nspec:\n  replicas: 2\n  \
+                selector: {matchLabels: {app: web}}\n  template:\n    metadata: {labels: {app: web}}\n    \
+                spec: {containers: [{name: c, image: registry.invalid/web:1}]}\n---\n\
+                apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n---\n\
+                apiVersion: v1\nkind: ConfigMap\nmetadata: {name: b}\n";
+    let opts = LoadOptions { default_namespace: Some(ns.name.clone()), ..LoadOptions::default() };
+    let objects = manifest::load(
+        &[Input::Text { name: PathBuf::from("w.yaml"), text: yaml.into() }],
+        &opts,
+        &cluster.discovered().await,
+    )
+    .unwrap();
+    let apply = ApplyOptions { field_manager: "kapply".into(), force_conflicts: false, dry_run: false };
+    for obj in &objects {
+        cluster.apply(obj, &obj.body, None, &apply).await.unwrap();
+    }
+    let refs: Vec<_> = objects.iter().map(|o| o.obj_ref.clone()).collect();
+
+    let first = status::poll(&cluster, &refs).await;
+    assert_eq!(first.lists, 2, "one LIST for the ConfigMaps, one for the Deployment");
+    assert_eq!(first.observed.len(), 3);
+
+    let mut seen = Vec::new();
+    let last = status::wait(
+        &cluster,
+        &refs,
+        Until::Current,
+        Duration::from_millis(500),
+        Duration::from_secs(90),
+        |r, s| seen.push((r.clone(), s.status)),
+    )
+    .await;
+    for (r, observed) in &last {
+        assert_eq!(observed.status.status, Status::Current, "{r}: {}", observed.status.message);
+    }
+    let deployment = &refs[0];
+    assert!(
+        seen.iter().any(|(r, s)| r == deployment && *s == Status::InProgress),
+        "the rollout was observed in progress first: {seen:?}"
+    );
+}
+
+#[tokio::test]
+async fn objects_that_do_not_exist_are_not_found() {
+    let cluster = Cluster::from_client(client().await, "default".into()).await.unwrap();
+    let ns = TestNamespace::new(cluster.client(), "status-missing").await;
+    let missing = kapply::ObjRef::new("", "ConfigMap", Some(&ns.name), "nope");
+    let poll = status::poll(&cluster, std::slice::from_ref(&missing)).await;
+    assert_eq!(poll.observed[&missing].status.status, Status::NotFound);
+}
