@@ -39,6 +39,9 @@ pub struct Observed {
     pub live: Option<Value>,
 }
 
+/// One batch's refs with what its LIST returned.
+type Listed = (Vec<ObjRef>, Result<Vec<Value>, ClusterError>);
+
 /// The result of one poll.
 #[derive(Debug, Default)]
 pub struct Poll {
@@ -55,7 +58,7 @@ pub struct Poll {
 pub async fn poll(cluster: &Cluster, refs: &[ObjRef]) -> Poll {
     let batches = batches(refs);
     let lists = batches.len();
-    let results: Vec<(Vec<ObjRef>, Result<Vec<Value>, ClusterError>)> = stream::iter(batches)
+    let results: Vec<Listed> = stream::iter(batches)
         .map(|((gk, ns), refs)| async move { (refs, cluster.list(&gk, ns.as_deref()).await) })
         .buffer_unordered(LIST_CONCURRENCY)
         .collect()
