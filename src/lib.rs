@@ -12,6 +12,7 @@
 pub mod cli;
 pub mod cluster;
 pub mod graph;
+pub mod inventory;
 pub mod kstatus;
 pub mod manifest;
 pub mod mutation;

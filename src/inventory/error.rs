@@ -1,0 +1,104 @@
+//! The inventory module's error type: every message says what went wrong and what to do about it.
+
+use crate::object::INVENTORY_ID_LABEL;
+
+/// What can go wrong with the inventory format, its template, its size or its flags.
+///
+/// Policy refusals are not here: they are per-object outcomes ([`super::PolicyError`],
+/// [`super::PruneSkip`]), reported as events, never a reason to abort a run.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum InventoryError {
+    /// An inventory id given to `init` or by flag breaks cli-utils' rule.
+    #[error(
+        "invalid inventory id {id:?}: it {problem}; an inventory id has 3 to 63 characters, letters, digits, \
+         '-', '_' and '.', and begins and ends with a letter or digit"
+    )]
+    InvalidId { id: String, problem: &'static str },
+
+    /// The template's label value is not a valid Kubernetes label value (the server would refuse it).
+    #[error(
+        "inventory template {template}: the label {INVENTORY_ID_LABEL} value {id:?} {problem}; use at most 63 \
+         letters, digits, '-', '_' and '.', beginning and ending with a letter or digit (`kapply init` writes one)"
+    )]
+    InvalidTemplateId { template: String, id: String, problem: &'static str },
+
+    /// An object carries the inventory label but is not a ConfigMap.
+    #[error(
+        "{template} carries the label {INVENTORY_ID_LABEL}, which marks the inventory template, but it is a \
+         {kind}; kapply keeps inventories in ConfigMaps: remove the label or make the template a ConfigMap"
+    )]
+    TemplateNotConfigMap { template: String, kind: String },
+
+    /// More than one inventory template in one set of manifests.
+    #[error(
+        "found {} inventory templates (ConfigMaps labelled {INVENTORY_ID_LABEL}): {}; a set of manifests has \
+         exactly one inventory: keep one template and delete the others",
+        templates.len(),
+        templates.join(", ")
+    )]
+    MultipleTemplates { templates: Vec<String> },
+
+    /// Neither a template nor an inventory id was given.
+    #[error(
+        "no inventory: add an inventory template to the manifests (`kapply init DIR` writes one) or pass \
+         --inventory-id"
+    )]
+    MissingId,
+
+    /// An inventory name was given by flag without an id.
+    #[error(
+        "--inventory-name {name:?} was given without --inventory-id: the id, not the name, identifies an \
+         inventory; pass --inventory-id too"
+    )]
+    NameWithoutId { name: String },
+
+    /// No namespace is known for the inventory ConfigMap.
+    #[error("no namespace for the inventory: pass --namespace or set a namespace in the kubeconfig context")]
+    MissingNamespace,
+
+    /// The namespace of the inventory is not a valid namespace name.
+    #[error("invalid namespace {namespace:?} for the inventory: it {problem}; a namespace is a DNS label")]
+    InvalidNamespace { namespace: String, problem: &'static str },
+
+    /// The inventory ConfigMap name is not a valid object name.
+    #[error(
+        "invalid inventory name {name:?}: it {problem}; pass --inventory-name with a valid ConfigMap name \
+         (lowercase letters, digits, '-' and '.', at most 253 characters)"
+    )]
+    InvalidName { name: String, problem: &'static str },
+
+    /// A live object read as an inventory is not one.
+    #[error("{configmap} is not an inventory: {problem}")]
+    NotAnInventory { configmap: String, problem: String },
+
+    /// The inventory would not fit in one ConfigMap.
+    #[error(
+        "the inventory {configmap} would record {objects} objects in about {estimated_bytes} bytes, over the \
+         {limit_bytes}-byte budget for {budget}; split the manifests into several sets, each with its own \
+         inventory (`kapply init` in each directory)"
+    )]
+    TooLarge {
+        configmap: String,
+        objects: usize,
+        estimated_bytes: usize,
+        limit_bytes: usize,
+        budget: &'static str,
+    },
+
+    /// An object's inventory key is not a valid ConfigMap key.
+    #[error(
+        "{object} cannot be recorded in a ConfigMap inventory: its key {key:?} {problem}; ConfigMap keys allow \
+         only letters, digits, '-', '_' and '.' (at most 253 characters): rename the object"
+    )]
+    UnstorableKey { object: String, key: String, problem: &'static str },
+
+    /// An unknown `--inventory-policy` value.
+    #[error(
+        "unknown inventory policy {value:?}: expected strict, adopt or adopt-all (cli-utils' must-match and \
+         adopt-if-no-inventory are accepted too)"
+    )]
+    UnknownPolicy { value: String },
+}
+
+/// The inventory module's result type.
+pub type Result<T, E = InventoryError> = std::result::Result<T, E>;

@@ -1,0 +1,148 @@
+//! [`InventoryInfo`]: which inventory a run uses — from the manifests' template or from flags.
+
+use std::fmt;
+
+use super::error::{InventoryError, Result};
+use super::id::{dns_label_problem, dns_subdomain_problem, label_value_problem, validate_id};
+use crate::object::{INVENTORY_ID_LABEL, ObjRef, Object};
+
+/// Prefix of inventory ConfigMap names, as in cli-utils' template (`inventory-<8 digits>`).
+pub const NAME_PREFIX: &str = "inventory-";
+
+/// Which inventory a run reads and writes: its id (the `cli-utils.sigs.k8s.io/inventory-id` label and
+/// the `config.k8s.io/owning-inventory` annotation on every applied object), and the name and namespace
+/// of its ConfigMap.
+///
+/// The id, not the name, identifies an inventory: cli-utils finds the live ConfigMap by label in the
+/// namespace, so the name only matters when the ConfigMap is first created (old cli-utils versions
+/// even suffixed it with a hash).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct InventoryInfo {
+    pub id: String,
+    pub name: String,
+    pub namespace: String,
+}
+
+impl InventoryInfo {
+    /// The inventory given by flags, for manifests without a template.
+    ///
+    /// - `id` (`--inventory-id`) is required and must pass [`super::validate_id`].
+    /// - `name` (`--inventory-name`) defaults to `inventory-<id>` when that is a valid ConfigMap name;
+    ///   otherwise (an id with uppercase letters or `_`) the name must be given. The default is derived
+    ///   from the id, not random, so that every run with the same flags names the same ConfigMap.
+    /// - `namespace` is the `--namespace` flag, else the kubeconfig context's namespace.
+    ///
+    /// Empty strings count as absent.
+    ///
+    /// # Errors
+    /// [`InventoryError::MissingId`], [`InventoryError::NameWithoutId`], [`InventoryError::InvalidId`],
+    /// [`InventoryError::InvalidName`], [`InventoryError::MissingNamespace`],
+    /// [`InventoryError::InvalidNamespace`].
+    pub fn from_flags(id: Option<&str>, name: Option<&str>, namespace: Option<&str>) -> Result<Self> {
+        fn present(s: Option<&str>) -> Option<&str> {
+            s.map(str::trim).filter(|s| !s.is_empty())
+        }
+        let (id, name, namespace) = (present(id), present(name), present(namespace));
+        let id = match (id, name) {
+            (Some(id), _) => id,
+            (None, Some(name)) => return Err(InventoryError::NameWithoutId { name: name.to_owned() }),
+            (None, None) => return Err(InventoryError::MissingId),
+        };
+        validate_id(id)?;
+        let name = match name {
+            Some(name) => name.to_owned(),
+            None => format!("{NAME_PREFIX}{id}"),
+        };
+        if let Some(problem) = dns_subdomain_problem(&name) {
+            return Err(InventoryError::InvalidName { name, problem });
+        }
+        let namespace = validate_namespace(namespace)?;
+        Ok(Self { id: id.to_owned(), name, namespace })
+    }
+
+    /// The inventory described by a template object (a ConfigMap with the inventory label).
+    ///
+    /// The id is the label value, trimmed as cli-utils does, and held to the label-value rule only.
+    pub(crate) fn from_template(template: &Object) -> Result<Self> {
+        let describe = || format!("{} ({})", template.obj_ref, template.source);
+        let raw = template.body["metadata"]["labels"][INVENTORY_ID_LABEL].as_str().unwrap_or_default();
+        let id = raw.trim();
+        if let Some(problem) = label_value_problem(id) {
+            return Err(InventoryError::InvalidTemplateId {
+                template: describe(),
+                id: raw.to_owned(),
+                problem,
+            });
+        }
+        let namespace = validate_namespace(template.obj_ref.namespace.as_deref())?;
+        Ok(Self { id: id.to_owned(), name: template.obj_ref.name.clone(), namespace })
+    }
+
+    /// The reference of the inventory ConfigMap.
+    pub fn configmap_ref(&self) -> ObjRef {
+        ObjRef::new("", "ConfigMap", Some(&self.namespace), self.name.clone())
+    }
+}
+
+impl fmt::Display for InventoryInfo {
+    /// `ConfigMap/<namespace>/<name> (inventory id <id>)`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "ConfigMap/{}/{} (inventory id {})", self.namespace, self.name, self.id)
+    }
+}
+
+/// The namespace of an inventory: present and a valid DNS label.
+pub(crate) fn validate_namespace(namespace: Option<&str>) -> Result<String> {
+    let namespace = namespace.filter(|ns| !ns.is_empty()).ok_or(InventoryError::MissingNamespace)?;
+    match dns_label_problem(namespace) {
+        None => Ok(namespace.to_owned()),
+        Some(problem) => Err(InventoryError::InvalidNamespace { namespace: namespace.to_owned(), problem }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flags_with_id_and_namespace_default_the_name_from_the_id() {
+        let info = InventoryInfo::from_flags(Some("my-app"), None, Some("prod")).unwrap();
+        assert_eq!(
+            info,
+            InventoryInfo { id: "my-app".into(), name: "inventory-my-app".into(), namespace: "prod".into() }
+        );
+        assert_eq!(info.to_string(), "ConfigMap/prod/inventory-my-app (inventory id my-app)");
+        assert_eq!(info.configmap_ref().to_string(), "ConfigMap/prod/inventory-my-app");
+    }
+
+    #[test]
+    fn flags_with_an_explicit_name_keep_it() {
+        let info = InventoryInfo::from_flags(Some("My_App"), Some("apps"), Some("prod")).unwrap();
+        assert_eq!(info.name, "apps");
+        assert_eq!(info.id, "My_App");
+    }
+
+    #[test]
+    fn an_id_that_makes_no_valid_name_requires_an_explicit_name() {
+        let err = InventoryInfo::from_flags(Some("My_App"), None, Some("prod")).unwrap_err();
+        assert!(matches!(err, InventoryError::InvalidName { .. }), "{err:?}");
+        assert!(err.to_string().contains("--inventory-name"), "{err}");
+    }
+
+    #[test]
+    fn incomplete_flags_are_refused_with_what_to_pass() {
+        let missing = InventoryInfo::from_flags(None, None, Some("prod")).unwrap_err();
+        assert_eq!(missing, InventoryError::MissingId);
+        assert!(missing.to_string().contains("kapply init"), "{missing}");
+        let empty = InventoryInfo::from_flags(Some(""), None, Some("prod")).unwrap_err();
+        assert_eq!(empty, InventoryError::MissingId);
+        let name_only = InventoryInfo::from_flags(None, Some("inv"), Some("prod")).unwrap_err();
+        assert!(matches!(name_only, InventoryError::NameWithoutId { .. }));
+        let no_ns = InventoryInfo::from_flags(Some("abc"), None, None).unwrap_err();
+        assert_eq!(no_ns, InventoryError::MissingNamespace);
+        let bad_ns = InventoryInfo::from_flags(Some("abc"), None, Some("Prod")).unwrap_err();
+        assert!(matches!(bad_ns, InventoryError::InvalidNamespace { .. }));
+        let bad_id = InventoryInfo::from_flags(Some("a"), None, Some("prod")).unwrap_err();
+        assert!(matches!(bad_id, InventoryError::InvalidId { .. }));
+    }
+}
