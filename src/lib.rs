@@ -11,12 +11,14 @@
 
 pub mod cli;
 pub mod cluster;
+pub mod event;
 pub mod graph;
 pub mod inventory;
 pub mod kstatus;
 pub mod manifest;
 pub mod mutation;
 pub mod object;
+pub mod printers;
 pub mod status;
 
 pub use object::{GroupKind, ObjRef, Object, Source};

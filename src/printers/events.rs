@@ -1,0 +1,138 @@
+//! The events printer: one line per event, as cli-utils' `--output events` prints them.
+//!
+//! Entry point: [`EventsPrinter::new`]. Object lines read `<Kind[.group]>/<namespace>/<name> <what
+//! happened>`, with ` (preview)` or ` (preview-server)` appended in a dry run:
+//!
+//! ```text
+//! ConfigMap/prod/app-config configured
+//! Certificate.cert-manager.io/prod/web-tls apply failed: no matches for kind "Certificate"
+//!   hint: apply the CustomResourceDefinition first, or add it to the set
+//! Deployment.apps/prod/db reconcile timeout
+//! Deployment.apps/prod/api apply skipped: dependency Deployment.apps/prod/db did not become Current in time
+//! ```
+//!
+//! The summary prints the totals, then each object not Current (or not gone) with its status, message
+//! and conditions.
+
+use std::io::{self, Write};
+
+use crate::event::{
+    ApplyOutcome, DeletionOutcome, Event, InventoryAction, ObjectError, PruneOutcome, Summary, WaitOutcome,
+};
+use crate::object::ObjRef;
+
+use super::{Printer, PrinterOptions, status_lines, totals_lines};
+
+/// Writes one line per event to `W`. See the [module documentation](self).
+pub struct EventsPrinter<W> {
+    out: W,
+    status_events: bool,
+    /// The marker given by the options; when None, the plan's.
+    preview: Option<&'static str>,
+    marker: Option<&'static str>,
+}
+
+impl<W: Write> EventsPrinter<W> {
+    pub fn new(out: W, options: &PrinterOptions) -> Self {
+        EventsPrinter {
+            out,
+            status_events: options.status_events,
+            preview: options.preview,
+            marker: options.preview,
+        }
+    }
+
+    /// The writer back, e.g. the buffer of a test.
+    pub fn into_inner(self) -> W {
+        self.out
+    }
+
+    /// `<obj> <text>[ (<marker>)]`.
+    fn object_line(&mut self, obj: &ObjRef, text: &str) -> io::Result<()> {
+        match self.marker {
+            Some(marker) => writeln!(self.out, "{obj} {text} ({marker})"),
+            None => writeln!(self.out, "{obj} {text}"),
+        }
+    }
+
+    /// `<obj> <action> failed: <message>`, then the hint on an indented line.
+    fn failure(&mut self, obj: &ObjRef, action: &str, error: &ObjectError) -> io::Result<()> {
+        self.object_line(obj, &format!("{action} failed: {}", error.message))?;
+        match &error.hint {
+            Some(hint) => writeln!(self.out, "  hint: {hint}"),
+            None => Ok(()),
+        }
+    }
+
+    fn removal(&mut self, obj: &ObjRef, outcome: &PruneOutcome, done: &str, verb: &str) -> io::Result<()> {
+        match outcome {
+            PruneOutcome::Deleted => self.object_line(obj, done),
+            PruneOutcome::Skipped(reason) => self.object_line(obj, &format!("{verb} skipped: {reason}")),
+            PruneOutcome::Abandoned(reason) => self.object_line(obj, &format!("abandoned: {reason}")),
+            PruneOutcome::Failed(error) => self.failure(obj, verb, error),
+        }
+    }
+
+    fn summary(&mut self, summary: &Summary) -> io::Result<()> {
+        for line in totals_lines(summary) {
+            writeln!(self.out, "{line}")?;
+        }
+        for item in summary.not_current.iter().chain(&summary.not_deleted) {
+            for line in status_lines(item) {
+                writeln!(self.out, "{line}")?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl<W: Write + Send> Printer for EventsPrinter<W> {
+    fn print(&mut self, event: &Event) -> io::Result<()> {
+        match event {
+            Event::Plan(plan) => {
+                self.marker = self.preview.or(plan.dry_run.marker());
+                Ok(())
+            }
+            Event::Apply { obj, outcome } => match outcome {
+                ApplyOutcome::Created => self.object_line(obj, "created"),
+                ApplyOutcome::Configured => self.object_line(obj, "configured"),
+                ApplyOutcome::Unchanged => self.object_line(obj, "unchanged"),
+                ApplyOutcome::Failed(error) => self.failure(obj, "apply", error),
+                ApplyOutcome::Skipped(reason) => self.object_line(obj, &format!("apply skipped: {reason}")),
+            },
+            Event::Status { obj, status } if self.status_events => {
+                self.object_line(obj, &format!("is {}: {}", status.status, status.message))
+            }
+            Event::Status { .. } => Ok(()),
+            Event::Reconciled { obj, outcome } => match outcome {
+                WaitOutcome::Current => self.object_line(obj, "reconciled"),
+                WaitOutcome::Failed(status) => {
+                    self.object_line(obj, &format!("reconcile failed: {}", status.message))
+                }
+                WaitOutcome::Timeout(_) => self.object_line(obj, "reconcile timeout"),
+                WaitOutcome::Skipped(reason) => {
+                    self.object_line(obj, &format!("reconcile skipped: {reason}"))
+                }
+            },
+            Event::Prune { obj, outcome } => self.removal(obj, outcome, "pruned", "prune"),
+            Event::Delete { obj, outcome } => self.removal(obj, outcome, "deleted", "delete"),
+            Event::Deleted { obj, outcome } => match outcome {
+                DeletionOutcome::Gone => self.object_line(obj, "deletion confirmed"),
+                DeletionOutcome::Timeout(_) => self.object_line(obj, "deletion timeout"),
+            },
+            Event::Warning { obj: Some(obj), message } => writeln!(self.out, "warning: {obj}: {message}"),
+            Event::Warning { obj: None, message } => writeln!(self.out, "warning: {message}"),
+            Event::Inventory { inventory, action: InventoryAction::Updated, objects } => {
+                writeln!(self.out, "inventory {inventory} updated: {objects} object(s)")
+            }
+            Event::Inventory { inventory, action: InventoryAction::Deleted, .. } => {
+                writeln!(self.out, "inventory {inventory} deleted")
+            }
+            Event::Summary(summary) => self.summary(summary),
+        }
+    }
+
+    fn finish(&mut self) -> io::Result<()> {
+        self.out.flush()
+    }
+}

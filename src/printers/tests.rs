@@ -1,0 +1,330 @@
+//! Every printer against the recorded runs of [`super::recorded`], with golden outputs.
+
+use std::collections::BTreeSet;
+
+use jiff::Timestamp;
+use serde_json::Value;
+
+use super::recorded::{self, apply_run, assert_golden, destroy_run, fixed_clock, preview_run};
+use super::*;
+use crate::event::{DryRun, InventoryAction, Plan, RunOutcome, check_order};
+
+fn events_output(events: &[Event], options: &PrinterOptions) -> String {
+    let mut printer = EventsPrinter::new(Vec::new(), options);
+    for event in events {
+        printer.print(event).unwrap();
+    }
+    printer.finish().unwrap();
+    String::from_utf8(printer.into_inner()).unwrap()
+}
+
+fn json_output(events: &[Event], options: &PrinterOptions) -> String {
+    let mut printer = JsonPrinter::with_clock(Vec::new(), options, fixed_clock());
+    for event in events {
+        printer.print(event).unwrap();
+    }
+    printer.finish().unwrap();
+    String::from_utf8(printer.into_inner()).unwrap()
+}
+
+fn table_output(events: &[Event], width: Option<usize>) -> String {
+    let mut printer = TablePrinter::plain(Vec::new(), width);
+    for event in events {
+        printer.print(event).unwrap();
+    }
+    printer.finish().unwrap();
+    String::from_utf8(printer.into_inner()).unwrap()
+}
+
+fn with_status_events() -> PrinterOptions {
+    PrinterOptions { status_events: true, ..PrinterOptions::default() }
+}
+
+// ---- the recorded runs themselves ----
+
+#[test]
+fn the_recorded_runs_keep_the_ordering_contract() {
+    for (name, events) in [("apply", apply_run()), ("preview", preview_run()), ("destroy", destroy_run())] {
+        if let Err(violation) = check_order(&events) {
+            panic!("{name} run: {violation}");
+        }
+    }
+}
+
+#[test]
+fn the_recorded_apply_run_fails_because_of_the_apply_error() {
+    let events = apply_run();
+    let Some(Event::Summary(summary)) = events.last() else { panic!("no summary") };
+    assert_eq!(summary.outcome(), RunOutcome::Failed);
+    assert_eq!(summary.apply.total(), 8);
+    assert_eq!(summary.reconcile.failed, 1);
+    assert_eq!(summary.reconcile.timed_out, 1);
+}
+
+// ---- events printer ----
+
+#[test]
+fn the_events_printer_prints_one_line_per_event_like_cli_utils() {
+    assert_golden("apply.events.txt", &events_output(&apply_run(), &PrinterOptions::default()));
+}
+
+#[test]
+fn the_events_printer_prints_status_changes_only_when_asked() {
+    let quiet = events_output(&apply_run(), &PrinterOptions::default());
+    assert!(!quiet.contains("Job.batch/prod/migrate is InProgress: Job in progress\n"));
+    let verbose = events_output(&apply_run(), &with_status_events());
+    assert!(verbose.contains("Job.batch/prod/migrate is InProgress: Job in progress\n"));
+    assert_golden("apply.status-events.txt", &verbose);
+}
+
+#[test]
+fn the_events_printer_marks_every_object_line_of_a_preview() {
+    let output = events_output(&preview_run(), &PrinterOptions::default());
+    assert_golden("preview.events.txt", &output);
+    for line in output.lines().filter(|line| line.contains('/')) {
+        assert!(line.ends_with(" (preview-server)"), "unmarked: {line}");
+    }
+}
+
+#[test]
+fn the_preview_marker_of_the_options_wins_over_the_plan() {
+    let options = PrinterOptions { preview: Some("preview"), ..PrinterOptions::default() };
+    let output = events_output(&preview_run(), &options);
+    assert!(output.contains("Namespace/prod unchanged (preview)\n"));
+}
+
+#[test]
+fn the_events_printer_prints_a_destroy() {
+    assert_golden("destroy.events.txt", &events_output(&destroy_run(), &PrinterOptions::default()));
+}
+
+#[test]
+fn the_events_printer_reports_inventory_writes() {
+    let events = [
+        Event::Inventory { inventory: recorded::inventory(), action: InventoryAction::Updated, objects: 3 },
+        Event::Inventory { inventory: recorded::inventory(), action: InventoryAction::Deleted, objects: 0 },
+    ];
+    assert_eq!(
+        events_output(&events, &PrinterOptions::default()),
+        "inventory ConfigMap/prod/inventory-12345678 updated: 3 object(s)\n\
+         inventory ConfigMap/prod/inventory-12345678 deleted\n"
+    );
+}
+
+#[test]
+fn an_apply_failure_is_followed_by_its_hint() {
+    let output = events_output(&apply_run(), &PrinterOptions::default());
+    assert!(output.contains(concat!(
+        "Certificate.cert-manager.io/prod/web-tls apply failed: ",
+        "no matches for kind \"Certificate\" in group \"cert-manager.io\"\n",
+        "  hint: apply the CustomResourceDefinition first, or add it to the set\n"
+    )));
+}
+
+#[test]
+fn the_totals_name_every_object_left_not_current_with_its_conditions() {
+    let output = events_output(&apply_run(), &PrinterOptions::default());
+    assert!(output.contains(concat!(
+        "8 resource(s) applied. 4 created, 1 unchanged, 1 configured, 1 failed, 1 skipped\n",
+        "1 resource(s) pruned, 1 skipped, 0 failed to prune, 1 abandoned\n",
+        "4 resource(s) reconciled, 0 skipped, 1 failed to reconcile, 1 timed out\n",
+        "1 deletion(s) confirmed, 0 timed out\n",
+    )));
+    assert!(output.contains(concat!(
+        "Deployment.apps/prod/db is InProgress: Ready: 0/1 (pod db-7d9c-x2 ImagePullBackOff)\n",
+        "  Reconciling (LessReplicas): Ready: 0/1 (pod db-7d9c-x2 ImagePullBackOff)\n"
+    )));
+}
+
+// ---- JSON printer ----
+
+const TYPES: [&str; 10] =
+    ["plan", "apply", "status", "reconcile", "prune", "delete", "warning", "inventory", "summary", "error"];
+
+fn parse_lines(output: &str) -> Vec<Value> {
+    output
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap_or_else(|err| panic!("{err}: {line}")))
+        .collect()
+}
+
+#[test]
+fn the_json_printer_writes_the_documented_lines() {
+    assert_golden("apply.jsonl", &json_output(&apply_run(), &with_status_events()));
+    assert_golden("destroy.jsonl", &json_output(&destroy_run(), &with_status_events()));
+}
+
+#[test]
+fn every_json_line_parses_and_carries_a_utc_timestamp_and_a_known_type() {
+    let mut seen = BTreeSet::new();
+    for events in [apply_run(), preview_run(), destroy_run()] {
+        for line in parse_lines(&json_output(&events, &with_status_events())) {
+            let timestamp = line["timestamp"].as_str().expect("a timestamp");
+            assert!(timestamp.ends_with('Z'), "not UTC: {timestamp}");
+            timestamp.parse::<Timestamp>().expect("RFC 3339");
+            let type_ = line["type"].as_str().expect("a type");
+            assert!(TYPES.contains(&type_), "unknown type {type_}");
+            seen.insert(type_.to_owned());
+        }
+    }
+    let expected: BTreeSet<String> =
+        TYPES.iter().filter(|t| **t != "error").map(|t| (*t).to_owned()).collect();
+    assert_eq!(seen, expected, "the recorded runs cover every type but error");
+}
+
+#[test]
+fn every_json_object_line_names_its_object_with_four_string_fields() {
+    for line in parse_lines(&json_output(&apply_run(), &with_status_events())) {
+        let type_ = line["type"].as_str().unwrap();
+        if ["apply", "status", "reconcile", "prune", "delete", "inventory"].contains(&type_) {
+            for key in ["group", "kind", "namespace", "name"] {
+                assert!(line[key].is_string(), "{type_} line without {key}: {line}");
+            }
+            assert!(line["status"].is_string() || type_ == "inventory", "{type_} line without status");
+        }
+    }
+}
+
+#[test]
+fn json_failures_carry_error_and_hint_and_skips_a_reason_and_message() {
+    let lines = parse_lines(&json_output(&apply_run(), &PrinterOptions::default()));
+    let find = |type_: &str, kind: &str, name: &str| {
+        let found =
+            lines.iter().find(|line| line["type"] == type_ && line["kind"] == kind && line["name"] == name);
+        found.cloned().unwrap()
+    };
+    let failed = find("apply", "Certificate", "web-tls");
+    assert_eq!(failed["status"], "failed");
+    assert!(failed["error"].as_str().unwrap().starts_with("no matches for kind"));
+    assert!(failed["hint"].is_string());
+    let skipped = find("apply", "Deployment", "api");
+    assert_eq!(skipped["reason"], "DependencyTimedOut");
+    assert_eq!(skipped["message"], "dependency Deployment.apps/prod/db did not become Current in time");
+    let timeout = find("reconcile", "Deployment", "db");
+    assert_eq!(timeout["status"], "timeout");
+    assert_eq!(timeout["lastStatus"]["status"], "InProgress");
+    assert_eq!(timeout["lastStatus"]["conditions"][0]["type"], "Reconciling");
+}
+
+#[test]
+fn json_status_lines_appear_only_when_asked() {
+    let lines = parse_lines(&json_output(&apply_run(), &PrinterOptions::default()));
+    assert!(lines.iter().all(|line| line["type"] != "status"));
+}
+
+#[test]
+fn the_json_summary_carries_the_outcome_and_the_counts() {
+    let lines = parse_lines(&json_output(&apply_run(), &PrinterOptions::default()));
+    let summary = lines.last().unwrap();
+    assert_eq!(summary["type"], "summary");
+    assert_eq!(summary["outcome"], "failed");
+    assert_eq!(summary["apply"]["created"], 4);
+    assert_eq!(summary["reconcile"]["timedOut"], 1);
+    assert_eq!(summary["prune"]["abandoned"], 1);
+    assert_eq!(summary["notCurrent"].as_array().unwrap().len(), 2);
+    assert_eq!(summary["failures"][0]["action"], "apply");
+}
+
+#[test]
+fn the_json_printer_reports_an_aborted_run_as_an_error_line() {
+    let mut printer = JsonPrinter::with_clock(Vec::new(), &PrinterOptions::default(), fixed_clock());
+    printer.error("cannot reach the cluster: connection refused").unwrap();
+    let output = String::from_utf8(printer.into_inner()).unwrap();
+    assert_eq!(
+        output,
+        "{\"timestamp\":\"2024-06-01T12:00:00.000Z\",\"type\":\"error\",\
+         \"error\":\"cannot reach the cluster: connection refused\"}\n"
+    );
+}
+
+#[test]
+fn every_example_in_the_json_docs_is_real_output() {
+    let mut real: Vec<String> = Vec::new();
+    let two_waves = vec![vec![recorded::namespace()], vec![recorded::app_config()]];
+    let plan = Event::Plan(Plan::for_apply(two_waves, Vec::new(), DryRun::None));
+    for events in [apply_run(), destroy_run(), vec![plan]] {
+        real.extend(json_output(&events, &with_status_events()).lines().map(str::to_owned));
+    }
+    let mut printer = JsonPrinter::with_clock(Vec::new(), &PrinterOptions::default(), fixed_clock());
+    printer.error("cannot reach the cluster: connection refused").unwrap();
+    real.extend(String::from_utf8(printer.into_inner()).unwrap().lines().map(str::to_owned));
+
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/docs/json-output.md");
+    let doc = std::fs::read_to_string(path).expect("docs/json-output.md");
+    let mut examples = 0;
+    let mut in_json = false;
+    for line in doc.lines() {
+        match line {
+            "```json" => in_json = true,
+            "```" => in_json = false,
+            example if in_json => {
+                examples += 1;
+                assert!(real.iter().any(|line| line == example), "not printed by kapply: {example}");
+            }
+            _ => {}
+        }
+    }
+    assert!(examples >= TYPES.len(), "one example per type at least");
+}
+
+// ---- table printer ----
+
+#[test]
+fn the_plain_table_prints_its_final_frame_then_totals_and_failures() {
+    assert_golden("apply.table.txt", &table_output(&apply_run(), None));
+}
+
+#[test]
+fn the_plain_table_cuts_lines_to_the_width() {
+    let output = table_output(&apply_run(), Some(60));
+    let frame: Vec<&str> = output
+        .lines()
+        .skip_while(|line| line.starts_with("warning: "))
+        .take_while(|line| !line.contains("resource(s)"))
+        .collect();
+    assert!(frame.iter().all(|line| line.chars().count() <= 60), "{output}");
+    assert!(frame.iter().any(|line| line.ends_with('…')));
+}
+
+#[test]
+fn the_table_prints_warnings_as_lines() {
+    let output = table_output(&apply_run(), None);
+    assert!(output.starts_with(
+        "warning: Deployment.apps/prod/db: spec.template.spec.containers[0].resources: no limits set\n"
+    ));
+}
+
+// ---- format selection ----
+
+#[test]
+fn output_formats_parse_from_their_names() {
+    assert_eq!("events".parse(), Ok(OutputFormat::Events));
+    assert_eq!("JSON".parse(), Ok(OutputFormat::Json));
+    assert_eq!(" table ".parse(), Ok(OutputFormat::Table));
+    assert_eq!(
+        "yaml".parse::<OutputFormat>().unwrap_err().to_string(),
+        "unknown output format \"yaml\" (expected events, json or table)"
+    );
+    for format in OutputFormat::ALL {
+        assert_eq!(format.to_string().parse(), Ok(format));
+    }
+}
+
+#[test]
+fn printer_for_gives_the_printer_of_each_format() {
+    let events = [Event::Plan(Plan::for_apply(vec![vec![recorded::namespace()]], Vec::new(), DryRun::None))];
+    let mut outputs = Vec::new();
+    for format in OutputFormat::ALL {
+        let mut buffer = Vec::new();
+        let mut printer = printer_for(format, &mut buffer, PrinterOptions::default());
+        for event in &events {
+            printer.print(event).unwrap();
+        }
+        printer.finish().unwrap();
+        drop(printer);
+        outputs.push(String::from_utf8(buffer).unwrap());
+    }
+    assert_eq!(outputs[0], "", "the events printer prints nothing for a plan");
+    assert!(outputs[1].contains("\"type\":\"plan\""));
+    assert!(outputs[2].starts_with("NAMESPACE  RESOURCE        ACTION   STATUS  MESSAGE\n"));
+}
