@@ -80,3 +80,76 @@ fn usage_errors_exit_two() {
     let (code, _, _) = kapply(&["apply", "--no-such-flag"], "");
     assert_eq!(code, 2);
 }
+
+fn kapply_in(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_kapply"))
+        .args(args)
+        .env("KUBECONFIG", "/nonexistent/kubeconfig")
+        .output()
+        .expect("run kapply");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn template_of(dir: &std::path::Path) -> serde_json::Value {
+    let text = std::fs::read_to_string(dir.join("inventory-template.yaml")).unwrap();
+    serde_saphyr::from_str(&text).unwrap()
+}
+
+#[test]
+fn init_writes_a_labelled_configmap_in_the_namespace_shared_by_the_manifests() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("app.yaml"),
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a, namespace: shop}\n---\n\
+         apiVersion: v1\nkind: Namespace\nmetadata: {name: shop}\n",
+    )
+    .unwrap();
+    let (code, stdout, stderr) = kapply_in(&["init", dir.path().to_str().unwrap(), "-i", "shop-inv"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("inventory-template.yaml"));
+    let cm = template_of(dir.path());
+    assert_eq!(cm["kind"], "ConfigMap");
+    assert_eq!(cm["metadata"]["namespace"], "shop");
+    assert_eq!(cm["metadata"]["labels"]["cli-utils.sigs.k8s.io/inventory-id"], "shop-inv");
+    let name = cm["metadata"]["name"].as_str().unwrap();
+    assert!(name.starts_with("inventory-") && name.len() == "inventory-".len() + 8, "{name}");
+}
+
+#[test]
+fn init_refuses_to_overwrite_and_validates_the_id() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().to_str().unwrap();
+    let (code, _, stderr) = kapply_in(&["init", path, "-i", "-bad-"]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(!dir.path().join("inventory-template.yaml").exists());
+
+    let (code, _, _) = kapply_in(&["init", path, "-n", "team-a"]);
+    assert_eq!(code, 0);
+    let first = template_of(dir.path());
+    assert_eq!(first["metadata"]["namespace"], "team-a");
+    let id = first["metadata"]["labels"]["cli-utils.sigs.k8s.io/inventory-id"].as_str().unwrap();
+    assert_eq!(id.len(), 36, "a random UUID: {id}");
+
+    let (code, _, stderr) = kapply_in(&["init", path]);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("already exists"), "{stderr}");
+    assert_eq!(template_of(dir.path()), first, "the existing template is untouched");
+}
+
+#[test]
+fn init_falls_back_to_the_context_namespace_when_manifests_span_several() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("a.yaml"),
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a, namespace: east}\n---\n\
+         apiVersion: v1\nkind: ConfigMap\nmetadata: {name: b, namespace: west}\n",
+    )
+    .unwrap();
+    let (code, _, stderr) = kapply_in(&["init", dir.path().to_str().unwrap()]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(template_of(dir.path())["metadata"]["namespace"], "default");
+}

@@ -45,8 +45,33 @@ impl Command {
 
 #[derive(Debug, Args)]
 pub struct InitArgs {
-    /// Directory to write inventory-template.yaml into.
+    /// Directory to write inventory-template.yaml into (its manifests also choose the namespace).
     pub directory: PathBuf,
+    /// The inventory id (default: a random UUID): letters, digits, `-`, `_`, `.`; 3 to 63 characters.
+    #[arg(short = 'i', long)]
+    pub inventory_id: Option<String>,
+    #[command(flatten)]
+    pub connection: ConnectionArgs,
+}
+
+/// The kubectl-style flags that choose a cluster and a namespace.
+#[derive(Debug, Args)]
+pub struct ConnectionArgs {
+    /// Namespace (default: the kubeconfig context's).
+    #[arg(short = 'n', long)]
+    pub namespace: Option<String>,
+    /// Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config).
+    #[arg(long)]
+    pub kubeconfig: Option<PathBuf>,
+    /// The kubeconfig context to use (default: its current context).
+    #[arg(long)]
+    pub context: Option<String>,
+}
+
+impl ConnectionArgs {
+    pub fn connect_options(&self) -> crate::cluster::ConnectOptions {
+        crate::cluster::ConnectOptions { kubeconfig: self.kubeconfig.clone(), context: self.context.clone() }
+    }
 }
 
 /// Where the manifests come from: positional paths and `-f` are equivalent, `-` is standard input.

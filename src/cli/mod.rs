@@ -4,6 +4,7 @@
 
 mod args;
 mod exit;
+mod init;
 mod status;
 
 use std::process::ExitCode;
@@ -28,11 +29,10 @@ pub fn main() -> ExitCode {
 
 fn run(cli: Cli) -> Outcome {
     match &cli.command {
-        Command::Init(_)
-        | Command::Apply(_)
-        | Command::Preview(_)
-        | Command::Diff(_)
-        | Command::Destroy(_) => not_implemented(&cli.command),
+        Command::Init(args) => init::run(args),
+        Command::Apply(_) | Command::Preview(_) | Command::Diff(_) | Command::Destroy(_) => {
+            not_implemented(&cli.command)
+        }
         Command::Status(args) => status::run(args),
     }
 }

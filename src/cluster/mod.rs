@@ -29,6 +29,25 @@ pub struct ConnectOptions {
     pub context: Option<String>,
 }
 
+impl ConnectOptions {
+    /// The namespace of the kubeconfig context these options select, read offline (no connection):
+    /// what `kapply init` and namespace defaulting use. `default` when there is no kubeconfig, the
+    /// context is not found, or it names no namespace — as kubectl does.
+    pub fn context_namespace(&self) -> String {
+        let kubeconfig = match &self.kubeconfig {
+            Some(path) => Kubeconfig::read_from(path).ok(),
+            None => Kubeconfig::read().ok(),
+        };
+        kubeconfig
+            .and_then(|config| {
+                let name = self.context.clone().or(config.current_context)?;
+                config.contexts.into_iter().find(|c| c.name == name)?.context?.namespace
+            })
+            .filter(|ns| !ns.is_empty())
+            .unwrap_or_else(|| "default".to_owned())
+    }
+}
+
 /// What a server-side apply did to an object.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ApplyAction {
