@@ -252,6 +252,35 @@ pub fn is_kept(value: &Value) -> bool {
         || annotation(value, LIFECYCLE_DELETION) == Some(LIFECYCLE_DETACH)
 }
 
+/// Builders of test [`Object`]s from inline JSON, shared by every module's unit tests.
+#[cfg(test)]
+pub(crate) mod testing {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use serde_json::{Value, json};
+
+    use super::{ObjRef, Object, Source};
+
+    static DOCUMENT: AtomicUsize = AtomicUsize::new(1);
+
+    /// An object from inline JSON, sourced from `test.yaml` with a fresh document number.
+    pub fn obj(body: Value) -> Object {
+        obj_from(body, "test.yaml", DOCUMENT.fetch_add(1, Ordering::Relaxed))
+    }
+
+    /// An object from inline JSON, sourced from `file`, document `document`.
+    pub fn obj_from(body: Value, file: &str, document: usize) -> Object {
+        let obj_ref = ObjRef::from_value(&body).expect("test object has apiVersion, kind and name");
+        let api_version = body["apiVersion"].as_str().unwrap().to_owned();
+        Object { obj_ref, api_version, body, source: Source { file: file.into(), document, line: None } }
+    }
+
+    /// A `ConfigMap` in `ns`.
+    pub fn config_map(ns: &str, name: &str) -> Object {
+        obj(json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": name, "namespace": ns}}))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

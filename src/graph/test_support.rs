@@ -1,33 +1,14 @@
 //! Test helpers: [`obj`] builds an [`Object`] from inline JSON with a fake source file.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
+use serde_json::json;
 
-use serde_json::{Value, json};
+use crate::object::{DEPENDS_ON, ObjRef, Object};
 
-use crate::object::{DEPENDS_ON, ObjRef, Object, Source};
-
-static DOCUMENT: AtomicUsize = AtomicUsize::new(1);
-
-/// An object from inline JSON, sourced from `test.yaml` with a fresh document number.
-pub fn obj(body: Value) -> Object {
-    obj_from(body, "test.yaml", DOCUMENT.fetch_add(1, Ordering::Relaxed))
-}
-
-/// An object from inline JSON, sourced from `file`, document `document`.
-pub fn obj_from(body: Value, file: &str, document: usize) -> Object {
-    let obj_ref = ObjRef::from_value(&body).expect("test object has apiVersion, kind and name");
-    let api_version = body["apiVersion"].as_str().unwrap().to_owned();
-    Object { obj_ref, api_version, body, source: Source { file: file.into(), document, line: None } }
-}
+pub use crate::object::testing::{config_map, obj, obj_from};
 
 /// A core `Namespace`.
 pub fn namespace(name: &str) -> Object {
     obj(json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}}))
-}
-
-/// A `ConfigMap` in `ns`.
-pub fn config_map(ns: &str, name: &str) -> Object {
-    obj(json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": name, "namespace": ns}}))
 }
 
 /// An object of any namespaced kind with a depends-on annotation.

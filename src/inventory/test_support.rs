@@ -1,29 +1,10 @@
 //! Test helpers: objects from inline JSON with a fake source, ConfigMaps, templates and live objects.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
-
 use serde_json::{Value, json};
 
-use crate::object::{INVENTORY_ID_LABEL, OWNING_INVENTORY, ObjRef, Object, Source};
+use crate::object::{INVENTORY_ID_LABEL, OWNING_INVENTORY, Object};
 
-static DOCUMENT: AtomicUsize = AtomicUsize::new(1);
-
-/// An object from inline JSON, sourced from `test.yaml` with a fresh document number.
-pub fn obj(body: Value) -> Object {
-    obj_from(body, "test.yaml", DOCUMENT.fetch_add(1, Ordering::Relaxed))
-}
-
-/// An object from inline JSON, sourced from `file`, document `document`.
-pub fn obj_from(body: Value, file: &str, document: usize) -> Object {
-    let obj_ref = ObjRef::from_value(&body).expect("test object has apiVersion, kind and name");
-    let api_version = body["apiVersion"].as_str().unwrap().to_owned();
-    Object { obj_ref, api_version, body, source: Source { file: file.into(), document, line: None } }
-}
-
-/// A `ConfigMap` in `ns`.
-pub fn config_map(ns: &str, name: &str) -> Object {
-    obj(json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": name, "namespace": ns}}))
-}
+pub use crate::object::testing::{config_map, obj, obj_from};
 
 /// An inventory template labelled `id`.
 pub fn template(ns: &str, name: &str, id: &str) -> Object {
