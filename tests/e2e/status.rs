@@ -36,7 +36,8 @@ async fn a_deployment_is_waited_on_until_current_with_one_list_per_kind_and_name
     assert_eq!(first.lists, 2, "one LIST for the ConfigMaps, one for the Deployment");
     assert_eq!(first.observed.len(), 3);
 
-    let mut seen = Vec::new();
+    // The poll right after applying counts too: a fast rollout may be Current by the time `wait` starts.
+    let mut seen: Vec<_> = first.observed.iter().map(|(r, o)| (r.clone(), o.status.status)).collect();
     let last = status::wait(
         &cluster,
         &refs,
