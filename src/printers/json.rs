@@ -73,9 +73,10 @@ impl<W: Write + Send> Printer for JsonPrinter<W> {
                 };
                 self.line("apply", body)
             }
-            Event::Status { obj, status } if self.status_events => {
-                self.line("status", StatusBody { obj: ObjFields::of(obj), status: StatusFields::of(status) })
-            }
+            Event::Status { obj, status } if self.status_events => self.line(
+                "status",
+                ObjectStatusJson { obj: ObjFields::of(obj), status: StatusFields::of(status) },
+            ),
             Event::Status { .. } => Ok(()),
             Event::Reconciled { obj, outcome } => {
                 let body = match outcome {
@@ -249,14 +250,6 @@ impl<'a> StatusFields<'a> {
             conditions: &status.conditions,
         }
     }
-}
-
-#[derive(Serialize)]
-struct StatusBody<'a> {
-    #[serde(flatten)]
-    obj: ObjFields<'a>,
-    #[serde(flatten)]
-    status: StatusFields<'a>,
 }
 
 #[derive(Serialize)]
@@ -458,6 +451,7 @@ impl DeletionJson {
     }
 }
 
+/// An object with its status: a `status` line, and the not-current entries of a summary.
 #[derive(Serialize)]
 struct ObjectStatusJson<'a> {
     #[serde(flatten)]
