@@ -254,6 +254,8 @@ pub enum SkipReason {
     KindNotServed,
     /// The run was interrupted, or its overall `--timeout` expired, before kapply got to it.
     Cancelled,
+    /// Reconcile: not waited for (`--no-wait`), as nothing in the set depends on it.
+    NotWaited,
 }
 
 impl SkipReason {
@@ -271,6 +273,7 @@ impl SkipReason {
             SkipReason::AlreadyGone => "AlreadyGone",
             SkipReason::KindNotServed => "KindNotServed",
             SkipReason::Cancelled => "Cancelled",
+            SkipReason::NotWaited => "NotWaited",
         }
     }
 }
@@ -299,6 +302,7 @@ impl fmt::Display for SkipReason {
             SkipReason::AlreadyGone => f.write_str("already gone"),
             SkipReason::KindNotServed => f.write_str("its kind is no longer served by the cluster"),
             SkipReason::Cancelled => f.write_str("the run was cancelled before it got there"),
+            SkipReason::NotWaited => f.write_str("not waited for (--no-wait)"),
         }
     }
 }

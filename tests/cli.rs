@@ -65,7 +65,7 @@ fn status_offline_reports_syntax_errors_with_location_and_exits_two() {
 
 #[test]
 fn unimplemented_subcommands_say_so_and_fail() {
-    for cmd in ["apply", "preview", "diff", "destroy"] {
+    for cmd in ["preview", "diff", "destroy"] {
         let (code, _, stderr) = kapply(&[cmd], "");
         assert_eq!(code, 5, "{cmd}");
         assert!(stderr.contains("not implemented"), "{cmd}: {stderr}");
@@ -73,6 +73,21 @@ fn unimplemented_subcommands_say_so_and_fail() {
     let (code, _, stderr) = kapply(&["status"], "");
     assert_eq!(code, 5);
     assert!(stderr.contains("--offline"), "{stderr}");
+}
+
+#[test]
+fn apply_without_manifests_is_a_usage_error_before_any_connection() {
+    let (code, stdout, stderr) = kapply(&["apply", "--kubeconfig", "/nonexistent/kubeconfig"], "");
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stdout.is_empty());
+    assert!(stderr.contains("no manifests"), "{stderr}");
+}
+
+#[test]
+fn apply_rejects_a_bad_duration_naming_it() {
+    let (code, _, stderr) = kapply(&["apply", "x.yaml", "--reconcile-timeout", "soon"], "");
+    assert_eq!(code, 2);
+    assert!(stderr.contains("soon"), "{stderr}");
 }
 
 #[test]

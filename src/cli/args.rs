@@ -1,6 +1,7 @@
 //! Command-line arguments: one clap definition drives parsing, help and validation.
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
@@ -18,7 +19,7 @@ pub enum Command {
     /// Write an inventory template (a ConfigMap) into a directory.
     Init(InitArgs),
     /// Server-side-apply manifests in dependency order, prune, and wait until Current.
-    Apply(ManifestArgs),
+    Apply(ApplyArgs),
     /// Show what apply (or destroy) would do, writing nothing.
     Preview(ManifestArgs),
     /// Show the differences between the live objects and the manifests.
@@ -114,4 +115,114 @@ pub enum StatusOutput {
     Text,
     /// One JSON object per line.
     Json,
+}
+
+/// Where the inventory is when no template is among the manifests.
+#[derive(Debug, Args, Default)]
+pub struct InventoryArgs {
+    /// The inventory id (`cli-utils.sigs.k8s.io/inventory-id`), for a run without an inventory template
+    /// among the manifests.
+    #[arg(long)]
+    pub inventory_id: Option<String>,
+    /// The inventory ConfigMap's name (default: `inventory-<id>`).
+    #[arg(long)]
+    pub inventory_name: Option<String>,
+    /// The inventory ConfigMap's namespace (default: --namespace, then the kubeconfig context's).
+    #[arg(long)]
+    pub inventory_namespace: Option<String>,
+}
+
+/// `kapply apply`.
+#[derive(Debug, Args)]
+pub struct ApplyArgs {
+    #[command(flatten)]
+    pub manifests: ManifestArgs,
+    #[command(flatten)]
+    pub connection: ConnectionArgs,
+    #[command(flatten)]
+    pub inventory: InventoryArgs,
+    /// The field manager of the server-side applies.
+    #[arg(long, default_value = "kapply")]
+    pub field_manager: String,
+    /// Take over fields another field manager owns instead of failing with a conflict.
+    #[arg(long)]
+    pub force_conflicts: bool,
+    /// Which existing objects this inventory may take over: strict (only its own), adopt (also objects
+    /// owned by no inventory), adopt-all (also objects owned by another inventory).
+    #[arg(long, default_value = "strict", value_parser = parse_policy)]
+    pub inventory_policy: crate::inventory::InventoryPolicy,
+    /// How long to wait for each applied object to become Current (e.g. 90s, 5m, 1h).
+    #[arg(long, default_value = "5m", value_parser = parse_duration)]
+    pub reconcile_timeout: Duration,
+    /// Do not wait for objects to become Current (objects others depend on are still waited for, so
+    /// that the order holds).
+    #[arg(long)]
+    pub no_wait: bool,
+    /// How often to read the status of the objects being waited for.
+    #[arg(long, default_value = "1s", value_parser = parse_duration)]
+    pub poll_period: Duration,
+    /// How many requests to send at once.
+    #[arg(long, default_value_t = crate::engine::DEFAULT_CONCURRENCY, value_parser = clap::value_parser!(u16).range(1..))]
+    pub concurrency: u16,
+    /// Give up on the whole run after this long (default: no limit beyond the per-object timeouts).
+    #[arg(long, value_parser = parse_duration)]
+    pub timeout: Option<Duration>,
+    /// Output format (default: table when standard output is a terminal, events otherwise).
+    #[arg(short = 'o', long, value_parser = parse_output)]
+    pub output: Option<crate::printers::OutputFormat>,
+    /// Also print every status change (events and json output).
+    #[arg(long)]
+    pub status_events: bool,
+    /// Do not delete objects that left the set (they stay in the inventory).
+    #[arg(long)]
+    pub no_prune: bool,
+    /// How the garbage collector deletes what a pruned object owns: Background, Foreground or Orphan.
+    #[arg(long, default_value = "Background", value_parser = parse_propagation)]
+    pub prune_propagation_policy: PropagationArg,
+    /// How long to wait for each pruned object to disappear.
+    #[arg(long, default_value = "5m", value_parser = parse_duration)]
+    pub prune_timeout: Duration,
+}
+
+/// A deletion propagation policy (`Background`, `Foreground`, `Orphan`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PropagationArg(pub crate::engine::Propagation);
+
+fn parse_propagation(text: &str) -> Result<PropagationArg, String> {
+    text.parse().map(PropagationArg)
+}
+
+fn parse_policy(text: &str) -> Result<crate::inventory::InventoryPolicy, String> {
+    text.parse().map_err(|e: crate::inventory::InventoryError| e.to_string())
+}
+
+fn parse_output(text: &str) -> Result<crate::printers::OutputFormat, String> {
+    text.parse().map_err(|e: crate::printers::UnknownFormat| e.to_string())
+}
+
+/// Parses a duration as kubectl writes them (`30s`, `5m`, `1h30m`, `0`), or friendlier (`2 minutes`).
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    let text = text.trim();
+    if text == "0" {
+        return Ok(Duration::ZERO);
+    }
+    let signed: jiff::SignedDuration =
+        text.parse().map_err(|_| format!("invalid duration {text:?} (expected e.g. 30s, 5m, 1h30m)"))?;
+    Duration::try_from(signed).map_err(|_| format!("invalid duration {text:?}: it must not be negative"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_read_as_kubectl_writes_them() {
+        assert_eq!(parse_duration("30s"), Ok(Duration::from_secs(30)));
+        assert_eq!(parse_duration("5m"), Ok(Duration::from_secs(300)));
+        assert_eq!(parse_duration("1h30m"), Ok(Duration::from_secs(5400)));
+        assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
+        assert_eq!(parse_duration("0"), Ok(Duration::ZERO));
+        assert!(parse_duration("-5s").is_err());
+        assert!(parse_duration("soon").unwrap_err().contains("soon"));
+    }
 }

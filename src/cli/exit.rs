@@ -17,6 +17,8 @@ pub enum Outcome {
     ObjectFailed,
     /// 5: the subcommand is not implemented yet.
     NotImplemented,
+    /// 130: interrupted (SIGINT/SIGTERM); the run stopped cleanly, the inventory recorded.
+    Interrupted,
 }
 
 impl Outcome {
@@ -28,6 +30,7 @@ impl Outcome {
             Outcome::Timeout => 3,
             Outcome::ObjectFailed => 4,
             Outcome::NotImplemented => 5,
+            Outcome::Interrupted => 130,
         }
     }
 }

@@ -2,9 +2,11 @@
 //!
 //! Everything here is thin: parse, call the library, print through a printer, return an [`Outcome`].
 
+mod apply;
 mod args;
 mod exit;
 mod init;
+mod session;
 mod status;
 
 use std::process::ExitCode;
@@ -30,9 +32,8 @@ pub fn main() -> ExitCode {
 fn run(cli: Cli) -> Outcome {
     match &cli.command {
         Command::Init(args) => init::run(args),
-        Command::Apply(_) | Command::Preview(_) | Command::Diff(_) | Command::Destroy(_) => {
-            not_implemented(&cli.command)
-        }
+        Command::Apply(args) => apply::run(args),
+        Command::Preview(_) | Command::Diff(_) | Command::Destroy(_) => not_implemented(&cli.command),
         Command::Status(args) => status::run(args),
     }
 }

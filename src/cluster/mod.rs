@@ -8,7 +8,9 @@
 mod discovery;
 mod error;
 
-use kube::api::{Api, DeleteParams, DynamicObject, ListParams, Patch, PatchParams, PropagationPolicy};
+use kube::api::{
+    Api, DeleteParams, DynamicObject, ListParams, Patch, PatchParams, PostParams, PropagationPolicy,
+};
 use kube::config::{KubeConfigOptions, Kubeconfig};
 use kube::{Client, Config};
 use serde_json::Value;
@@ -178,18 +180,56 @@ impl Cluster {
         })?;
         // List items come without apiVersion and kind; put them back so each item is a whole object.
         let api_version = resolved.resource.api_version.clone();
-        Ok(list
-            .items
-            .into_iter()
-            .map(|item| {
-                let mut value = to_value(item);
-                if let Some(map) = value.as_object_mut() {
-                    map.insert("apiVersion".into(), Value::String(api_version.clone()));
-                    map.insert("kind".into(), Value::String(gk.kind.clone()));
-                }
-                value
-            })
-            .collect())
+        Ok(list.items.into_iter().map(|item| with_type(to_value(item), &api_version, &gk.kind)).collect())
+    }
+
+    /// Lists the objects of a kind in one namespace carrying the labels of `selector` (e.g.
+    /// `cli-utils.sigs.k8s.io/inventory-id=<id>`). Each item carries apiVersion and kind.
+    pub async fn list_selected(&self, gk: &GroupKind, namespace: &str, selector: &str) -> Result<Vec<Value>> {
+        let resolved = self.resolve(gk, None).await?;
+        let api = self.api(&resolved, Some(namespace));
+        let list = api.list(&ListParams::default().labels(selector)).await.map_err(|err| {
+            let what = ObjRef::new(gk.group.clone(), gk.kind.clone(), Some(namespace), "*");
+            ClusterError::api(&what, "list", err)
+        })?;
+        let api_version = resolved.resource.api_version.clone();
+        Ok(list.items.into_iter().map(|item| with_type(to_value(item), &api_version, &gk.kind)).collect())
+    }
+
+    /// Creates an object (a POST): fails with a 409 `AlreadyExists` when it exists.
+    pub async fn create(&self, obj: &ObjRef, body: &Value) -> Result<Value> {
+        let resolved = self.resolve(&obj.group_kind(), None).await?;
+        let api = self.api(&resolved, obj.namespace.as_deref());
+        let object: DynamicObject =
+            serde_json::from_value(body.clone()).map_err(|e| ClusterError::Config(e.to_string()))?;
+        api.create(&PostParams::default(), &object)
+            .await
+            .map(to_value)
+            .map_err(|err| ClusterError::api(obj, "create", err))
+    }
+
+    /// Replaces an object (a PUT). With `metadata.resourceVersion` set in `body`, the server refuses
+    /// (409 `Conflict`) when the object changed since it was read: an optimistic lock.
+    pub async fn replace(&self, obj: &ObjRef, body: &Value) -> Result<Value> {
+        let resolved = self.resolve(&obj.group_kind(), None).await?;
+        let api = self.api(&resolved, obj.namespace.as_deref());
+        let object: DynamicObject =
+            serde_json::from_value(body.clone()).map_err(|e| ClusterError::Config(e.to_string()))?;
+        api.replace(&obj.name, &PostParams::default(), &object)
+            .await
+            .map(to_value)
+            .map_err(|err| ClusterError::api(obj, "replace", err))
+    }
+
+    /// Applies a JSON merge patch (RFC 7386), e.g. `{"metadata":{"annotations":{"a":null}}}` to remove
+    /// one annotation without taking ownership of any other field.
+    pub async fn merge_patch(&self, obj: &ObjRef, patch: &Value) -> Result<Value> {
+        let resolved = self.resolve(&obj.group_kind(), None).await?;
+        let api = self.api(&resolved, obj.namespace.as_deref());
+        api.patch(&obj.name, &PatchParams::default(), &Patch::Merge(patch))
+            .await
+            .map(to_value)
+            .map_err(|err| ClusterError::api(obj, "patch", err))
     }
 
     /// Server-side-applies `body` (the object's manifest, possibly mutated) and reports what changed,
@@ -238,7 +278,14 @@ impl Cluster {
             ..DeleteParams::default()
         };
         match api.delete(&obj.name, &params).await {
-            Ok(either) => Ok(if either.is_left() { DeleteResult::Terminating } else { DeleteResult::Gone }),
+            // The server answers with the object when it still exists after the request (finalizers
+            // pending, including Foreground's), and with the object as it was when it is already gone.
+            Ok(either) => Ok(match either.left() {
+                Some(obj) if obj.metadata.finalizers.as_ref().is_some_and(|f| !f.is_empty()) => {
+                    DeleteResult::Terminating
+                }
+                _ => DeleteResult::Gone,
+            }),
             Err(err) if error::is_not_found(&err) => Ok(DeleteResult::Gone),
             Err(err) => Err(ClusterError::api(obj, "delete", err)),
         }
@@ -247,6 +294,15 @@ impl Cluster {
 
 fn to_value(obj: DynamicObject) -> Value {
     serde_json::to_value(obj).unwrap_or(Value::Null)
+}
+
+/// Puts back the apiVersion and kind a LIST leaves out of its items, so each is a whole object.
+fn with_type(mut value: Value, api_version: &str, kind: &str) -> Value {
+    if let Some(map) = value.as_object_mut() {
+        map.insert("apiVersion".into(), Value::String(api_version.to_owned()));
+        map.insert("kind".into(), Value::String(kind.to_owned()));
+    }
+    value
 }
 
 fn resource_version(value: &Value) -> Option<&str> {

@@ -502,7 +502,7 @@ fn find_cycle(deps: &[Vec<usize>], level: &[usize]) -> Vec<usize> {
 }
 
 /// The group-kind a CRD defines: `spec.group` and `spec.names.kind`.
-fn crd_group_kind(body: &Value) -> Option<GroupKind> {
+pub(crate) fn crd_group_kind(body: &Value) -> Option<GroupKind> {
     let spec = body.get("spec")?;
     let group = spec.get("group")?.as_str()?;
     let kind = spec.get("names")?.get("kind")?.as_str()?;

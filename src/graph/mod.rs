@@ -34,3 +34,5 @@ pub use dag::{
 pub use depends_on::{DependsOnError, format_dependency, format_depends_on, parse_depends_on};
 pub use kind_order::{OTHER_RANK, cmp_delete_order, cmp_kind_order, kind_rank, sort_by_kind_order};
 pub use scheduler::{Scheduler, TaskState};
+
+pub(crate) use dag::crd_group_kind;

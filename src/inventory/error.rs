@@ -92,12 +92,29 @@ pub enum InventoryError {
     )]
     UnstorableKey { object: String, key: String, problem: &'static str },
 
+    /// Several live ConfigMaps carry the inventory's id: cli-utils refuses to guess, and so does kapply.
+    #[error(
+        "{} ConfigMaps in namespace {namespace} carry {INVENTORY_ID_LABEL}={id}: {}; an inventory is one \
+         ConfigMap: delete the extra ones (after merging their data) and run again",
+        names.len(),
+        names.join(", ")
+    )]
+    Ambiguous { namespace: String, id: String, names: Vec<String> },
+
     /// An unknown `--inventory-policy` value.
     #[error(
         "unknown inventory policy {value:?}: expected strict, adopt or adopt-all (cli-utils' must-match and \
          adopt-if-no-inventory are accepted too)"
     )]
     UnknownPolicy { value: String },
+}
+
+impl InventoryError {
+    /// True when the error is about the input (manifests, flags), found before anything is written;
+    /// false when it is about the live inventory in the cluster.
+    pub fn is_input_error(&self) -> bool {
+        !matches!(self, InventoryError::NotAnInventory { .. } | InventoryError::Ambiguous { .. })
+    }
 }
 
 /// The inventory module's result type.

@@ -1,0 +1,201 @@
+//! What every cluster-facing subcommand shares: reading the manifests, connecting, preparing the run,
+//! signals, and printing the event stream.
+
+use std::future::Future;
+use std::io::{self, IsTerminal, Write};
+use std::time::Duration;
+
+use super::args::{ConnectionArgs, InventoryArgs, ManifestArgs};
+use super::exit::Outcome;
+use super::status::inputs_of;
+use crate::cluster::Cluster;
+use crate::engine::{self, Cancel, CancelReason, EngineError, EventSink, InventoryFlags, Prepared, Report};
+use crate::event::{Event, RunOutcome};
+use crate::manifest::{self, LoadOptions, UnknownKinds};
+use crate::printers::{self, OutputFormat, PrinterOptions};
+
+/// Runs a subcommand's future on a multi-threaded runtime.
+pub fn block_on(future: impl Future<Output = Outcome>) -> Outcome {
+    match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(runtime) => runtime.block_on(future),
+        Err(err) => {
+            eprintln!("kapply: cannot start the async runtime: {err}");
+            Outcome::Failed
+        }
+    }
+}
+
+/// The output format when `--output` is not given: the live table on a terminal, events otherwise.
+pub fn default_format(stdout_is_terminal: bool) -> OutputFormat {
+    if stdout_is_terminal { OutputFormat::Table } else { OutputFormat::Events }
+}
+
+/// A cancellation that fires on the first SIGINT/SIGTERM or when `timeout` passes. A second signal
+/// exits at once (130): the inventory written before applying still lists every object.
+pub fn cancel_on_signals_or_timeout(timeout: Option<Duration>) -> Cancel {
+    let cancel = Cancel::new();
+    tokio::spawn({
+        let cancel = cancel.clone();
+        async move {
+            wait_for_signal().await;
+            eprintln!(
+                "kapply: interrupted; finishing the requests in flight and recording the inventory (interrupt again to quit now)"
+            );
+            cancel.cancel(CancelReason::Interrupted);
+            wait_for_signal().await;
+            eprintln!("kapply: interrupted twice; quitting");
+            std::process::exit(i32::from(Outcome::Interrupted.code()));
+        }
+    });
+    if let Some(timeout) = timeout {
+        let cancel = cancel.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(timeout).await;
+            cancel.cancel(CancelReason::TimedOut);
+        });
+    }
+    cancel
+}
+
+async fn wait_for_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+/// A connected cluster and a prepared run.
+pub struct Session {
+    pub cluster: Cluster,
+    pub prepared: Prepared,
+}
+
+impl Session {
+    /// Reads the manifests, connects, resolves every kind through discovery and prepares the run.
+    /// On failure the error is printed and the exit outcome returned: 2 for bad input, 1 otherwise.
+    pub async fn open(
+        command: &str,
+        manifests: &ManifestArgs,
+        connection: &ConnectionArgs,
+        inventory: &InventoryArgs,
+    ) -> Result<Session, Outcome> {
+        let paths = manifests.all_paths();
+        if paths.is_empty() {
+            eprintln!(
+                "kapply {command}: no manifests given; pass files or directories, or `-` for standard input"
+            );
+            return Err(Outcome::Usage);
+        }
+        let inputs = inputs_of(&paths).map_err(|err| {
+            eprintln!("kapply {command}: cannot read standard input: {err}");
+            Outcome::Usage
+        })?;
+        let cluster = Cluster::connect(&connection.connect_options()).await.map_err(|err| {
+            eprintln!("kapply {command}: {err}");
+            Outcome::Failed
+        })?;
+        let namespace =
+            connection.namespace.clone().unwrap_or_else(|| cluster.default_namespace().to_owned());
+        let options = LoadOptions {
+            recursive: manifests.recursive,
+            default_namespace: Some(namespace.clone()),
+            unknown_kinds: UnknownKinds::Error,
+        };
+        let discovered = cluster.discovered().await;
+        let objects = manifest::load(&inputs, &options, &discovered).map_err(|errors| {
+            eprintln!("{errors}");
+            eprintln!("kapply {command}: nothing was applied: fix the manifests above and run again");
+            Outcome::Usage
+        })?;
+        let flags = InventoryFlags {
+            id: inventory.inventory_id.clone(),
+            name: inventory.inventory_name.clone(),
+            namespace: inventory.inventory_namespace.clone(),
+        };
+        let prepared = engine::prepare(objects, &flags, &namespace).map_err(|err| {
+            eprintln!("kapply {command}: {err}");
+            if err.is_invalid_input() { Outcome::Usage } else { Outcome::Failed }
+        })?;
+        Ok(Session { cluster, prepared })
+    }
+}
+
+/// Prints the event stream of a run on stdout and turns its result into an exit outcome.
+pub struct Output {
+    printer: Box<dyn printers::Printer>,
+    /// The first write error; a closed pipe stops printing, not the run.
+    error: Option<io::Error>,
+}
+
+impl Output {
+    pub fn new(format: OutputFormat, status_events: bool) -> Self {
+        let stdout = io::stdout();
+        let options = PrinterOptions {
+            preview: None,
+            status_events,
+            live: format == OutputFormat::Table && stdout.is_terminal(),
+            width: None,
+        };
+        Output { printer: printers::printer_for(format, stdout, options), error: None }
+    }
+
+    /// Stops the printer and maps the run's result to an exit outcome, reporting an aborted run.
+    pub fn finish(mut self, command: &str, result: Result<Report, EngineError>) -> Outcome {
+        let outcome = match result {
+            Ok(report) => outcome_of(&report),
+            Err(err) => {
+                let _ = self.printer.error(&err.to_string());
+                let _ = self.printer.finish();
+                eprintln!("kapply {command}: {err}");
+                return if err.is_invalid_input() { Outcome::Usage } else { Outcome::Failed };
+            }
+        };
+        let finished = self.printer.finish().and_then(|()| io::stdout().flush());
+        match self.error.or(finished.err()) {
+            Some(err) if err.kind() != io::ErrorKind::BrokenPipe => {
+                eprintln!("kapply {command}: cannot write output: {err}");
+                Outcome::Failed
+            }
+            _ => outcome,
+        }
+    }
+}
+
+impl EventSink for Output {
+    fn event(&mut self, event: &Event) {
+        if self.error.is_none()
+            && let Err(err) = self.printer.print(event)
+        {
+            self.error = Some(err);
+        }
+    }
+}
+
+/// The exit outcome of a finished run.
+pub fn outcome_of(report: &Report) -> Outcome {
+    if report.cancelled == Some(CancelReason::Interrupted) {
+        return Outcome::Interrupted;
+    }
+    match report.summary.outcome() {
+        RunOutcome::Success if report.cancelled == Some(CancelReason::TimedOut) => Outcome::Timeout,
+        RunOutcome::Success => Outcome::Success,
+        RunOutcome::Failed => Outcome::Failed,
+        RunOutcome::Timeout => Outcome::Timeout,
+        RunOutcome::ObjectFailed => Outcome::ObjectFailed,
+    }
+}

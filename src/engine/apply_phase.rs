@@ -1,0 +1,462 @@
+//! The apply loop: each object is applied as soon as everything it depends on is Current, then waited
+//! for; a failure or timeout skips exactly the objects that depend on it.
+//!
+//! # The loop
+//! One task owns all the state — the [`Scheduler`], the queue of objects ready to go, the [`Waiter`],
+//! the event emitter — and a set of apply requests in flight (at most `concurrency`). Each turn it
+//! moves newly ready objects to the queue, sends queued applies while there is room, then waits for
+//! whichever comes first: an apply finishing, the next status poll, or cancellation. It ends when
+//! nothing is in flight, queued or waited for.
+//!
+//! An object whose apply response is already Current (a ConfigMap, a Namespace, anything without
+//! status to wait for) completes at once, without a poll. After a CustomResourceDefinition becomes
+//! Current (established), discovery is refreshed before anything else is sent, so its custom resources
+//! resolve in the same run.
+
+use std::collections::{BTreeMap, HashMap, VecDeque};
+
+use futures::StreamExt;
+use futures::stream::FuturesUnordered;
+use serde_json::Value;
+
+use crate::cluster::{ApplyAction, Cluster, ClusterError};
+use crate::event::{ApplyOutcome, Event, ObjectError, SkipReason, WaitOutcome};
+use crate::graph::Scheduler;
+use crate::inventory::{self, Ownership, PolicyError};
+use crate::kstatus::{self, Status, StatusResult};
+use crate::mutation;
+use crate::object::{OWNING_INVENTORY, ObjRef, Object};
+use crate::status::Until;
+
+use super::cancel::{Cancel, CancelReason};
+use super::emit::Emitter;
+use super::live::LiveReader;
+use super::waiter::{Verdict, Waiter};
+use super::{ApplyOptions, Prepared};
+
+/// What the prune phase needs to know about the apply phase.
+#[derive(Debug, Default)]
+pub(crate) struct Applied {
+    /// UID → reference of every object applied in this run.
+    pub uids: BTreeMap<String, ObjRef>,
+}
+
+/// A successful apply.
+struct Done {
+    action: ApplyAction,
+    response: Value,
+    ownership: Ownership,
+}
+
+/// Why an object was not applied.
+enum Refusal {
+    /// The inventory policy forbids taking it over: it exists and is not ours, so it is not recorded.
+    Policy(PolicyError),
+    /// The apply (or a read before it) failed: the object may exist, so it is recorded.
+    Failed(ObjectError),
+}
+
+type ApplyResult = Result<Done, Refusal>;
+
+/// The read-only context of the apply phase, shared by every apply in flight.
+pub(crate) struct ApplyPhase<'a> {
+    cluster: &'a Cluster,
+    prepared: &'a Prepared,
+    options: &'a ApplyOptions,
+    cancel: &'a Cancel,
+    live: LiveReader<'a>,
+    /// Per object, its dependencies outside the set: they must exist in the cluster and be Current.
+    external: HashMap<ObjRef, Vec<ObjRef>>,
+}
+
+impl<'a> ApplyPhase<'a> {
+    pub(crate) fn new(
+        cluster: &'a Cluster,
+        prepared: &'a Prepared,
+        options: &'a ApplyOptions,
+        cancel: &'a Cancel,
+    ) -> Self {
+        let mut external: HashMap<ObjRef, Vec<ObjRef>> = HashMap::new();
+        for dep in prepared.graph.external() {
+            external.entry(dep.from.clone()).or_default().push(dep.to.clone());
+        }
+        let live = LiveReader::new(cluster, prepared.graph.objects());
+        ApplyPhase { cluster, prepared, options, cancel, live, external }
+    }
+
+    /// Applies the Namespace holding the inventory when it is in the set, does not exist yet and
+    /// depends on nothing: the inventory cannot be written before it. Its result is reported by
+    /// [`run`](Self::run), after the inventory event.
+    pub(crate) async fn apply_inventory_namespace(&self) -> Option<(ObjRef, ApplyResultBox)> {
+        let ns = ObjRef::new("", "Namespace", None, self.prepared.info.namespace.clone());
+        let obj = self.prepared.objects.get(&ns)?;
+        if !self.prepared.graph.dependencies(&ns).is_empty() {
+            return None;
+        }
+        match self.cluster.get(&ns).await {
+            Ok(None) => Some((ns, ApplyResultBox(self.apply_one(obj).await))),
+            _ => None,
+        }
+    }
+
+    /// Runs the loop described in the module documentation until every object has its final event.
+    pub(crate) async fn run(
+        &self,
+        early: Option<(ObjRef, ApplyResultBox)>,
+        emitter: &mut Emitter<'_>,
+        outcome: &mut inventory::Outcome,
+    ) -> Applied {
+        let mut state = State {
+            scheduler: self.prepared.graph.scheduler(),
+            queue: VecDeque::new(),
+            waiter: Waiter::new(Until::Current, self.options.poll_period),
+            refresh_discovery: false,
+            applied: Applied::default(),
+            emitter,
+            outcome,
+        };
+        if let Some((obj, ApplyResultBox(result))) = early {
+            state.scheduler.start(&obj);
+            state.finish_apply(self, obj, result);
+        }
+        let mut in_flight = FuturesUnordered::new();
+        let mut cancelled = self.cancel.is_cancelled();
+        loop {
+            if !cancelled {
+                for obj in state.scheduler.ready() {
+                    state.scheduler.start(&obj);
+                    state.queue.push_back(obj);
+                }
+                if state.refresh_discovery {
+                    state.refresh_discovery = false;
+                    if let Err(err) = self.cluster.refresh_discovery().await {
+                        state.emitter.emit(Event::Warning { obj: None, message: err.to_string() });
+                    }
+                }
+                while in_flight.len() < self.options.concurrency.max(1) {
+                    let Some(obj) = state.queue.pop_front() else { break };
+                    let object = &self.prepared.objects[&obj];
+                    in_flight.push(async move { (obj, self.apply_one(object).await) });
+                }
+            }
+            let waiting = !cancelled && !state.waiter.is_empty();
+            if in_flight.is_empty() && !waiting {
+                break;
+            }
+            tokio::select! {
+                Some((obj, result)) = in_flight.next(), if !in_flight.is_empty() => {
+                    if cancelled {
+                        state.finish_cancelled_apply(obj, result, self.cancel.reason());
+                    } else {
+                        state.finish_apply(self, obj, result);
+                    }
+                }
+                () = tokio::time::sleep_until(state.waiter.next_poll()), if waiting => {
+                    let tick = state.waiter.poll(self.cluster).await;
+                    state.observe(tick);
+                }
+                () = self.cancel.cancelled(), if !cancelled => cancelled = true,
+            }
+        }
+        if cancelled {
+            state.cancel_the_rest(self, self.cancel.reason());
+        }
+        state.applied
+    }
+
+    /// Applies one object: checks its external dependencies, reads it live, checks the inventory
+    /// policy, fills in apply-time mutations, marks it as ours, and server-side-applies it.
+    async fn apply_one(&self, obj: &Object) -> ApplyResult {
+        for dep in self.external.get(&obj.obj_ref).into_iter().flatten() {
+            self.check_external(dep).await.map_err(Refusal::Failed)?;
+        }
+        let live = self.live.read(&obj.obj_ref).await.map_err(|e| Refusal::Failed(object_error(e)))?;
+        let ownership = inventory::check_apply(self.options.policy, &self.prepared.info.id, live.as_ref())
+            .map_err(Refusal::Policy)?;
+        let mut body = obj.body.clone();
+        self.mutate(obj, &mut body).await.map_err(Refusal::Failed)?;
+        set_annotation(&mut body, OWNING_INVENTORY, &self.prepared.info.id);
+        let options = crate::cluster::ApplyOptions {
+            field_manager: self.options.field_manager.clone(),
+            force_conflicts: self.options.force_conflicts,
+            dry_run: false,
+        };
+        let (action, response) = self
+            .cluster
+            .apply(obj, &body, live.as_ref(), &options)
+            .await
+            .map_err(|e| Refusal::Failed(object_error(e)))?;
+        Ok(Done { action, response, ownership })
+    }
+
+    /// An object outside the set that one in the set depends on must exist and be Current.
+    async fn check_external(&self, dep: &ObjRef) -> Result<(), ObjectError> {
+        match self.cluster.get(dep).await {
+            Ok(Some(live)) => {
+                let status = kstatus::compute(&live).unwrap_or_else(|e| StatusResult::unknown(e.to_string()));
+                if status.status == Status::Current {
+                    Ok(())
+                } else {
+                    Err(ObjectError::new(format!(
+                        "depends on {dep}, which is not in the set and is {}: {}",
+                        status.status, status.message
+                    )))
+                }
+            }
+            Ok(None) | Err(ClusterError::UnknownKind(_)) => Err(ObjectError::new(format!(
+                "depends on {dep}, which is neither in the set nor in the cluster"
+            ))
+            .with_hint("add it to the manifests, or remove it from the depends-on annotation")),
+            Err(err) => Err(object_error(err)),
+        }
+    }
+
+    /// Fills in the object's apply-time mutations from the live sources (all Current by now: they are
+    /// dependencies).
+    async fn mutate(&self, obj: &Object, body: &mut Value) -> Result<(), ObjectError> {
+        let mutations = mutation::mutations_of(obj).map_err(|e| ObjectError::new(e.to_string()))?;
+        if mutations.is_empty() {
+            return Ok(());
+        }
+        let mut sources: HashMap<ObjRef, Value> = HashMap::new();
+        let namespace = obj.obj_ref.namespace.as_deref();
+        for mutation in &mutations {
+            for source in [mutation.source_ref(namespace), mutation.source_ref(None)] {
+                if sources.contains_key(&source) {
+                    continue;
+                }
+                match self.cluster.get(&source).await {
+                    Ok(Some(live)) => {
+                        sources.insert(source, live);
+                    }
+                    Ok(None) | Err(ClusterError::UnknownKind(_)) => {}
+                    Err(err) => return Err(object_error(err)),
+                }
+            }
+        }
+        mutation::apply_all(body, &mutations, |r| sources.get(r))
+            .map_err(|e| ObjectError::new(format!("apply-time mutation: {e}")))
+    }
+}
+
+/// An apply result carried from [`ApplyPhase::apply_inventory_namespace`] to [`ApplyPhase::run`].
+pub(crate) struct ApplyResultBox(ApplyResult);
+
+/// The mutable state of the loop.
+struct State<'e, 's, 'o> {
+    scheduler: Scheduler,
+    /// Ready objects not sent yet (started in the scheduler).
+    queue: VecDeque<ObjRef>,
+    waiter: Waiter,
+    refresh_discovery: bool,
+    applied: Applied,
+    emitter: &'e mut Emitter<'s>,
+    outcome: &'o mut inventory::Outcome,
+}
+
+impl State<'_, '_, '_> {
+    fn finish_apply(&mut self, phase: &ApplyPhase<'_>, obj: ObjRef, result: ApplyResult) {
+        let done = match result {
+            Ok(done) => done,
+            Err(refusal) => {
+                let error = match refusal {
+                    Refusal::Policy(error) => {
+                        self.outcome.apply_skipped.insert(obj.clone());
+                        ObjectError::new(error.to_string())
+                    }
+                    Refusal::Failed(error) => {
+                        self.outcome.apply_failed.insert(obj.clone());
+                        error
+                    }
+                };
+                self.emitter.emit(Event::Apply { obj: obj.clone(), outcome: ApplyOutcome::Failed(error) });
+                self.skip_dependents(&obj, SkipReason::DependencyFailed(obj.clone()));
+                return;
+            }
+        };
+        self.record_applied(&obj, &done);
+        let status =
+            kstatus::compute(&done.response).unwrap_or_else(|e| StatusResult::unknown(e.to_string()));
+        if status.status == Status::Current {
+            self.reconciled(obj, WaitOutcome::Current);
+        } else if phase.options.no_wait && phase.prepared.graph.dependents(&obj).is_empty() {
+            self.emitter.emit(Event::Reconciled {
+                obj: obj.clone(),
+                outcome: WaitOutcome::Skipped(SkipReason::NotWaited),
+            });
+            self.scheduler.complete(&obj);
+        } else {
+            self.emitter.emit(Event::Status { obj: obj.clone(), status: status.clone() });
+            self.waiter.add(obj, status, phase.options.reconcile_timeout);
+        }
+    }
+
+    /// An apply that finished after cancellation: reported, but not waited for.
+    fn finish_cancelled_apply(&mut self, obj: ObjRef, result: ApplyResult, reason: Option<CancelReason>) {
+        match result {
+            Ok(done) => {
+                self.record_applied(&obj, &done);
+                let status =
+                    kstatus::compute(&done.response).unwrap_or_else(|e| StatusResult::unknown(e.to_string()));
+                let outcome = match (status.status, reason) {
+                    (Status::Current, _) => WaitOutcome::Current,
+                    (_, Some(CancelReason::TimedOut)) => WaitOutcome::Timeout(status),
+                    _ => WaitOutcome::Skipped(SkipReason::Cancelled),
+                };
+                self.emitter.emit(Event::Reconciled { obj, outcome });
+            }
+            Err(Refusal::Policy(error)) => {
+                self.outcome.apply_skipped.insert(obj.clone());
+                self.emitter.emit(Event::Apply {
+                    obj,
+                    outcome: ApplyOutcome::Failed(ObjectError::new(error.to_string())),
+                });
+            }
+            Err(Refusal::Failed(error)) => {
+                self.outcome.apply_failed.insert(obj.clone());
+                self.emitter.emit(Event::Apply { obj, outcome: ApplyOutcome::Failed(error) });
+            }
+        }
+    }
+
+    fn record_applied(&mut self, obj: &ObjRef, done: &Done) {
+        let outcome = match done.action {
+            ApplyAction::Created => ApplyOutcome::Created,
+            ApplyAction::Configured => ApplyOutcome::Configured,
+            ApplyAction::Unchanged => ApplyOutcome::Unchanged,
+        };
+        self.outcome.applied.insert(obj.clone());
+        if let Some(uid) = done.response.pointer("/metadata/uid").and_then(Value::as_str) {
+            self.applied.uids.insert(uid.to_owned(), obj.clone());
+        }
+        self.emitter.emit(Event::Apply { obj: obj.clone(), outcome });
+        if let Ownership::TakenOver { previous_owner } = &done.ownership {
+            self.emitter.emit(Event::Warning {
+                obj: Some(obj.clone()),
+                message: format!(
+                    "taken over from inventory {previous_owner} (--inventory-policy=adopt-all); that inventory \
+                     will no longer prune or delete it"
+                ),
+            });
+        }
+    }
+
+    /// A wait that ended: Current completes the object; Failed and timeouts skip its dependents.
+    fn reconciled(&mut self, obj: ObjRef, outcome: WaitOutcome) {
+        let skip = match &outcome {
+            WaitOutcome::Current => None,
+            WaitOutcome::Failed(_) => Some(SkipReason::DependencyFailed(obj.clone())),
+            WaitOutcome::Timeout(_) => Some(SkipReason::DependencyTimedOut(obj.clone())),
+            WaitOutcome::Skipped(_) => Some(SkipReason::DependencySkipped(obj.clone())),
+        };
+        self.emitter.emit(Event::Reconciled { obj: obj.clone(), outcome });
+        match skip {
+            None => {
+                if obj.group_kind().is_crd() {
+                    self.refresh_discovery = true;
+                }
+                self.scheduler.complete(&obj);
+            }
+            Some(reason) => self.skip_dependents(&obj, reason),
+        }
+    }
+
+    fn skip_dependents(&mut self, obj: &ObjRef, reason: SkipReason) {
+        for dependent in self.scheduler.fail(obj) {
+            self.outcome.apply_skipped.insert(dependent.clone());
+            self.emitter
+                .emit(Event::Apply { obj: dependent, outcome: ApplyOutcome::Skipped(reason.clone()) });
+        }
+    }
+
+    fn observe(&mut self, tick: super::waiter::Tick) {
+        for (obj, status) in tick.changes {
+            self.emitter.emit(Event::Status { obj, status });
+        }
+        for (obj, verdict) in tick.verdicts {
+            let outcome = match verdict {
+                Verdict::Reached(status) if status.status == Status::Current => WaitOutcome::Current,
+                Verdict::Reached(status) => WaitOutcome::Failed(status),
+                Verdict::TimedOut(status) => WaitOutcome::Timeout(status),
+            };
+            self.reconciled(obj, outcome);
+        }
+    }
+
+    /// After cancellation: every wait ends, and every object not yet sent is skipped.
+    fn cancel_the_rest(&mut self, phase: &ApplyPhase<'_>, reason: Option<CancelReason>) {
+        for (obj, status) in self.waiter.drain() {
+            let outcome = match reason {
+                Some(CancelReason::TimedOut) => WaitOutcome::Timeout(status),
+                _ => WaitOutcome::Skipped(SkipReason::Cancelled),
+            };
+            self.emitter.emit(Event::Reconciled { obj, outcome });
+        }
+        let mut not_sent: Vec<ObjRef> = self.queue.drain(..).collect();
+        not_sent.extend(
+            phase
+                .prepared
+                .graph
+                .objects()
+                .iter()
+                .filter(|obj| {
+                    matches!(
+                        self.scheduler.state(obj),
+                        Some(crate::graph::TaskState::Blocked | crate::graph::TaskState::Ready)
+                    )
+                })
+                .cloned(),
+        );
+        for obj in not_sent {
+            self.outcome.apply_skipped.insert(obj.clone());
+            self.emitter.emit(Event::Apply { obj, outcome: ApplyOutcome::Skipped(SkipReason::Cancelled) });
+        }
+    }
+}
+
+/// A cluster error as a per-object error, with the hint the situation calls for.
+pub(crate) fn object_error(err: ClusterError) -> ObjectError {
+    let hint = match &err {
+        ClusterError::Api { .. } if err.is_immutable_field() => {
+            Some("the field cannot change once set: delete the object and apply it again")
+        }
+        ClusterError::UnknownKind(_) => Some("apply its CustomResourceDefinition first, or in the same set"),
+        _ => None,
+    };
+    let error = ObjectError::new(err.to_string());
+    match hint {
+        Some(hint) => error.with_hint(hint),
+        None => error,
+    }
+}
+
+/// Sets `metadata.annotations[key] = value`, creating the maps as needed.
+fn set_annotation(body: &mut Value, key: &str, value: &str) {
+    let Some(map) = body.as_object_mut() else { return };
+    let metadata = map.entry("metadata").or_insert_with(|| Value::Object(Default::default()));
+    let Some(metadata) = metadata.as_object_mut() else { return };
+    let annotations = metadata.entry("annotations").or_insert_with(|| Value::Object(Default::default()));
+    if !annotations.is_object() {
+        *annotations = Value::Object(Default::default());
+    }
+    if let Some(annotations) = annotations.as_object_mut() {
+        annotations.insert(key.to_owned(), Value::String(value.to_owned()));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn the_owning_inventory_annotation_is_added_beside_existing_ones() {
+        let mut body = json!({"metadata": {"name": "a", "annotations": {"x": "1"}}});
+        set_annotation(&mut body, OWNING_INVENTORY, "inv");
+        assert_eq!(body["metadata"]["annotations"], json!({"x": "1", OWNING_INVENTORY: "inv"}));
+        let mut bare = json!({"metadata": {"name": "a"}});
+        set_annotation(&mut bare, OWNING_INVENTORY, "inv");
+        assert_eq!(bare["metadata"]["annotations"][OWNING_INVENTORY], "inv");
+    }
+}

@@ -1,0 +1,218 @@
+//! The engine: runs a validated object set against a cluster and reports everything as [`Event`]s.
+//!
+//! Entry points: [`prepare`] turns loaded manifests into a [`Prepared`] run (inventory found, kinds
+//! resolved, dependency graph built — nothing written), and [`apply`] executes it:
+//!
+//! 1. read the live inventory and write the union of its objects and the new set
+//!    ([`crate::inventory::union`]), so a crash at any later point orphans nothing;
+//! 2. the apply loop ([`apply_phase`]): each object is server-side-applied as soon as everything it
+//!    depends on is Current, up to `concurrency` requests at once, and then waited for by batched status
+//!    polling; a failure or timeout skips only the objects depending on it;
+//! 3. the prune loop ([`prune_phase`]): objects recorded before and absent now are deleted in reverse
+//!    dependency order, behind the safety filters of [`crate::inventory::PruneFilters`];
+//! 4. the inventory is written once more, listing what really exists.
+//!
+//! The engine never prints: it hands every event to an [`EventSink`], and the printers show them.
+//!
+//! # Cancellation
+//! A [`Cancel`] stops a run cleanly: no new apply starts, requests in flight finish and are reported,
+//! waits end as skipped (interrupted) or timed out (`--timeout`), nothing is pruned, and the inventory is
+//! still written with every object that may exist. A kill (SIGKILL) at any moment is covered by step 1.
+
+mod apply_phase;
+mod cancel;
+mod emit;
+mod inventory_store;
+mod live;
+mod prepare;
+mod prune_phase;
+mod waiter;
+
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+use kube::api::PropagationPolicy;
+
+pub use cancel::{Cancel, CancelReason};
+pub use emit::EventSink;
+pub use prepare::{InventoryFlags, Prepared, prepare};
+
+use crate::cluster::{Cluster, ClusterError};
+use crate::event::{DryRun, Plan, Summary};
+use crate::inventory::{self, InventoryError, InventoryPolicy};
+use crate::object::ObjRef;
+
+/// The default number of requests in flight. Chosen from measurements: see docs/performance.md.
+pub const DEFAULT_CONCURRENCY: u16 = 16;
+
+/// A deletion propagation policy (`--prune-propagation-policy`, `--delete-propagation-policy`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Propagation {
+    /// Delete the object now; the garbage collector deletes its dependents afterwards.
+    #[default]
+    Background,
+    /// Delete the dependents first; the object disappears last.
+    Foreground,
+    /// Leave the dependents, removing their owner references.
+    Orphan,
+}
+
+impl Propagation {
+    pub(crate) fn policy(self) -> PropagationPolicy {
+        match self {
+            Propagation::Background => PropagationPolicy::Background,
+            Propagation::Foreground => PropagationPolicy::Foreground,
+            Propagation::Orphan => PropagationPolicy::Orphan,
+        }
+    }
+}
+
+impl std::str::FromStr for Propagation {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, String> {
+        match text.to_ascii_lowercase().as_str() {
+            "background" => Ok(Propagation::Background),
+            "foreground" => Ok(Propagation::Foreground),
+            "orphan" => Ok(Propagation::Orphan),
+            _ => Err(format!(
+                "unknown propagation policy {text:?} (expected Background, Foreground or Orphan)"
+            )),
+        }
+    }
+}
+
+/// How an apply run behaves: the `kapply apply` flags, resolved.
+#[derive(Debug, Clone)]
+pub struct ApplyOptions {
+    pub field_manager: String,
+    pub force_conflicts: bool,
+    pub policy: InventoryPolicy,
+    /// How long each applied object may take to become Current.
+    pub reconcile_timeout: Duration,
+    /// Do not wait for objects nothing in the set depends on.
+    pub no_wait: bool,
+    pub poll_period: Duration,
+    /// Requests in flight at once (at least 1).
+    pub concurrency: usize,
+    /// Leave prune candidates alone (they stay recorded).
+    pub no_prune: bool,
+    pub prune_propagation: Propagation,
+    pub prune_timeout: Duration,
+}
+
+impl Default for ApplyOptions {
+    fn default() -> Self {
+        ApplyOptions {
+            field_manager: "kapply".to_owned(),
+            force_conflicts: false,
+            policy: InventoryPolicy::Strict,
+            reconcile_timeout: Duration::from_secs(300),
+            no_wait: false,
+            poll_period: Duration::from_secs(1),
+            concurrency: DEFAULT_CONCURRENCY as usize,
+            no_prune: false,
+            prune_propagation: Propagation::Background,
+            prune_timeout: Duration::from_secs(300),
+        }
+    }
+}
+
+/// A failure of the whole run. Per-object failures are events, never this.
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    /// The input is invalid: nothing was written (exit 2).
+    #[error("{0}")]
+    Invalid(String),
+    /// The inventory cannot be read or written.
+    #[error(transparent)]
+    Inventory(#[from] InventoryError),
+    /// The cluster failed a request the run cannot go on without.
+    #[error(transparent)]
+    Cluster(Box<ClusterError>),
+}
+
+impl From<ClusterError> for EngineError {
+    fn from(error: ClusterError) -> Self {
+        EngineError::Cluster(Box::new(error))
+    }
+}
+
+impl EngineError {
+    /// True when the run stopped before writing anything because the input is bad.
+    pub fn is_invalid_input(&self) -> bool {
+        match self {
+            EngineError::Invalid(_) => true,
+            EngineError::Inventory(error) => error.is_input_error(),
+            EngineError::Cluster(_) => false,
+        }
+    }
+}
+
+/// What a finished run returns besides its events.
+#[derive(Debug, Clone)]
+pub struct Report {
+    pub summary: Summary,
+    /// Set when the run was cancelled (interrupted or out of time) before it finished.
+    pub cancelled: Option<CancelReason>,
+}
+
+/// Applies a prepared set: see the [module documentation](self) for the steps and their order.
+///
+/// # Errors
+/// Only failures of the whole run: the live inventory cannot be read (or several ConfigMaps carry its
+/// id), an inventory write fails, or the inventory would exceed a ConfigMap's size. Everything about one
+/// object is an event.
+pub async fn apply(
+    cluster: &Cluster,
+    prepared: &Prepared,
+    options: &ApplyOptions,
+    cancel: &Cancel,
+    sink: &mut dyn EventSink,
+) -> Result<Report, EngineError> {
+    let mut emitter = emit::Emitter::new(sink);
+    let store = inventory_store::InventoryStore::new(cluster, prepared.info.clone());
+    let live_inventory = store.read().await?;
+    let previous: BTreeSet<ObjRef> =
+        live_inventory.as_ref().map(|l| l.inventory.objects.clone()).unwrap_or_default();
+    let refs: Vec<ObjRef> = prepared.graph.objects().to_vec();
+    let mut candidates = inventory::prune_candidates(&previous, &refs);
+    candidates.sort_by(crate::graph::cmp_delete_order);
+    let planned_prune = if options.no_prune { Vec::new() } else { candidates.clone() };
+    emitter.emit(crate::event::Event::Plan(Plan::for_apply(
+        prepared.graph.waves(),
+        planned_prune,
+        DryRun::None,
+    )));
+
+    let mut outcome = inventory::Outcome::default();
+    let applier = apply_phase::ApplyPhase::new(cluster, prepared, options, cancel);
+    // A first apply into a namespace that does not exist yet: the inventory lives there, so the
+    // Namespace goes first (its Apply event follows the inventory event, keeping the event order).
+    let early = applier.apply_inventory_namespace().await;
+    let union = inventory::union(&previous, &refs);
+    let written = store.write_union(&union, live_inventory).await?;
+    emitter.emit(crate::event::Event::Inventory {
+        inventory: prepared.info.configmap_ref(),
+        action: crate::event::InventoryAction::Updated,
+        objects: written,
+    });
+    let applied = applier.run(early, &mut emitter, &mut outcome).await;
+
+    let pruner = prune_phase::PrunePhase::new(cluster, prepared, options, cancel, &applied);
+    if options.no_prune {
+        outcome.prune_skipped.extend(candidates);
+    } else {
+        pruner.run(candidates, &mut emitter, &mut outcome).await;
+    }
+
+    let final_set = inventory::final_set(&previous, &outcome);
+    let written = store.write_final(&union, &final_set).await?;
+    emitter.emit(crate::event::Event::Inventory {
+        inventory: prepared.info.configmap_ref(),
+        action: crate::event::InventoryAction::Updated,
+        objects: written,
+    });
+    let summary = emitter.finish();
+    Ok(Report { summary, cancelled: cancel.reason() })
+}

@@ -1,0 +1,166 @@
+//! [`prepare`]: from loaded manifests to a run that can start — inventory found, mutation annotations
+//! checked, dependency graph built. Pure: nothing here talks to the cluster, so every input error is
+//! found before the first write.
+
+use std::collections::HashMap;
+
+use crate::graph::{self, Graph};
+use crate::inventory::{self, InventoryInfo};
+use crate::mutation;
+use crate::object::{GroupKind, ObjRef, Object};
+
+use super::EngineError;
+
+/// A run ready to start: what `apply` (and the other subcommands) execute.
+#[derive(Debug, Clone)]
+pub struct Prepared {
+    /// The inventory the run reads and writes.
+    pub info: InventoryInfo,
+    /// The objects to apply, by reference (the inventory template is not among them).
+    pub objects: HashMap<ObjRef, Object>,
+    /// Their dependency graph.
+    pub graph: Graph,
+}
+
+/// The inventory flags (`--inventory-id`, `--inventory-name`, `--inventory-namespace`).
+#[derive(Debug, Clone, Default)]
+pub struct InventoryFlags {
+    pub id: Option<String>,
+    pub name: Option<String>,
+    pub namespace: Option<String>,
+}
+
+impl InventoryFlags {
+    fn any(&self) -> bool {
+        self.id.is_some() || self.name.is_some()
+    }
+}
+
+/// Prepares a run over `objects` (loaded and validated by [`crate::manifest::load`]).
+///
+/// The inventory is the one template among the objects, or else the one the flags describe, its
+/// namespace defaulting to `default_namespace`.
+///
+/// # Errors
+/// [`EngineError::Invalid`] or [`EngineError::Inventory`] for anything wrong with the input: no
+/// inventory, several, a template and inventory flags at once, a malformed apply-time-mutation
+/// annotation, a duplicate object, a bad depends-on, a cycle.
+pub fn prepare(
+    objects: Vec<Object>,
+    flags: &InventoryFlags,
+    default_namespace: &str,
+) -> Result<Prepared, EngineError> {
+    let (template, objects) = inventory::split_inventory(objects)?;
+    let info = match template {
+        Some(info) if flags.any() => {
+            return Err(EngineError::Invalid(format!(
+                "the manifests hold an inventory template ({info}) and --inventory-id/--inventory-name were \
+                 given too; use one or the other"
+            )));
+        }
+        Some(info) => info,
+        None => InventoryInfo::from_flags(
+            flags.id.as_deref(),
+            flags.name.as_deref(),
+            Some(flags.namespace.as_deref().unwrap_or(default_namespace)),
+        )?,
+    };
+    let mut problems = Vec::new();
+    for obj in &objects {
+        if let Err(error) = mutation::mutations_of(obj) {
+            problems.push(format!(
+                "{} ({}): invalid {}: {error}",
+                obj.obj_ref,
+                obj.source,
+                crate::object::APPLY_TIME_MUTATION
+            ));
+        }
+    }
+    if !problems.is_empty() {
+        return Err(EngineError::Invalid(problems.join("\n")));
+    }
+    let scopes: HashMap<GroupKind, bool> =
+        objects.iter().map(|o| (o.obj_ref.group_kind(), o.obj_ref.namespace.is_some())).collect();
+    let graph = graph::build(&objects, |obj| {
+        mutation::source_refs_with(obj, |gk| scopes.get(gk).copied().unwrap_or(true))
+    })
+    .map_err(|error| EngineError::Invalid(error.to_string()))?;
+    let objects = objects.into_iter().map(|obj| (obj.obj_ref.clone(), obj)).collect();
+    Ok(Prepared { info, objects, graph })
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::object::testing::{config_map, obj};
+
+    fn template(id: &str) -> Object {
+        obj(json!({
+            "apiVersion": "v1", "kind": "ConfigMap",
+            "metadata": {"name": "inv", "namespace": "apps",
+                         "labels": {"cli-utils.sigs.k8s.io/inventory-id": id}},
+        }))
+    }
+
+    #[test]
+    fn the_template_is_the_inventory_and_is_not_applied() {
+        let prepared =
+            prepare(vec![template("app-1"), config_map("apps", "a")], &InventoryFlags::default(), "default")
+                .unwrap();
+        assert_eq!(prepared.info.id, "app-1");
+        assert_eq!(prepared.info.namespace, "apps");
+        assert_eq!(prepared.graph.objects(), &[ObjRef::new("", "ConfigMap", Some("apps"), "a")]);
+    }
+
+    #[test]
+    fn without_a_template_the_flags_name_the_inventory_in_the_default_namespace() {
+        let flags = InventoryFlags { id: Some("app-1".into()), ..InventoryFlags::default() };
+        let prepared = prepare(vec![config_map("apps", "a")], &flags, "team").unwrap();
+        assert_eq!(
+            (prepared.info.name.as_str(), prepared.info.namespace.as_str()),
+            ("inventory-app-1", "team")
+        );
+    }
+
+    #[test]
+    fn no_inventory_at_all_is_an_input_error() {
+        let err = prepare(vec![config_map("apps", "a")], &InventoryFlags::default(), "default").unwrap_err();
+        assert!(err.is_invalid_input());
+        assert!(err.to_string().contains("kapply init"), "{err}");
+    }
+
+    #[test]
+    fn a_template_and_inventory_flags_together_are_refused() {
+        let flags = InventoryFlags { id: Some("other".into()), ..InventoryFlags::default() };
+        let err = prepare(vec![template("app-1")], &flags, "default").unwrap_err();
+        assert!(err.is_invalid_input());
+        assert!(err.to_string().contains("one or the other"), "{err}");
+    }
+
+    #[test]
+    fn a_malformed_mutation_annotation_names_the_object_and_its_file() {
+        let bad = obj(json!({
+            "apiVersion": "v1", "kind": "ConfigMap",
+            "metadata": {"name": "b", "namespace": "apps",
+                         "annotations": {"config.kubernetes.io/apply-time-mutation": "not: [a list"}},
+        }));
+        let err = prepare(vec![template("app-1"), bad], &InventoryFlags::default(), "default").unwrap_err();
+        assert!(err.is_invalid_input());
+        assert!(err.to_string().contains("ConfigMap/apps/b"), "{err}");
+    }
+
+    #[test]
+    fn a_cycle_is_an_input_error() {
+        let a = obj(json!({"apiVersion": "v1", "kind": "ConfigMap",
+            "metadata": {"name": "a", "namespace": "apps",
+                         "annotations": {"config.kubernetes.io/depends-on": "/namespaces/apps/ConfigMap/b"}}}));
+        let b = obj(json!({"apiVersion": "v1", "kind": "ConfigMap",
+            "metadata": {"name": "b", "namespace": "apps",
+                         "annotations": {"config.kubernetes.io/depends-on": "/namespaces/apps/ConfigMap/a"}}}));
+        let err = prepare(vec![template("app-1"), a, b], &InventoryFlags::default(), "default").unwrap_err();
+        assert!(err.is_invalid_input());
+        assert!(err.to_string().contains("cycle"), "{err}");
+    }
+}

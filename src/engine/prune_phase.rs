@@ -1,0 +1,397 @@
+//! The prune loop: objects recorded by the previous run and absent from the set are deleted, each
+//! only after everything depending on it is gone, and only past every safety filter.
+//!
+//! Per candidate, in this order:
+//! 1. its kind is still served (else: skipped with a warning, kept in the inventory);
+//! 2. it still exists (else: already gone, dropped from the inventory);
+//! 3. nothing applied in this run depends on it (a depends-on entry, or custom resources of a CRD);
+//! 4. [`PruneFilters`]: the UID was not just applied, keep/detach (abandon: our owner annotation is
+//!    removed), ownership under the policy, not a namespace still in use;
+//! 5. deleted with a UID precondition, then waited for until gone.
+//!
+//! A candidate that stays (skipped, abandoned, failed, timed out) keeps everything it depends on: the
+//! deletion scheduler skips those too, so a Namespace is never deleted under a kept object.
+
+use std::collections::{BTreeSet, HashMap, VecDeque};
+
+use futures::StreamExt;
+use futures::stream::FuturesUnordered;
+use serde_json::{Value, json};
+
+use crate::cluster::{Cluster, DeleteResult};
+use crate::event::{AbandonReason, DeletionOutcome, Event, ObjectError, PruneOutcome, SkipReason};
+use crate::graph::{self, Scheduler};
+use crate::inventory::{self, PruneFilters, PruneSkip};
+use crate::kstatus::{Status, StatusResult};
+use crate::object::{LIFECYCLE_DELETION, OWNING_INVENTORY, ObjRef};
+use crate::status::{self, Until};
+
+use super::apply_phase::{Applied, object_error};
+use super::cancel::Cancel;
+use super::emit::Emitter;
+use super::waiter::{Verdict, Waiter};
+use super::{ApplyOptions, Prepared};
+
+/// An action on one candidate, sent to the cluster.
+enum Action {
+    Delete {
+        uid: Option<String>,
+    },
+    /// Remove our owning-inventory annotation, then report the object abandoned.
+    Unclaim(AbandonReason),
+}
+
+enum ActionResult {
+    Deleted(DeleteResult),
+    Unclaimed(AbandonReason),
+    Failed(ObjectError),
+}
+
+pub(crate) struct PrunePhase<'a> {
+    cluster: &'a Cluster,
+    prepared: &'a Prepared,
+    options: &'a ApplyOptions,
+    cancel: &'a Cancel,
+    applied: &'a Applied,
+}
+
+impl<'a> PrunePhase<'a> {
+    pub(crate) fn new(
+        cluster: &'a Cluster,
+        prepared: &'a Prepared,
+        options: &'a ApplyOptions,
+        cancel: &'a Cancel,
+        applied: &'a Applied,
+    ) -> Self {
+        PrunePhase { cluster, prepared, options, cancel, applied }
+    }
+
+    /// Prunes `candidates`; every one gets exactly one `Prune` event (and a `Deleted` when deleted).
+    pub(crate) async fn run(
+        &self,
+        candidates: Vec<ObjRef>,
+        emitter: &mut Emitter<'_>,
+        outcome: &mut inventory::Outcome,
+    ) {
+        fn report(emitter: &mut Emitter<'_>, obj: ObjRef, outcome: PruneOutcome) {
+            emitter.emit(Event::Prune { obj, outcome });
+        }
+        if self.cancel.is_cancelled() {
+            for obj in candidates {
+                outcome.prune_skipped.insert(obj.clone());
+                report(emitter, obj, PruneOutcome::Skipped(SkipReason::Cancelled));
+            }
+            return;
+        }
+        // 1. Kinds no longer served.
+        let mut served = Vec::new();
+        for obj in candidates {
+            if self.cluster.resolve(&obj.group_kind(), None).await.is_ok() {
+                served.push(obj);
+            } else {
+                emitter.emit(Event::Warning {
+                    obj: Some(obj.clone()),
+                    message: format!(
+                        "not pruned: the cluster no longer serves {}; it stays in the inventory",
+                        obj.group_kind()
+                    ),
+                });
+                outcome.prune_skipped.insert(obj.clone());
+                report(emitter, obj, PruneOutcome::Skipped(SkipReason::KindNotServed));
+            }
+        }
+        // 2. Still there? One LIST per (kind, namespace).
+        let mut observed = status::poll(self.cluster, &served).await.observed;
+        let mut live: HashMap<ObjRef, Value> = HashMap::new();
+        for obj in served {
+            let seen = observed.remove(&obj);
+            match seen {
+                Some(status::Observed { live: Some(body), .. }) => {
+                    live.insert(obj, body);
+                }
+                Some(status::Observed { status, .. }) if status.status == Status::Unknown => {
+                    outcome.prune_failed.insert(obj.clone());
+                    report(emitter, obj, PruneOutcome::Failed(ObjectError::new(status.message)));
+                }
+                _ => report(emitter, obj, PruneOutcome::Skipped(SkipReason::AlreadyGone)),
+            }
+        }
+        let items: Vec<(ObjRef, &Value)> = live.iter().map(|(obj, body)| (obj.clone(), body)).collect();
+        let deletion = graph::deletion_graph(&items);
+        let needed = self.still_needed(&live);
+        let set: Vec<ObjRef> = self.prepared.graph.objects().to_vec();
+        let filters = PruneFilters {
+            policy: self.options.policy,
+            inventory_id: self.prepared.info.id.clone(),
+            local_namespaces: inventory::local_namespaces(&self.prepared.info.namespace, &set),
+            applied_uids: self.applied.uids.keys().cloned().collect(),
+        };
+        let mut state = State {
+            scheduler: deletion.delete_scheduler(),
+            waiter: Waiter::new(Until::Deleted, self.options.poll_period),
+            emitter,
+            outcome,
+        };
+        let mut queue: VecDeque<(ObjRef, Action)> = VecDeque::new();
+        let mut in_flight = FuturesUnordered::new();
+        let mut cancelled = false;
+        loop {
+            if !cancelled {
+                for obj in state.scheduler.ready() {
+                    state.scheduler.start(&obj);
+                    match self.decide(&obj, &live[&obj], &filters, &needed) {
+                        Decision::Act(action) => queue.push_back((obj, action)),
+                        Decision::Stay(stay) => state.stays(obj, stay),
+                    }
+                }
+                while in_flight.len() < self.options.concurrency.max(1) {
+                    let Some((obj, action)) = queue.pop_front() else { break };
+                    in_flight.push(async move {
+                        let result = self.act(&obj, action).await;
+                        (obj, result)
+                    });
+                }
+            }
+            let waiting = !cancelled && !state.waiter.is_empty();
+            if in_flight.is_empty() && !waiting {
+                break;
+            }
+            tokio::select! {
+                Some((obj, result)) = in_flight.next(), if !in_flight.is_empty() => {
+                    state.finish(obj, result, self.options.prune_timeout, cancelled);
+                }
+                () = tokio::time::sleep_until(state.waiter.next_poll()), if waiting => {
+                    let tick = state.waiter.poll(self.cluster).await;
+                    state.observe(tick);
+                }
+                () = self.cancel.cancelled(), if !cancelled => cancelled = true,
+            }
+        }
+        if cancelled {
+            let not_sent: Vec<ObjRef> = queue.into_iter().map(|(obj, _)| obj).collect();
+            state.cancel_the_rest(deletion.objects(), not_sent);
+        }
+    }
+
+    /// Candidates that objects of the set still need: named in a depends-on (or mutation) of an
+    /// applied object, or a CRD whose kind the set uses. Maps each to one object needing it.
+    fn still_needed(&self, live: &HashMap<ObjRef, Value>) -> HashMap<ObjRef, ObjRef> {
+        let mut needed = HashMap::new();
+        for dep in self.prepared.graph.external() {
+            if live.contains_key(&dep.to) {
+                needed.entry(dep.to.clone()).or_insert_with(|| dep.from.clone());
+            }
+        }
+        for (obj, body) in live {
+            if !obj.group_kind().is_crd() {
+                continue;
+            }
+            if let Some(defined) = graph::crd_group_kind(body)
+                && let Some(user) = self.prepared.graph.objects().iter().find(|o| o.group_kind() == defined)
+            {
+                needed.entry(obj.clone()).or_insert_with(|| user.clone());
+            }
+        }
+        needed
+    }
+
+    /// What to do with a candidate whose dependents are gone: an action, or why it stays.
+    fn decide(
+        &self,
+        obj: &ObjRef,
+        body: &Value,
+        filters: &PruneFilters,
+        needed: &HashMap<ObjRef, ObjRef>,
+    ) -> Decision {
+        // The UID check comes first (see PruneFilters), then what the set still needs.
+        let checked = filters.check(obj, body);
+        if let Err(skip @ PruneSkip::JustApplied { .. }) = &checked {
+            return Decision::Stay(Stay::Filtered(skip.clone(), self.applied_as(body)));
+        }
+        if let Some(user) = needed.get(obj) {
+            return Decision::Stay(Stay::Skipped(SkipReason::DependentExists(user.clone())));
+        }
+        match checked {
+            Ok(()) => {
+                let uid = body.pointer("/metadata/uid").and_then(Value::as_str).map(str::to_owned);
+                Decision::Act(Action::Delete { uid })
+            }
+            Err(PruneSkip::Kept { annotation, remove_owner_annotation, .. }) => {
+                let reason = if annotation == LIFECYCLE_DELETION {
+                    AbandonReason::LifecycleDetach
+                } else {
+                    AbandonReason::OnRemoveKeep
+                };
+                if remove_owner_annotation {
+                    Decision::Act(Action::Unclaim(reason))
+                } else {
+                    Decision::Stay(Stay::Abandoned(reason))
+                }
+            }
+            Err(skip) => Decision::Stay(Stay::Filtered(skip, self.applied_as(body))),
+        }
+    }
+
+    fn applied_as(&self, body: &Value) -> Option<ObjRef> {
+        let uid = body.pointer("/metadata/uid").and_then(Value::as_str)?;
+        self.applied.uids.get(uid).cloned()
+    }
+
+    async fn act(&self, obj: &ObjRef, action: Action) -> ActionResult {
+        match action {
+            Action::Delete { uid } => {
+                match self
+                    .cluster
+                    .delete(obj, uid.as_deref(), self.options.prune_propagation.policy(), false)
+                    .await
+                {
+                    Ok(result) => ActionResult::Deleted(result),
+                    Err(err) => ActionResult::Failed(object_error(err)),
+                }
+            }
+            Action::Unclaim(reason) => {
+                let patch = json!({"metadata": {"annotations": {OWNING_INVENTORY: null}}});
+                match self.cluster.merge_patch(obj, &patch).await {
+                    Ok(_) => ActionResult::Unclaimed(reason),
+                    Err(err) => ActionResult::Failed(object_error(err)),
+                }
+            }
+        }
+    }
+}
+
+/// What happens to a candidate whose dependents are gone.
+enum Decision {
+    Act(Action),
+    Stay(Stay),
+}
+
+/// Why a candidate stays in the cluster.
+enum Stay {
+    Filtered(PruneSkip, Option<ObjRef>),
+    Skipped(SkipReason),
+    Abandoned(AbandonReason),
+}
+
+struct State<'e, 's, 'o> {
+    scheduler: Scheduler,
+    waiter: Waiter,
+    emitter: &'e mut Emitter<'s>,
+    outcome: &'o mut inventory::Outcome,
+}
+
+impl State<'_, '_, '_> {
+    fn stays(&mut self, obj: ObjRef, stay: Stay) {
+        let result = match stay {
+            Stay::Filtered(skip, applied_as) => {
+                self.outcome.record_prune_skip(obj.clone(), &skip);
+                PruneOutcome::Skipped(skip_reason(&skip, applied_as, &obj))
+            }
+            Stay::Skipped(reason) => {
+                self.outcome.prune_skipped.insert(obj.clone());
+                PruneOutcome::Skipped(reason)
+            }
+            Stay::Abandoned(reason) => {
+                self.outcome.abandoned.insert(obj.clone());
+                PruneOutcome::Abandoned(reason)
+            }
+        };
+        self.emitter.emit(Event::Prune { obj: obj.clone(), outcome: result });
+        self.keep_dependencies(&obj);
+    }
+
+    /// A candidate that stays keeps what it depends on.
+    fn keep_dependencies(&mut self, obj: &ObjRef) {
+        for dependency in self.scheduler.fail(obj) {
+            self.outcome.prune_skipped.insert(dependency.clone());
+            self.emitter.emit(Event::Prune {
+                obj: dependency,
+                outcome: PruneOutcome::Skipped(SkipReason::DependentExists(obj.clone())),
+            });
+        }
+    }
+
+    fn finish(&mut self, obj: ObjRef, result: ActionResult, timeout: std::time::Duration, cancelled: bool) {
+        match result {
+            ActionResult::Deleted(DeleteResult::Gone) => {
+                self.emitter.emit(Event::Prune { obj: obj.clone(), outcome: PruneOutcome::Deleted });
+                self.emitter.emit(Event::Deleted { obj: obj.clone(), outcome: DeletionOutcome::Gone });
+                self.scheduler.complete(&obj);
+            }
+            ActionResult::Deleted(DeleteResult::Terminating) => {
+                self.emitter.emit(Event::Prune { obj: obj.clone(), outcome: PruneOutcome::Deleted });
+                let status = StatusResult::terminating("deletion in progress");
+                if cancelled {
+                    self.outcome.prune_skipped.insert(obj.clone());
+                    self.emitter.emit(Event::Deleted { obj, outcome: DeletionOutcome::Timeout(status) });
+                } else {
+                    self.emitter.emit(Event::Status { obj: obj.clone(), status: status.clone() });
+                    self.waiter.add(obj, status, timeout);
+                }
+            }
+            ActionResult::Unclaimed(reason) => {
+                self.outcome.abandoned.insert(obj.clone());
+                self.emitter
+                    .emit(Event::Prune { obj: obj.clone(), outcome: PruneOutcome::Abandoned(reason) });
+                self.keep_dependencies(&obj);
+            }
+            ActionResult::Failed(error) => {
+                self.outcome.prune_failed.insert(obj.clone());
+                self.emitter.emit(Event::Prune { obj: obj.clone(), outcome: PruneOutcome::Failed(error) });
+                self.keep_dependencies(&obj);
+            }
+        }
+    }
+
+    fn observe(&mut self, tick: super::waiter::Tick) {
+        for (obj, status) in tick.changes {
+            self.emitter.emit(Event::Status { obj, status });
+        }
+        for (obj, verdict) in tick.verdicts {
+            match verdict {
+                Verdict::Reached(_) => {
+                    self.emitter.emit(Event::Deleted { obj: obj.clone(), outcome: DeletionOutcome::Gone });
+                    self.scheduler.complete(&obj);
+                }
+                Verdict::TimedOut(status) => {
+                    // Still there: it stays recorded, and so does everything it depends on.
+                    self.outcome.prune_skipped.insert(obj.clone());
+                    self.emitter
+                        .emit(Event::Deleted { obj: obj.clone(), outcome: DeletionOutcome::Timeout(status) });
+                    self.keep_dependencies(&obj);
+                }
+            }
+        }
+    }
+
+    fn cancel_the_rest(&mut self, objects: &[ObjRef], not_sent: Vec<ObjRef>) {
+        for (obj, status) in self.waiter.drain() {
+            self.outcome.prune_skipped.insert(obj.clone());
+            self.emitter.emit(Event::Deleted { obj, outcome: DeletionOutcome::Timeout(status) });
+        }
+        let mut not_started: BTreeSet<ObjRef> = objects
+            .iter()
+            .filter(|obj| {
+                matches!(self.scheduler.state(obj), Some(graph::TaskState::Blocked | graph::TaskState::Ready))
+            })
+            .cloned()
+            .collect();
+        not_started.extend(not_sent);
+        for obj in not_started {
+            self.outcome.prune_skipped.insert(obj.clone());
+            self.emitter.emit(Event::Prune { obj, outcome: PruneOutcome::Skipped(SkipReason::Cancelled) });
+        }
+    }
+}
+
+/// The event's reason for a filter's skip.
+fn skip_reason(skip: &PruneSkip, applied_as: Option<ObjRef>, obj: &ObjRef) -> SkipReason {
+    match skip {
+        PruneSkip::OwnedByOther { owner } => SkipReason::OwnedByAnotherInventory(owner.clone()),
+        PruneSkip::NotOwned => SkipReason::NotOwned,
+        PruneSkip::JustApplied { .. } => SkipReason::SameAsApplied(applied_as.unwrap_or_else(|| obj.clone())),
+        PruneSkip::NamespaceInUse { .. } => SkipReason::NamespaceInUse,
+        // Handled as abandonment before this is called.
+        PruneSkip::Kept { .. } => SkipReason::NotOwned,
+    }
+}
