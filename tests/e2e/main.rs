@@ -3,6 +3,7 @@
 //!
 //! One test binary, so the control plane starts once per run: see [`support`].
 
+mod apply;
 mod cluster;
 mod proof;
 mod status;

@@ -132,3 +132,59 @@ where
         tokio::time::sleep(Duration::from_millis(250)).await;
     }
 }
+
+/// A namespace that a test expects kapply to create: deleted (without waiting) when dropped.
+pub struct CreatedNamespace {
+    pub name: String,
+}
+
+impl CreatedNamespace {
+    pub fn new(test: &str) -> Self {
+        Self { name: unique_name(test) }
+    }
+}
+
+impl Drop for CreatedNamespace {
+    fn drop(&mut self) {
+        let _ = TestNamespace { name: std::mem::take(&mut self.name) };
+    }
+}
+
+/// What a run of the kapply binary printed and how it exited.
+#[derive(Debug)]
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    /// stdout and stderr together, for assertions on messages wherever they are printed.
+    pub fn output(&self) -> String {
+        format!("{}\n{}", self.stdout, self.stderr)
+    }
+
+    /// stdout read as JSON lines: every line must parse.
+    pub fn json_lines(&self) -> Vec<serde_json::Value> {
+        self.stdout
+            .lines()
+            .map(|line| serde_json::from_str(line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}")))
+            .collect()
+    }
+}
+
+/// Runs the kapply binary against the test control plane (`--kubeconfig` added).
+pub fn kapply(args: &[&str]) -> Run {
+    let output = Command::new(env!("CARGO_BIN_EXE_kapply"))
+        .args(args)
+        .arg("--kubeconfig")
+        .arg(kubeconfig_path())
+        .env_remove("KUBECONFIG")
+        .output()
+        .expect("run kapply");
+    Run {
+        code: output.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    }
+}
