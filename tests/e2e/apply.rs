@@ -351,3 +351,64 @@ async fn a_reconcile_timeout_exits_3_naming_the_object_still_in_progress() {
     assert!(run.stdout.contains(&format!("Deployment.apps/{n}/slow is InProgress")), "{}", run.stdout);
     assert!(run.stdout.contains("1 timed out"), "{}", run.stdout);
 }
+
+#[tokio::test]
+async fn a_kind_the_cluster_does_not_serve_is_an_error_before_any_write() {
+    let client = client().await;
+    let ns = TestNamespace::new(&client, "apply-unknown").await;
+    let package = Package::new(&ns.name, "unknown");
+    package.write("a.yaml", &config_map("a", json!({})));
+    package.write("gizmo.yaml", "apiVersion: nowhere.kapply.test/v1\nkind: Gizmo\nmetadata: {name: g}\n");
+    let run = package.apply(&[]);
+    assert_eq!(run.code, 2, "{}", run.output());
+    assert!(run.stderr.contains("gizmo.yaml"), "names the file: {}", run.stderr);
+    assert!(run.stderr.contains("Gizmo"), "names the kind: {}", run.stderr);
+    assert!(live_config_map(&client, &ns.name, "a").await.is_none(), "nothing was applied");
+    let inventories = Api::<ConfigMap>::namespaced(client.clone(), &ns.name)
+        .list(&kube::api::ListParams::default().labels("cli-utils.sigs.k8s.io/inventory-id"))
+        .await
+        .unwrap();
+    assert!(inventories.items.is_empty(), "no inventory was written");
+}
+
+#[tokio::test]
+async fn an_interrupt_stops_cleanly_with_every_applied_object_recorded() {
+    let client = client().await;
+    let ns = TestNamespace::new(&client, "apply-sigint").await;
+    let package = Package::new(&ns.name, "sigint");
+    package.write("slow.yaml", &unschedulable_deployment("slow", None));
+    let depends =
+        json!({"config.kubernetes.io/depends-on": format!("apps/namespaces/{}/Deployment/slow", ns.name)});
+    package.write("after.yaml", &config_map("after", depends));
+    package.write("a.yaml", &config_map("a", json!({})));
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_kapply"))
+        .args(["apply", package.path().to_str().unwrap(), "-n", &ns.name, "-o", "events"])
+        .arg("--kubeconfig")
+        .arg(crate::support::kubeconfig_path())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Interrupt once the Deployment exists: kapply is then waiting for it.
+    let deployments: Api<k8s_openapi::api::apps::v1::Deployment> = Api::namespaced(client.clone(), &ns.name);
+    crate::support::eventually(
+        "the Deployment to be applied",
+        std::time::Duration::from_secs(30),
+        || async { deployments.get_opt("slow").await.unwrap().map(|_| ()) },
+    )
+    .await;
+    let status = std::process::Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
+    assert!(status.success());
+    let output = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(130), "{stdout}\n{}", String::from_utf8_lossy(&output.stderr));
+    let n = &ns.name;
+    assert!(stdout.contains(&format!("ConfigMap/{n}/after apply skipped")), "{stdout}");
+    assert!(stdout.contains(&format!("Deployment.apps/{n}/slow reconcile skipped")), "{stdout}");
+    assert!(live_config_map(&client, n, "after").await.is_none());
+    assert_eq!(
+        package.inventory_keys(&client).await,
+        keys(&[&format!("{n}_a__ConfigMap"), &format!("{n}_slow_apps_Deployment")]),
+        "the inventory lists what exists, and not what was never applied"
+    );
+}
