@@ -23,6 +23,7 @@ pub fn run(args: &ApplyArgs) -> Outcome {
             reconcile_timeout: args.reconcile_timeout,
             no_wait: args.no_wait,
             poll_period: args.poll_period,
+            wait_mode: args.wait_mode,
             concurrency: usize::from(args.concurrency),
             no_prune: args.no_prune,
             prune_propagation: args.prune_propagation_policy.0,

@@ -158,7 +158,12 @@ pub struct ApplyArgs {
     /// that the order holds).
     #[arg(long)]
     pub no_wait: bool,
-    /// How often to read the status of the objects being waited for.
+    /// How to observe the objects being waited for: watch (one watch per kind and namespace, changes
+    /// seen at once) or poll (one LIST per kind and namespace every --poll-period).
+    #[arg(long, default_value = "watch", value_parser = |s: &str| s.parse::<crate::engine::WaitMode>())]
+    pub wait_mode: crate::engine::WaitMode,
+    /// How often to read the status of the objects being waited for (poll mode; in watch mode, how
+    /// often deadlines are checked at least).
     #[arg(long, default_value = "1s", value_parser = parse_duration)]
     pub poll_period: Duration,
     /// How many requests to send at once.

@@ -7,6 +7,7 @@
 
 mod discovery;
 mod error;
+mod watch;
 
 use kube::api::{
     Api, DeleteParams, DynamicObject, ListParams, Patch, PatchParams, PostParams, PropagationPolicy,
@@ -19,6 +20,7 @@ use tokio::sync::RwLock;
 
 pub use discovery::{Discovered, Resolved};
 pub use error::{ClusterError, FieldConflict, Result};
+pub use watch::Watched;
 
 use crate::object::{GroupKind, ObjRef, Object};
 

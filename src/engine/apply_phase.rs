@@ -109,7 +109,7 @@ impl<'a> ApplyPhase<'a> {
         let mut state = State {
             scheduler: self.prepared.graph.scheduler(),
             queue: VecDeque::new(),
-            waiter: Waiter::new(Until::Current, self.options.poll_period),
+            waiter: Waiter::new(Until::Current, self.options.poll_period, self.options.wait_mode),
             refresh_discovery: false,
             applied: Applied::default(),
             emitter,
@@ -151,7 +151,7 @@ impl<'a> ApplyPhase<'a> {
                         state.finish_apply(self, obj, result);
                     }
                 }
-                () = tokio::time::sleep_until(state.waiter.next_poll()), if waiting => {
+                () = state.waiter.wakeup(), if waiting => {
                     let tick = state.waiter.poll(self.cluster).await;
                     state.observe(tick);
                 }

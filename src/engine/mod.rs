@@ -36,6 +36,7 @@ use kube::api::PropagationPolicy;
 pub use cancel::{Cancel, CancelReason};
 pub use emit::EventSink;
 pub use prepare::{InventoryFlags, Prepared, prepare};
+pub use waiter::WaitMode;
 
 use crate::cluster::{Cluster, ClusterError};
 use crate::event::{DryRun, Plan, Summary};
@@ -93,6 +94,8 @@ pub struct ApplyOptions {
     /// Do not wait for objects nothing in the set depends on.
     pub no_wait: bool,
     pub poll_period: Duration,
+    /// How waited-for objects are observed: watches (default) or polling.
+    pub wait_mode: WaitMode,
     /// Requests in flight at once (at least 1).
     pub concurrency: usize,
     /// Leave prune candidates alone (they stay recorded).
@@ -110,6 +113,7 @@ impl Default for ApplyOptions {
             reconcile_timeout: Duration::from_secs(300),
             no_wait: false,
             poll_period: Duration::from_secs(1),
+            wait_mode: WaitMode::default(),
             concurrency: DEFAULT_CONCURRENCY as usize,
             no_prune: false,
             prune_propagation: Propagation::Background,

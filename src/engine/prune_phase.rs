@@ -128,7 +128,7 @@ impl<'a> PrunePhase<'a> {
         };
         let mut state = State {
             scheduler: deletion.delete_scheduler(),
-            waiter: Waiter::new(Until::Deleted, self.options.poll_period),
+            waiter: Waiter::new(Until::Deleted, self.options.poll_period, self.options.wait_mode),
             emitter,
             outcome,
         };
@@ -160,7 +160,7 @@ impl<'a> PrunePhase<'a> {
                 Some((obj, result)) = in_flight.next(), if !in_flight.is_empty() => {
                     state.finish(obj, result, self.options.prune_timeout, cancelled);
                 }
-                () = tokio::time::sleep_until(state.waiter.next_poll()), if waiting => {
+                () = state.waiter.wakeup(), if waiting => {
                     let tick = state.waiter.poll(self.cluster).await;
                     state.observe(tick);
                 }

@@ -1,18 +1,51 @@
-//! [`Waiter`]: the objects the engine is waiting for, polled together.
+//! [`Waiter`]: the objects the engine is waiting for, observed together.
 //!
 //! Every object has its own deadline (its reconcile or prune timeout counts from when it was applied
-//! or deleted), but all pending objects are read in one poll — one LIST per (kind, namespace) — every
-//! period. The engine's loop calls [`Waiter::poll`] when [`Waiter::next_poll`] comes.
+//! or deleted), but all pending objects are observed together, in one of two [`WaitMode`]s:
+//!
+//! - **poll**: every period, one LIST per (kind, namespace) of the pending objects;
+//! - **watch**: one watch per (kind, namespace), opened when its first object is waited for; each
+//!   change wakes the engine at once.
+//!
+//! The engine's loop awaits [`Waiter::wakeup`] and then calls [`Waiter::poll`], which reports status
+//! changes and the waits that ended.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::future::Future;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use futures::StreamExt;
+use tokio::sync::Notify;
+use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
-use crate::cluster::Cluster;
-use crate::kstatus::StatusResult;
+use crate::cluster::{Cluster, Watched};
+use crate::kstatus::{self, StatusResult};
 use crate::object::ObjRef;
-use crate::status::{self, Until};
+use crate::status::{self, Batch, Until};
+
+/// How the status of waited-for objects is read (`--wait-mode`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum WaitMode {
+    /// One LIST per (kind, namespace) every poll period.
+    Poll,
+    /// One watch per (kind, namespace): changes are seen as they happen.
+    #[default]
+    Watch,
+}
+
+impl std::str::FromStr for WaitMode {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, String> {
+        match text {
+            "poll" => Ok(WaitMode::Poll),
+            "watch" => Ok(WaitMode::Watch),
+            _ => Err(format!("unknown wait mode {text:?} (expected poll or watch)")),
+        }
+    }
+}
 
 struct Pending {
     deadline: Instant,
@@ -40,11 +73,13 @@ pub(crate) struct Waiter {
     period: Duration,
     pending: BTreeMap<ObjRef, Pending>,
     next_poll: Instant,
+    watches: Option<Watches>,
 }
 
 impl Waiter {
-    pub(crate) fn new(until: Until, period: Duration) -> Self {
-        Waiter { until, period, pending: BTreeMap::new(), next_poll: Instant::now() }
+    pub(crate) fn new(until: Until, period: Duration, mode: WaitMode) -> Self {
+        let watches = (mode == WaitMode::Watch).then(Watches::default);
+        Waiter { until, period, pending: BTreeMap::new(), next_poll: Instant::now(), watches }
     }
 
     /// Starts waiting for `obj`, last seen as `seen`, for at most `timeout`.
@@ -59,30 +94,63 @@ impl Waiter {
         self.pending.is_empty()
     }
 
-    /// When the next poll is due.
-    pub(crate) fn next_poll(&self) -> Instant {
-        self.next_poll
+    /// Resolves when [`poll`](Self::poll) has something to look at: the next poll period, or (watch
+    /// mode) a change or the next deadline. Owns what it needs, so the loop's state stays free.
+    pub(crate) fn wakeup(&self) -> impl Future<Output = ()> + Send + 'static {
+        let (notify, deadline) = match &self.watches {
+            // A watch that is not open yet is opened by `poll`: come back at once.
+            Some(watches) if self.pending.keys().any(|obj| !watches.knows(&batch_of(obj))) => {
+                (None, Instant::now())
+            }
+            Some(watches) => {
+                let polled = self.pending.keys().any(|obj| watches.polled.contains(&batch_of(obj)));
+                let next_check = if polled { self.next_poll } else { Instant::now() + self.period * 30 };
+                let first_deadline = self.pending.values().map(|p| p.deadline).min();
+                let deadline = first_deadline.map_or(next_check, |d| d.min(next_check));
+                (Some(watches.notify.clone()), deadline)
+            }
+            None => (None, self.next_poll),
+        };
+        async move {
+            match notify {
+                Some(notify) => {
+                    tokio::select! {
+                        () = notify.notified_owned() => {}
+                        () = tokio::time::sleep_until(deadline) => {}
+                    }
+                }
+                None => tokio::time::sleep_until(deadline).await,
+            }
+        }
     }
 
-    /// Reads every pending object once and reports changes and ended waits.
+    /// Observes every pending object once and reports changes and ended waits.
     pub(crate) async fn poll(&mut self, cluster: &Cluster) -> Tick {
         let refs: Vec<ObjRef> = self.pending.keys().cloned().collect();
-        let observed = status::poll(cluster, &refs).await.observed;
+        let observed: BTreeMap<ObjRef, StatusResult> = match &mut self.watches {
+            Some(watches) => watches.observe(cluster, &refs).await,
+            None => {
+                status::poll(cluster, &refs).await.observed.into_iter().map(|(r, o)| (r, o.status)).collect()
+            }
+        };
         let now = Instant::now();
         let mut tick = Tick::default();
         for (obj, seen) in observed {
             let Some(pending) = self.pending.get_mut(&obj) else { continue };
-            if pending.last != seen.status {
-                pending.last = seen.status.clone();
-                tick.changes.push((obj.clone(), seen.status.clone()));
+            if pending.last != seen {
+                pending.last = seen.clone();
+                tick.changes.push((obj.clone(), seen.clone()));
             }
-            if self.until.is_final(seen.status.status) {
+            if self.until.is_final(seen.status) {
                 self.pending.remove(&obj);
-                tick.verdicts.push((obj, Verdict::Reached(seen.status)));
-            } else if now >= pending.deadline {
-                let last = pending.last.clone();
-                self.pending.remove(&obj);
-                tick.verdicts.push((obj, Verdict::TimedOut(last)));
+                tick.verdicts.push((obj, Verdict::Reached(seen)));
+            }
+        }
+        let expired: Vec<ObjRef> =
+            self.pending.iter().filter(|(_, p)| now >= p.deadline).map(|(obj, _)| obj.clone()).collect();
+        for obj in expired {
+            if let Some(pending) = self.pending.remove(&obj) {
+                tick.verdicts.push((obj, Verdict::TimedOut(pending.last)));
             }
         }
         self.next_poll = Instant::now() + self.period;
@@ -92,5 +160,127 @@ impl Waiter {
     /// Ends every wait at once (cancellation), returning each object's last status.
     pub(crate) fn drain(&mut self) -> Vec<(ObjRef, StatusResult)> {
         std::mem::take(&mut self.pending).into_iter().map(|(obj, p)| (obj, p.last)).collect()
+    }
+}
+
+fn batch_of(obj: &ObjRef) -> Batch {
+    (obj.group_kind(), obj.namespace.clone())
+}
+
+/// The watches of watch mode, and what they have seen.
+#[derive(Default)]
+struct Watches {
+    seen: Arc<Mutex<Seen>>,
+    notify: Arc<Notify>,
+    tasks: HashMap<Batch, JoinHandle<()>>,
+    /// Batches read by LIST instead: a watch could not be opened (or the kind is not served).
+    polled: HashSet<Batch>,
+}
+
+/// Per watched batch: the status of every object in it, once its first list is complete. Only
+/// statuses are kept, not objects, so memory stays small however busy a namespace is.
+#[derive(Default)]
+struct Seen {
+    statuses: HashMap<ObjRef, StatusResult>,
+    synced: HashSet<Batch>,
+}
+
+impl Watches {
+    /// Opens the watches `refs` need and reads what they have seen. Objects of a batch not synced yet
+    /// are left out (nothing is known of them yet); objects absent from a synced batch are NotFound.
+    async fn observe(&mut self, cluster: &Cluster, refs: &[ObjRef]) -> BTreeMap<ObjRef, StatusResult> {
+        for obj in refs {
+            let batch = batch_of(obj);
+            if self.knows(&batch) {
+                continue;
+            }
+            match cluster.watch(&batch.0, batch.1.as_deref()).await {
+                Ok(stream) => {
+                    let task =
+                        tokio::spawn(follow(batch.clone(), stream, self.seen.clone(), self.notify.clone()));
+                    self.tasks.insert(batch, task);
+                }
+                // The kind is not served (status::poll reports its objects NotFound), or the watch could
+                // not even start: read the batch by LIST for the rest of the run.
+                Err(_) => {
+                    self.polled.insert(batch);
+                }
+            }
+        }
+        let listed: Vec<ObjRef> =
+            refs.iter().filter(|obj| self.polled.contains(&batch_of(obj))).cloned().collect();
+        let mut observed: BTreeMap<ObjRef, StatusResult> = if listed.is_empty() {
+            BTreeMap::new()
+        } else {
+            status::poll(cluster, &listed).await.observed.into_iter().map(|(r, o)| (r, o.status)).collect()
+        };
+        let seen = self.seen.lock().unwrap_or_else(|e| e.into_inner());
+        for obj in refs {
+            let batch = batch_of(obj);
+            if self.polled.contains(&batch) || !seen.synced.contains(&batch) {
+                continue;
+            }
+            let status = seen.statuses.get(obj).cloned().unwrap_or_else(StatusResult::not_found);
+            observed.insert(obj.clone(), status);
+        }
+        observed
+    }
+
+    /// True when the batch is watched or polled already.
+    fn knows(&self, batch: &Batch) -> bool {
+        self.tasks.contains_key(batch) || self.polled.contains(batch)
+    }
+}
+
+impl Drop for Watches {
+    fn drop(&mut self) {
+        for task in self.tasks.values() {
+            task.abort();
+        }
+    }
+}
+
+/// Follows one watch, recording statuses and waking the engine after each change.
+async fn follow(
+    batch: Batch,
+    mut stream: futures::stream::BoxStream<'static, Watched>,
+    seen: Arc<Mutex<Seen>>,
+    notify: Arc<Notify>,
+) {
+    let mut relisted: Vec<(ObjRef, StatusResult)> = Vec::new();
+    let mut relisting = false;
+    while let Some(event) = stream.next().await {
+        let status_of = |value: &serde_json::Value| {
+            let obj = ObjRef::from_value(value)?;
+            let status = kstatus::compute(value).unwrap_or_else(|e| StatusResult::unknown(e.to_string()));
+            Some((obj, status))
+        };
+        let mut seen = seen.lock().unwrap_or_else(|e| e.into_inner());
+        match event {
+            Watched::Relist => {
+                relisting = true;
+                relisted.clear();
+            }
+            Watched::Applied(value) if relisting => relisted.extend(status_of(&value)),
+            Watched::Applied(value) => {
+                if let Some((obj, status)) = status_of(&value) {
+                    seen.statuses.insert(obj, status);
+                }
+            }
+            Watched::Deleted(value) => {
+                if let Some(obj) = ObjRef::from_value(&value) {
+                    seen.statuses.remove(&obj);
+                }
+            }
+            Watched::Synced => {
+                relisting = false;
+                seen.statuses.retain(|obj, _| batch_of(obj) != batch);
+                seen.statuses.extend(relisted.drain(..));
+                seen.synced.insert(batch.clone());
+            }
+            Watched::Failed(message) => tracing::debug!("watch of {} failed (retrying): {message}", batch.0),
+        }
+        drop(seen);
+        notify.notify_one();
     }
 }

@@ -412,3 +412,41 @@ async fn an_interrupt_stops_cleanly_with_every_applied_object_recorded() {
         "the inventory lists what exists, and not what was never applied"
     );
 }
+
+#[tokio::test]
+async fn a_rollout_is_waited_for_until_available_in_both_wait_modes() {
+    let client = client().await;
+    for mode in ["watch", "poll"] {
+        let ns = TestNamespace::new(&client, &format!("apply-rollout-{mode}")).await;
+        let package = Package::new(&ns.name, mode);
+        let deployment = json!({
+            "apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web"},
+            "spec": {
+                "replicas": 2,
+                "selector": {"matchLabels": {"app": "web"}},
+                "template": {"metadata": {"labels": {"app": "web"}},
+                             "spec": {"containers": [{"name": "c", "image": "registry.k8s.io/pause:3.10"}]}},
+            },
+        });
+        package.write("web.yaml", &deployment.to_string());
+        let run = package.apply(&["--wait-mode", mode, "--status-events"]);
+        assert_eq!(run.code, 0, "{mode}: {}", run.output());
+        let n = &ns.name;
+        let in_progress = run.stdout.find(&format!("Deployment.apps/{n}/web is InProgress"));
+        let reconciled = run.stdout.find(&format!("Deployment.apps/{n}/web reconciled"));
+        assert!(
+            in_progress.is_some() && in_progress < reconciled,
+            "{mode}: waited through the rollout: {}",
+            run.stdout
+        );
+        let live = Api::<k8s_openapi::api::apps::v1::Deployment>::namespaced(client.clone(), n)
+            .get("web")
+            .await
+            .unwrap();
+        assert_eq!(
+            live.status.and_then(|s| s.available_replicas),
+            Some(2),
+            "{mode}: Current means Available"
+        );
+    }
+}
