@@ -450,3 +450,35 @@ async fn a_rollout_is_waited_for_until_available_in_both_wait_modes() {
         );
     }
 }
+
+#[tokio::test]
+async fn two_concurrent_runs_on_one_inventory_lose_no_entries() {
+    let client = client().await;
+    let ns = TestNamespace::new(&client, "apply-concurrent").await;
+    let first = Package::new(&ns.name, "concurrent");
+    let second = Package { dir: TempDir::new().unwrap(), namespace: ns.name.clone(), id: first.id.clone() };
+    std::fs::copy(
+        first.path().join("inventory-template.yaml"),
+        second.path().join("inventory-template.yaml"),
+    )
+    .unwrap();
+    let mut expected = BTreeSet::new();
+    for i in 0..15 {
+        first.write(&format!("a{i}.yaml"), &config_map(&format!("a{i}"), json!({})));
+        second.write(&format!("b{i}.yaml"), &config_map(&format!("b{i}"), json!({})));
+        expected.insert(format!("{}_a{i}__ConfigMap", ns.name));
+        expected.insert(format!("{}_b{i}__ConfigMap", ns.name));
+    }
+    // --no-prune: each run's set lacks the other's objects, and this test is about recording, not pruning.
+    let runs: Vec<Run> = std::thread::scope(|scope| {
+        let handles: Vec<_> = [&first, &second]
+            .into_iter()
+            .map(|package| scope.spawn(move || package.apply(&["--no-prune", "--concurrency", "2"])))
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    for run in &runs {
+        assert_eq!(run.code, 0, "{}", run.output());
+    }
+    assert_eq!(first.inventory_keys(&client).await, expected);
+}
