@@ -10,8 +10,9 @@
 //!
 //! 1. [`Event::Plan`] first, exactly once. It names every object the run will report on: the apply
 //!    set (as waves), the prune candidates, or (destroy) the objects to delete.
-//! 2. [`Event::Inventory`] `Updated`, once, before the first `Apply` (the union of the old and new sets
-//!    is recorded before anything is touched). Absent from dry runs, which write nothing.
+//! 2. [`Event::Inventory`] (`Created`, `Updated` or `Unchanged`), once, before the first `Apply` (the
+//!    union of the old and new sets is recorded before anything is touched). Absent from dry runs, which
+//!    write nothing.
 //! 3. For each object of `Plan::apply`: exactly one [`Event::Apply`]. When it applied
 //!    (created, configured or unchanged) and the run is not a dry run, zero or more [`Event::Status`]
 //!    follow, then exactly one [`Event::Reconciled`]. No event about that object follows its
@@ -24,8 +25,8 @@
 //!    [`Event::Deleted`].
 //! 6. Destroy: for each object of `Plan::delete`, exactly one [`Event::Delete`], then, as for prune,
 //!    `Status` events and exactly one `Deleted` when it was deleted in a real run.
-//! 7. After every object's final event: [`Event::Inventory`] once more in a real run — `Updated` (the
-//!    objects that really exist) after an apply, `Deleted` after a destroy.
+//! 7. After every object's final event: [`Event::Inventory`] once more in a real run — `Created`,
+//!    `Updated` or `Unchanged` (the objects that really exist) after an apply, `Deleted` after a destroy.
 //! 8. [`Event::Summary`] last, exactly once; it equals [`SummaryBuilder`] folded over the events before
 //!    it.
 //!
@@ -301,7 +302,7 @@ impl fmt::Display for SkipReason {
             }
             SkipReason::AlreadyGone => f.write_str("already gone"),
             SkipReason::KindNotServed => f.write_str("its kind is no longer served by the cluster"),
-            SkipReason::Cancelled => f.write_str("the run was cancelled before it got there"),
+            SkipReason::Cancelled => f.write_str("the run was cancelled"),
             SkipReason::NotWaited => f.write_str("not waited for (--no-wait)"),
         }
     }
@@ -396,14 +397,21 @@ pub enum DeletionOutcome {
 /// What was done to the inventory ConfigMap.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum InventoryAction {
+    /// It did not exist and was created.
+    Created,
+    /// It was rewritten with a different set of objects.
     Updated,
+    /// It already listed exactly these objects: nothing was written.
+    Unchanged,
     Deleted,
 }
 
 impl InventoryAction {
     pub fn as_str(self) -> &'static str {
         match self {
+            InventoryAction::Created => "created",
             InventoryAction::Updated => "updated",
+            InventoryAction::Unchanged => "unchanged",
             InventoryAction::Deleted => "deleted",
         }
     }

@@ -12,6 +12,7 @@ use std::collections::BTreeSet;
 use serde_json::Value;
 
 use crate::cluster::{Cluster, ClusterError};
+use crate::event::InventoryAction;
 use crate::inventory::{Inventory, InventoryError, InventoryInfo};
 use crate::object::{GroupKind, INVENTORY_ID_LABEL, ObjRef};
 
@@ -75,7 +76,7 @@ impl<'c> InventoryStore<'c> {
         &self,
         set: &BTreeSet<ObjRef>,
         live: Option<LiveInventory>,
-    ) -> Result<usize, EngineError> {
+    ) -> Result<(InventoryAction, usize), EngineError> {
         self.write(live, |_| set.clone()).await
     }
 
@@ -85,7 +86,7 @@ impl<'c> InventoryStore<'c> {
         &self,
         union: &BTreeSet<ObjRef>,
         final_set: &BTreeSet<ObjRef>,
-    ) -> Result<usize, EngineError> {
+    ) -> Result<(InventoryAction, usize), EngineError> {
         let live = self.read().await?;
         self.write(live, |live| {
             let added_by_others =
@@ -101,7 +102,7 @@ impl<'c> InventoryStore<'c> {
         &self,
         mut live: Option<LiveInventory>,
         compute: impl Fn(Option<&LiveInventory>) -> BTreeSet<ObjRef>,
-    ) -> Result<usize, EngineError> {
+    ) -> Result<(InventoryAction, usize), EngineError> {
         let target = self.info.configmap_ref();
         let mut lost_race = false;
         for _ in 0..WRITE_ATTEMPTS {
@@ -113,9 +114,10 @@ impl<'c> InventoryStore<'c> {
             }
             let inventory = Inventory::new(&self.info, set);
             inventory.check_writable()?;
+            let action = if live.is_some() { InventoryAction::Updated } else { InventoryAction::Created };
             let result = match &live {
                 Some(current) if current.inventory.objects == inventory.objects => {
-                    return Ok(inventory.objects.len());
+                    return Ok((InventoryAction::Unchanged, inventory.objects.len()));
                 }
                 Some(current) => {
                     let body = replacement(current, &inventory);
@@ -125,7 +127,7 @@ impl<'c> InventoryStore<'c> {
                 None => self.cluster.create(&target, &inventory.to_configmap()).await,
             };
             match result {
-                Ok(_) => return Ok(inventory.objects.len()),
+                Ok(_) => return Ok((action, inventory.objects.len())),
                 Err(ClusterError::Api { code: 409, .. }) => {
                     lost_race = true;
                     live = self.read().await?;

@@ -43,7 +43,7 @@ use crate::event::{DryRun, Plan, Summary};
 use crate::inventory::{self, InventoryError, InventoryPolicy};
 use crate::object::ObjRef;
 
-/// The default number of requests in flight. Chosen from measurements: see docs/performance.md.
+/// The default number of requests in flight (see docs/apply.md).
 pub const DEFAULT_CONCURRENCY: u16 = 16;
 
 /// A deletion propagation policy (`--prune-propagation-policy`, `--delete-propagation-policy`).
@@ -195,11 +195,11 @@ pub async fn apply(
     // Namespace goes first (its Apply event follows the inventory event, keeping the event order).
     let early = applier.apply_inventory_namespace().await;
     let union = inventory::union(&previous, &refs);
-    let written = store.write_union(&union, live_inventory).await?;
+    let (action, objects) = store.write_union(&union, live_inventory).await?;
     emitter.emit(crate::event::Event::Inventory {
         inventory: prepared.info.configmap_ref(),
-        action: crate::event::InventoryAction::Updated,
-        objects: written,
+        action,
+        objects,
     });
     let applied = applier.run(early, &mut emitter, &mut outcome).await;
 
@@ -211,11 +211,11 @@ pub async fn apply(
     }
 
     let final_set = inventory::final_set(&previous, &outcome);
-    let written = store.write_final(&union, &final_set).await?;
+    let (action, objects) = store.write_final(&union, &final_set).await?;
     emitter.emit(crate::event::Event::Inventory {
         inventory: prepared.info.configmap_ref(),
-        action: crate::event::InventoryAction::Updated,
-        objects: written,
+        action,
+        objects,
     });
     let summary = emitter.finish();
     Ok(Report { summary, cancelled: cancel.reason() })

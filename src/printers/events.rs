@@ -122,11 +122,11 @@ impl<W: Write + Send> Printer for EventsPrinter<W> {
             },
             Event::Warning { obj: Some(obj), message } => writeln!(self.out, "warning: {obj}: {message}"),
             Event::Warning { obj: None, message } => writeln!(self.out, "warning: {message}"),
-            Event::Inventory { inventory, action: InventoryAction::Updated, objects } => {
-                writeln!(self.out, "inventory {inventory} updated: {objects} object(s)")
-            }
             Event::Inventory { inventory, action: InventoryAction::Deleted, .. } => {
                 writeln!(self.out, "inventory {inventory} deleted")
+            }
+            Event::Inventory { inventory, action, objects } => {
+                writeln!(self.out, "inventory {inventory} {}: {objects} object(s)", action.as_str())
             }
             Event::Summary(summary) => self.summary(summary),
         }

@@ -356,19 +356,26 @@ struct Live {
     progress: ProgressBar,
     /// What each bar shows, to update only those that changed.
     shown: Vec<String>,
+    /// The progress bar has a length (a plan was seen) and shows as a bar.
+    measured: bool,
 }
 
 impl Live {
     fn new(draw_target: ProgressDrawTarget) -> Self {
         let multi = MultiProgress::with_draw_target(draw_target);
         let header = multi.add(ProgressBar::new(0).with_style(line_style()));
-        let progress = multi.add(ProgressBar::new(0).with_style(progress_style()));
+        // Blank until the plan gives it a length: indicatif draws a bar of length 0 as full.
+        let progress = multi.add(ProgressBar::new(0).with_style(line_style()));
         progress.enable_steady_tick(Duration::from_millis(500));
-        Live { multi, header, rows: Vec::new(), progress, shown: Vec::new() }
+        Live { multi, header, rows: Vec::new(), progress, shown: Vec::new(), measured: false }
     }
 
     /// Shows `state`: row messages that changed, new rows, the progress.
     fn show(&mut self, state: &TableState) {
+        if !self.measured && state.total() > 0 {
+            self.measured = true;
+            self.progress.set_style(progress_style());
+        }
         self.progress.set_length(state.total() as u64);
         self.progress.set_position(state.finished() as u64);
         let (header, lines) = row_lines(state);
