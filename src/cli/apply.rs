@@ -1,38 +1,66 @@
-//! `kapply apply`: load and validate the manifests, then hand them to [`crate::engine::apply`] and
-//! print its events. Everything here is wiring: flags become options, events go to a printer, the
-//! summary becomes an exit code.
+//! `kapply apply` and `kapply preview`: load and validate the manifests, then hand them to
+//! [`crate::engine::apply`] and print its events. Everything here is wiring: flags become options,
+//! events go to a printer, the summary becomes an exit code.
 
 use std::io::{self, IsTerminal};
 
-use super::args::ApplyArgs;
+use super::args::{ApplyArgs, PreviewArgs};
 use super::exit::Outcome;
 use super::session::{self, Output, Session};
 use crate::engine::{self, ApplyOptions};
+use crate::event::DryRun;
 
 /// Runs `kapply apply`.
 pub fn run(args: &ApplyArgs) -> Outcome {
+    run_with("apply", args, DryRun::None)
+}
+
+/// Runs `kapply preview`: the same run, writing nothing.
+pub fn preview(args: &PreviewArgs) -> Outcome {
+    let dry_run = if args.server_side { DryRun::Server } else { DryRun::Client };
+    if args.destroy {
+        return super::destroy::run_with(
+            "preview",
+            &args.apply.manifests,
+            &args.apply.run,
+            options(&args.apply, dry_run),
+        );
+    }
+    run_with("preview", &args.apply, dry_run)
+}
+
+fn run_with(command: &'static str, args: &ApplyArgs, dry_run: DryRun) -> Outcome {
     session::block_on(async {
-        let session = match Session::open("apply", &args.manifests, &args.connection, &args.inventory).await {
+        let run = &args.run;
+        let session = match Session::open(command, &args.manifests, &run.connection, &run.inventory).await {
             Ok(session) => session,
             Err(outcome) => return outcome,
         };
-        let options = ApplyOptions {
-            field_manager: args.field_manager.clone(),
-            force_conflicts: args.force_conflicts,
-            policy: args.inventory_policy,
-            reconcile_timeout: args.reconcile_timeout,
-            no_wait: args.no_wait,
-            poll_period: args.poll_period,
-            wait_mode: args.wait_mode,
-            concurrency: usize::from(args.concurrency),
-            no_prune: args.no_prune,
-            prune_propagation: args.prune_propagation_policy.0,
-            prune_timeout: args.prune_timeout,
-        };
-        let format = args.output.unwrap_or_else(|| session::default_format(io::stdout().is_terminal()));
-        let cancel = session::cancel_on_signals_or_timeout(args.timeout);
-        let mut output = Output::new(format, args.status_events);
+        let options = options(args, dry_run);
+        let format = run.output.unwrap_or_else(|| session::default_format(io::stdout().is_terminal()));
+        let cancel = session::cancel_on_signals_or_timeout(run.timeout);
+        let mut output = Output::new(format, run.status_events);
         let result = engine::apply(&session.cluster, &session.prepared, &options, &cancel, &mut output).await;
-        output.finish("apply", result)
+        output.finish(command, result)
     })
+}
+
+/// The engine options of `apply` (and `preview`) flags.
+pub fn options(args: &ApplyArgs, dry_run: DryRun) -> ApplyOptions {
+    let run = &args.run;
+    ApplyOptions {
+        field_manager: args.field_manager.clone(),
+        force_conflicts: args.force_conflicts,
+        policy: run.inventory_policy,
+        reconcile_timeout: args.reconcile_timeout,
+        no_wait: args.no_wait,
+        poll_period: run.poll_period,
+        wait_mode: run.wait_mode,
+        concurrency: usize::from(run.concurrency),
+        no_prune: args.no_prune,
+        prune_propagation: args.prune_propagation_policy.0,
+        prune_timeout: args.prune_timeout,
+        recreate_on_immutable: args.recreate_on_immutable,
+        dry_run,
+    }
 }

@@ -21,11 +21,11 @@ pub enum Command {
     /// Server-side-apply manifests in dependency order, prune, and wait until Current.
     Apply(ApplyArgs),
     /// Show what apply (or destroy) would do, writing nothing.
-    Preview(ManifestArgs),
+    Preview(PreviewArgs),
     /// Show the differences between the live objects and the manifests.
     Diff(ManifestArgs),
     /// Delete every object of the inventory, in reverse dependency order.
-    Destroy(ManifestArgs),
+    Destroy(DestroyArgs),
     /// Show the status of the inventory's objects (or of objects in files, with --offline).
     Status(StatusArgs),
 }
@@ -132,32 +132,18 @@ pub struct InventoryArgs {
     pub inventory_namespace: Option<String>,
 }
 
-/// `kapply apply`.
+/// What every cluster-facing run shares: where the cluster and the inventory are, how to wait, how
+/// to print.
 #[derive(Debug, Args)]
-pub struct ApplyArgs {
-    #[command(flatten)]
-    pub manifests: ManifestArgs,
+pub struct RunArgs {
     #[command(flatten)]
     pub connection: ConnectionArgs,
     #[command(flatten)]
     pub inventory: InventoryArgs,
-    /// The field manager of the server-side applies.
-    #[arg(long, default_value = "kapply")]
-    pub field_manager: String,
-    /// Take over fields another field manager owns instead of failing with a conflict.
-    #[arg(long)]
-    pub force_conflicts: bool,
-    /// Which existing objects this inventory may take over: strict (only its own), adopt (also objects
-    /// owned by no inventory), adopt-all (also objects owned by another inventory).
+    /// Which existing objects this inventory may take over (and prune or delete): strict (only its
+    /// own), adopt (also objects owned by no inventory), adopt-all (also objects of another inventory).
     #[arg(long, default_value = "strict", value_parser = parse_policy)]
     pub inventory_policy: crate::inventory::InventoryPolicy,
-    /// How long to wait for each applied object to become Current (e.g. 90s, 5m, 1h).
-    #[arg(long, default_value = "5m", value_parser = parse_duration)]
-    pub reconcile_timeout: Duration,
-    /// Do not wait for objects to become Current (objects others depend on are still waited for, so
-    /// that the order holds).
-    #[arg(long)]
-    pub no_wait: bool,
     /// How to observe the objects being waited for: watch (one watch per kind and namespace, changes
     /// seen at once) or poll (one LIST per kind and namespace every --poll-period).
     #[arg(long, default_value = "watch", value_parser = |s: &str| s.parse::<crate::engine::WaitMode>())]
@@ -178,6 +164,28 @@ pub struct ApplyArgs {
     /// Also print every status change (events and json output).
     #[arg(long)]
     pub status_events: bool,
+}
+
+/// `kapply apply`.
+#[derive(Debug, Args)]
+pub struct ApplyArgs {
+    #[command(flatten)]
+    pub manifests: ManifestArgs,
+    #[command(flatten)]
+    pub run: RunArgs,
+    /// The field manager of the server-side applies.
+    #[arg(long, default_value = "kapply")]
+    pub field_manager: String,
+    /// Take over fields another field manager owns instead of failing with a conflict.
+    #[arg(long)]
+    pub force_conflicts: bool,
+    /// How long to wait for each applied object to become Current (e.g. 90s, 5m, 1h).
+    #[arg(long, default_value = "5m", value_parser = parse_duration)]
+    pub reconcile_timeout: Duration,
+    /// Do not wait for objects to become Current (objects others depend on are still waited for, so
+    /// that the order holds).
+    #[arg(long)]
+    pub no_wait: bool,
     /// Do not delete objects that left the set (they stay in the inventory).
     #[arg(long)]
     pub no_prune: bool,
@@ -187,6 +195,39 @@ pub struct ApplyArgs {
     /// How long to wait for each pruned object to disappear.
     #[arg(long, default_value = "5m", value_parser = parse_duration)]
     pub prune_timeout: Duration,
+    /// When the server refuses an apply because a field is immutable (a Job's template, a Service's
+    /// clusterIP, a selector), delete the object, wait until it is gone, and apply it again.
+    #[arg(long)]
+    pub recreate_on_immutable: bool,
+}
+
+/// `kapply preview`.
+#[derive(Debug, Args)]
+pub struct PreviewArgs {
+    #[command(flatten)]
+    pub apply: ApplyArgs,
+    /// Send every apply and delete to the server as a dry run, so admission and validation errors
+    /// show up (default: decide on the client, sending no write at all).
+    #[arg(long)]
+    pub server_side: bool,
+    /// Preview a destroy instead of an apply.
+    #[arg(long)]
+    pub destroy: bool,
+}
+
+/// `kapply destroy`.
+#[derive(Debug, Args)]
+pub struct DestroyArgs {
+    #[command(flatten)]
+    pub manifests: ManifestArgs,
+    #[command(flatten)]
+    pub run: RunArgs,
+    /// How the garbage collector deletes what a deleted object owns: Background, Foreground or Orphan.
+    #[arg(long, default_value = "Background", value_parser = parse_propagation)]
+    pub delete_propagation_policy: PropagationArg,
+    /// How long to wait for each deleted object to disappear.
+    #[arg(long, default_value = "5m", value_parser = parse_duration)]
+    pub delete_timeout: Duration,
 }
 
 /// A deletion propagation policy (`Background`, `Foreground`, `Orphan`).

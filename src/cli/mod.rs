@@ -4,6 +4,7 @@
 
 mod apply;
 mod args;
+mod destroy;
 mod exit;
 mod init;
 mod session;
@@ -33,7 +34,9 @@ fn run(cli: Cli) -> Outcome {
     match &cli.command {
         Command::Init(args) => init::run(args),
         Command::Apply(args) => apply::run(args),
-        Command::Preview(_) | Command::Diff(_) | Command::Destroy(_) => not_implemented(&cli.command),
+        Command::Preview(args) => apply::preview(args),
+        Command::Destroy(args) => destroy::run(args),
+        Command::Diff(_) => not_implemented(&cli.command),
         Command::Status(args) => status::run(args),
     }
 }

@@ -11,6 +11,7 @@ use super::status::inputs_of;
 use crate::cluster::Cluster;
 use crate::engine::{self, Cancel, CancelReason, EngineError, EventSink, InventoryFlags, Prepared, Report};
 use crate::event::{Event, RunOutcome};
+use crate::inventory::InventoryInfo;
 use crate::manifest::{self, LoadOptions, UnknownKinds};
 use crate::printers::{self, OutputFormat, PrinterOptions};
 
@@ -132,6 +133,41 @@ impl Session {
             if err.is_invalid_input() { Outcome::Usage } else { Outcome::Failed }
         })?;
         Ok(Session { cluster, prepared })
+    }
+}
+
+impl Session {
+    /// The cluster and the inventory only (destroy, live status): from the template among the
+    /// manifests when some are given, else from the inventory flags alone.
+    pub async fn open_inventory(
+        command: &str,
+        manifests: &ManifestArgs,
+        connection: &ConnectionArgs,
+        inventory: &InventoryArgs,
+    ) -> Result<(Cluster, InventoryInfo), Outcome> {
+        if !manifests.all_paths().is_empty() {
+            let session = Session::open(command, manifests, connection, inventory).await?;
+            return Ok((session.cluster, session.prepared.info));
+        }
+        let cluster = Cluster::connect(&connection.connect_options()).await.map_err(|err| {
+            eprintln!("kapply {command}: {err}");
+            Outcome::Failed
+        })?;
+        let namespace = inventory
+            .inventory_namespace
+            .clone()
+            .or_else(|| connection.namespace.clone())
+            .unwrap_or_else(|| cluster.default_namespace().to_owned());
+        let info = InventoryInfo::from_flags(
+            inventory.inventory_id.as_deref(),
+            inventory.inventory_name.as_deref(),
+            Some(&namespace),
+        )
+        .map_err(|err| {
+            eprintln!("kapply {command}: {err}");
+            Outcome::Usage
+        })?;
+        Ok((cluster, info))
     }
 }
 

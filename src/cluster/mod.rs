@@ -282,8 +282,12 @@ impl Cluster {
         match api.delete(&obj.name, &params).await {
             // The server answers with the object when it still exists after the request (finalizers
             // pending, including Foreground's), and with the object as it was when it is already gone.
+            // (A Namespace keeps its finalizers in `spec`: its deletionTimestamp tells.)
             Ok(either) => Ok(match either.left() {
-                Some(obj) if obj.metadata.finalizers.as_ref().is_some_and(|f| !f.is_empty()) => {
+                Some(obj)
+                    if obj.metadata.deletion_timestamp.is_some()
+                        || obj.metadata.finalizers.as_ref().is_some_and(|f| !f.is_empty()) =>
+                {
                     DeleteResult::Terminating
                 }
                 _ => DeleteResult::Gone,

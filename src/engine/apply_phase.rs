@@ -20,7 +20,7 @@ use futures::stream::FuturesUnordered;
 use serde_json::Value;
 
 use crate::cluster::{ApplyAction, Cluster, ClusterError};
-use crate::event::{ApplyOutcome, Event, ObjectError, SkipReason, WaitOutcome};
+use crate::event::{ApplyOutcome, DryRun, Event, ObjectError, SkipReason, WaitOutcome};
 use crate::graph::Scheduler;
 use crate::inventory::{self, Ownership, PolicyError};
 use crate::kstatus::{self, Status, StatusResult};
@@ -46,6 +46,8 @@ struct Done {
     action: ApplyAction,
     response: Value,
     ownership: Ownership,
+    /// Something the user should know about this apply (shown as a warning).
+    note: Option<String>,
 }
 
 /// Why an object was not applied.
@@ -165,28 +167,92 @@ impl<'a> ApplyPhase<'a> {
     }
 
     /// Applies one object: checks its external dependencies, reads it live, checks the inventory
-    /// policy, fills in apply-time mutations, marks it as ours, and server-side-applies it.
+    /// policy, fills in apply-time mutations, marks it as ours, and server-side-applies it (or, in a
+    /// preview, tells what the apply would do).
     async fn apply_one(&self, obj: &Object) -> ApplyResult {
+        let dry_run = self.options.dry_run;
         for dep in self.external.get(&obj.obj_ref).into_iter().flatten() {
             self.check_external(dep).await.map_err(Refusal::Failed)?;
         }
-        let live = self.live.read(&obj.obj_ref).await.map_err(|e| Refusal::Failed(object_error(e)))?;
+        let live = match self.live.read(&obj.obj_ref).await {
+            Ok(live) => live,
+            // Only in a preview can a kind be unknown here: validation accepted it because a CRD of
+            // the set defines it, and that CRD is not created.
+            Err(ClusterError::UnknownKind(_)) if dry_run.is_dry_run() => {
+                return Ok(Done::pending(obj, "would be created after its CustomResourceDefinition"));
+            }
+            Err(err) => return Err(Refusal::Failed(object_error(err))),
+        };
         let ownership = inventory::check_apply(self.options.policy, &self.prepared.info.id, live.as_ref())
             .map_err(Refusal::Policy)?;
         let mut body = obj.body.clone();
-        self.mutate(obj, &mut body).await.map_err(Refusal::Failed)?;
+        let note = self.mutate(obj, &mut body).await.map_err(Refusal::Failed)?;
         set_annotation(&mut body, OWNING_INVENTORY, &self.prepared.info.id);
+        if dry_run == DryRun::Client {
+            let action = match &live {
+                None => ApplyAction::Created,
+                Some(live) if contains(live, &body) => ApplyAction::Unchanged,
+                Some(_) => ApplyAction::Configured,
+            };
+            let response = live.unwrap_or(body);
+            return Ok(Done { action, response, ownership, note });
+        }
         let options = crate::cluster::ApplyOptions {
             field_manager: self.options.field_manager.clone(),
             force_conflicts: self.options.force_conflicts,
-            dry_run: false,
+            dry_run: dry_run == DryRun::Server,
         };
-        let (action, response) = self
-            .cluster
-            .apply(obj, &body, live.as_ref(), &options)
-            .await
-            .map_err(|e| Refusal::Failed(object_error(e)))?;
-        Ok(Done { action, response, ownership })
+        match self.cluster.apply(obj, &body, live.as_ref(), &options).await {
+            Ok((action, response)) => Ok(Done { action, response, ownership, note }),
+            Err(err) if dry_run == DryRun::Server && self.namespace_is_pending(obj, &err) => {
+                Ok(Done::pending(obj, "would be created after its Namespace"))
+            }
+            Err(err)
+                if err.is_immutable_field()
+                    && self.options.recreate_on_immutable
+                    && !dry_run.is_dry_run() =>
+            {
+                self.recreate(obj, &body, live.as_ref(), &options, &err).await
+            }
+            Err(err) => Err(Refusal::Failed(object_error(err))),
+        }
+    }
+
+    /// In a server-side preview, a namespaced object of a Namespace the set creates cannot be
+    /// dry-run: the server answers 404 for the namespace.
+    fn namespace_is_pending(&self, obj: &Object, err: &ClusterError) -> bool {
+        let Some(namespace) = obj.obj_ref.namespace.as_deref() else { return false };
+        err.code() == Some(404)
+            && self.prepared.objects.contains_key(&ObjRef::new("", "Namespace", None, namespace.to_owned()))
+    }
+
+    /// `--recreate-on-immutable`: delete the object (only the one read: UID precondition), wait until
+    /// it is gone, and apply it again.
+    async fn recreate(
+        &self,
+        obj: &Object,
+        body: &Value,
+        live: Option<&Value>,
+        options: &crate::cluster::ApplyOptions,
+        cause: &ClusterError,
+    ) -> ApplyResult {
+        let failed = |err: ClusterError| Refusal::Failed(object_error(err));
+        let uid = live.and_then(|l| l.pointer("/metadata/uid")).and_then(Value::as_str);
+        let policy = kube::api::PropagationPolicy::Background;
+        self.cluster.delete(&obj.obj_ref, uid, policy, false).await.map_err(failed)?;
+        let deadline = tokio::time::Instant::now() + self.options.reconcile_timeout;
+        while self.cluster.get(&obj.obj_ref).await.map_err(failed)?.is_some() {
+            if tokio::time::Instant::now() >= deadline {
+                return Err(Refusal::Failed(ObjectError::new(format!(
+                    "deleted to re-create it ({cause}), but it was still there after {:?}",
+                    self.options.reconcile_timeout
+                ))));
+            }
+            tokio::time::sleep(self.options.poll_period.min(std::time::Duration::from_millis(250))).await;
+        }
+        let (action, response) = self.cluster.apply(obj, body, None, options).await.map_err(failed)?;
+        let note = Some(format!("re-created (--recreate-on-immutable): {cause}"));
+        Ok(Done { action, response, ownership: Ownership::New, note })
     }
 
     /// An object outside the set that one in the set depends on must exist and be Current.
@@ -212,11 +278,12 @@ impl<'a> ApplyPhase<'a> {
     }
 
     /// Fills in the object's apply-time mutations from the live sources (all Current by now: they are
-    /// dependencies).
-    async fn mutate(&self, obj: &Object, body: &mut Value) -> Result<(), ObjectError> {
+    /// dependencies). In a preview a source may not exist yet: the values are then left as written,
+    /// and the returned note says so.
+    async fn mutate(&self, obj: &Object, body: &mut Value) -> Result<Option<String>, ObjectError> {
         let mutations = mutation::mutations_of(obj).map_err(|e| ObjectError::new(e.to_string()))?;
         if mutations.is_empty() {
-            return Ok(());
+            return Ok(None);
         }
         let mut sources: HashMap<ObjRef, Value> = HashMap::new();
         let namespace = obj.obj_ref.namespace.as_deref();
@@ -234,8 +301,42 @@ impl<'a> ApplyPhase<'a> {
                 }
             }
         }
-        mutation::apply_all(body, &mutations, |r| sources.get(r))
-            .map_err(|e| ObjectError::new(format!("apply-time mutation: {e}")))
+        match mutation::apply_all(body, &mutations, |r| sources.get(r)) {
+            Ok(()) => Ok(None),
+            Err(err @ mutation::MutationError::SourceUnavailable { .. })
+                if self.options.dry_run.is_dry_run() =>
+            {
+                Ok(Some(format!("apply-time mutation not previewed: {err}")))
+            }
+            Err(err) => Err(ObjectError::new(format!("apply-time mutation: {err}"))),
+        }
+    }
+}
+
+impl Done {
+    /// A preview's answer for an object that cannot be tried before something else is created.
+    fn pending(obj: &Object, note: &str) -> Self {
+        Done {
+            action: ApplyAction::Created,
+            response: obj.body.clone(),
+            ownership: Ownership::New,
+            note: Some(note.to_owned()),
+        }
+    }
+}
+
+/// True when every field of `desired` has the same value in `live`: a client-side preview's best
+/// guess that an apply would change nothing (the server may still default or prune fields).
+fn contains(live: &Value, desired: &Value) -> bool {
+    match (live, desired) {
+        (Value::Object(live), Value::Object(desired)) => {
+            desired.iter().all(|(key, value)| live.get(key).is_some_and(|l| contains(l, value)))
+        }
+        (Value::Array(live), Value::Array(desired)) => {
+            live.len() == desired.len() && live.iter().zip(desired).all(|(l, d)| contains(l, d))
+        }
+        (Value::Number(live), Value::Number(desired)) => live.as_f64() == desired.as_f64(),
+        (live, desired) => live == desired,
     }
 }
 
@@ -275,6 +376,11 @@ impl State<'_, '_, '_> {
             }
         };
         self.record_applied(&obj, &done);
+        if phase.options.dry_run.is_dry_run() {
+            // A preview waits for nothing: the Apply event is the object's final event.
+            self.scheduler.complete(&obj);
+            return;
+        }
         let status =
             kstatus::compute(&done.response).unwrap_or_else(|e| StatusResult::unknown(e.to_string()));
         if status.status == Status::Current {
@@ -330,6 +436,9 @@ impl State<'_, '_, '_> {
             self.applied.uids.insert(uid.to_owned(), obj.clone());
         }
         self.emitter.emit(Event::Apply { obj: obj.clone(), outcome });
+        if let Some(note) = &done.note {
+            self.emitter.emit(Event::Warning { obj: Some(obj.clone()), message: note.clone() });
+        }
         if let Ownership::TakenOver { previous_owner } = &done.ownership {
             self.emitter.emit(Event::Warning {
                 obj: Some(obj.clone()),
@@ -417,9 +526,9 @@ impl State<'_, '_, '_> {
 /// A cluster error as a per-object error, with the hint the situation calls for.
 pub(crate) fn object_error(err: ClusterError) -> ObjectError {
     let hint = match &err {
-        ClusterError::Api { .. } if err.is_immutable_field() => {
-            Some("the field cannot change once set: delete the object and apply it again")
-        }
+        ClusterError::Api { .. } if err.is_immutable_field() => Some(
+            "the field cannot change once set: re-run with --recreate-on-immutable to delete and re-create the object",
+        ),
         ClusterError::UnknownKind(_) => Some("apply its CustomResourceDefinition first, or in the same set"),
         _ => None,
     };

@@ -143,7 +143,6 @@ impl<'c> InventoryStore<'c> {
     }
 
     /// Deletes the inventory ConfigMap (end of a destroy).
-    #[allow(dead_code)]
     pub(crate) async fn delete(&self, live: &LiveInventory) -> Result<(), EngineError> {
         let target = object_ref_of(&live.body).unwrap_or_else(|| self.info.configmap_ref());
         let uid = live.body.pointer("/metadata/uid").and_then(Value::as_str);

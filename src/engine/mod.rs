@@ -21,6 +21,7 @@
 
 mod apply_phase;
 mod cancel;
+mod destroy;
 mod emit;
 mod inventory_store;
 mod live;
@@ -34,12 +35,13 @@ use std::time::Duration;
 use kube::api::PropagationPolicy;
 
 pub use cancel::{Cancel, CancelReason};
+pub use destroy::destroy;
 pub use emit::EventSink;
 pub use prepare::{InventoryFlags, Prepared, prepare};
 pub use waiter::WaitMode;
 
 use crate::cluster::{Cluster, ClusterError};
-use crate::event::{DryRun, Plan, Summary};
+use crate::event::{DryRun, Event, Plan, Summary};
 use crate::inventory::{self, InventoryError, InventoryPolicy};
 use crate::object::ObjRef;
 
@@ -102,6 +104,18 @@ pub struct ApplyOptions {
     pub no_prune: bool,
     pub prune_propagation: Propagation,
     pub prune_timeout: Duration,
+    /// Delete and re-create an object whose apply the server refuses for an immutable field.
+    pub recreate_on_immutable: bool,
+    /// `preview`: `Client` sends no write, `Server` sends every write as a server dry run. Either way
+    /// the inventory is not written and nothing is waited for.
+    pub dry_run: DryRun,
+}
+
+/// Whether the prune loop reports `Prune` (apply) or `Delete` (destroy) events.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Removal {
+    Prune,
+    Delete,
 }
 
 impl Default for ApplyOptions {
@@ -118,6 +132,8 @@ impl Default for ApplyOptions {
             no_prune: false,
             prune_propagation: Propagation::Background,
             prune_timeout: Duration::from_secs(300),
+            recreate_on_immutable: false,
+            dry_run: DryRun::None,
         }
     }
 }
@@ -183,40 +199,36 @@ pub async fn apply(
     let mut candidates = inventory::prune_candidates(&previous, &refs);
     candidates.sort_by(crate::graph::cmp_delete_order);
     let planned_prune = if options.no_prune { Vec::new() } else { candidates.clone() };
-    emitter.emit(crate::event::Event::Plan(Plan::for_apply(
-        prepared.graph.waves(),
-        planned_prune,
-        DryRun::None,
-    )));
+    emitter.emit(Event::Plan(Plan::for_apply(prepared.graph.waves(), planned_prune, options.dry_run)));
 
     let mut outcome = inventory::Outcome::default();
     let applier = apply_phase::ApplyPhase::new(cluster, prepared, options, cancel);
-    // A first apply into a namespace that does not exist yet: the inventory lives there, so the
-    // Namespace goes first (its Apply event follows the inventory event, keeping the event order).
-    let early = applier.apply_inventory_namespace().await;
     let union = inventory::union(&previous, &refs);
-    let (action, objects) = store.write_union(&union, live_inventory).await?;
-    emitter.emit(crate::event::Event::Inventory {
-        inventory: prepared.info.configmap_ref(),
-        action,
-        objects,
-    });
+    let early = if options.dry_run.is_dry_run() {
+        None
+    } else {
+        // A first apply into a namespace that does not exist yet: the inventory lives there, so the
+        // Namespace goes first (its Apply event follows the inventory event, keeping the event order).
+        let early = applier.apply_inventory_namespace().await;
+        let (action, objects) = store.write_union(&union, live_inventory).await?;
+        emitter.emit(Event::Inventory { inventory: prepared.info.configmap_ref(), action, objects });
+        early
+    };
     let applied = applier.run(early, &mut emitter, &mut outcome).await;
 
-    let pruner = prune_phase::PrunePhase::new(cluster, prepared, options, cancel, &applied);
     if options.no_prune {
         outcome.prune_skipped.extend(candidates);
     } else {
+        let pruner =
+            prune_phase::PrunePhase::new(cluster, prepared, options, cancel, &applied, Removal::Prune);
         pruner.run(candidates, &mut emitter, &mut outcome).await;
     }
 
-    let final_set = inventory::final_set(&previous, &outcome);
-    let (action, objects) = store.write_final(&union, &final_set).await?;
-    emitter.emit(crate::event::Event::Inventory {
-        inventory: prepared.info.configmap_ref(),
-        action,
-        objects,
-    });
+    if !options.dry_run.is_dry_run() {
+        let final_set = inventory::final_set(&previous, &outcome);
+        let (action, objects) = store.write_final(&union, &final_set).await?;
+        emitter.emit(Event::Inventory { inventory: prepared.info.configmap_ref(), action, objects });
+    }
     let summary = emitter.finish();
     Ok(Report { summary, cancelled: cancel.reason() })
 }

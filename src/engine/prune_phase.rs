@@ -19,7 +19,7 @@ use futures::stream::FuturesUnordered;
 use serde_json::{Value, json};
 
 use crate::cluster::{Cluster, DeleteResult};
-use crate::event::{AbandonReason, DeletionOutcome, Event, ObjectError, PruneOutcome, SkipReason};
+use crate::event::{AbandonReason, DeletionOutcome, DryRun, Event, ObjectError, PruneOutcome, SkipReason};
 use crate::graph::{self, Scheduler};
 use crate::inventory::{self, PruneFilters, PruneSkip};
 use crate::kstatus::{Status, StatusResult};
@@ -30,7 +30,7 @@ use super::apply_phase::{Applied, object_error};
 use super::cancel::Cancel;
 use super::emit::Emitter;
 use super::waiter::{Verdict, Waiter};
-use super::{ApplyOptions, Prepared};
+use super::{ApplyOptions, Prepared, Removal};
 
 /// An action on one candidate, sent to the cluster.
 enum Action {
@@ -53,6 +53,10 @@ pub(crate) struct PrunePhase<'a> {
     options: &'a ApplyOptions,
     cancel: &'a Cancel,
     applied: &'a Applied,
+    removal: Removal,
+    /// Refuse to delete the inventory's own Namespace (it would take the inventory with it). Off only
+    /// for destroy's last step, once the inventory lists nothing else.
+    protect_inventory_namespace: bool,
 }
 
 impl<'a> PrunePhase<'a> {
@@ -62,8 +66,15 @@ impl<'a> PrunePhase<'a> {
         options: &'a ApplyOptions,
         cancel: &'a Cancel,
         applied: &'a Applied,
+        removal: Removal,
     ) -> Self {
-        PrunePhase { cluster, prepared, options, cancel, applied }
+        PrunePhase { cluster, prepared, options, cancel, applied, removal, protect_inventory_namespace: true }
+    }
+
+    /// Lets this phase delete the inventory's Namespace (destroy, once nothing else is left).
+    pub(crate) fn unprotect_inventory_namespace(mut self) -> Self {
+        self.protect_inventory_namespace = false;
+        self
     }
 
     /// Prunes `candidates`; every one gets exactly one `Prune` event (and a `Deleted` when deleted).
@@ -73,9 +84,10 @@ impl<'a> PrunePhase<'a> {
         emitter: &mut Emitter<'_>,
         outcome: &mut inventory::Outcome,
     ) {
-        fn report(emitter: &mut Emitter<'_>, obj: ObjRef, outcome: PruneOutcome) {
-            emitter.emit(Event::Prune { obj, outcome });
-        }
+        let removal = self.removal;
+        let report = |emitter: &mut Emitter<'_>, obj: ObjRef, outcome: PruneOutcome| {
+            emitter.emit(removal.event(obj, outcome));
+        };
         if self.cancel.is_cancelled() {
             for obj in candidates {
                 outcome.prune_skipped.insert(obj.clone());
@@ -123,10 +135,16 @@ impl<'a> PrunePhase<'a> {
         let filters = PruneFilters {
             policy: self.options.policy,
             inventory_id: self.prepared.info.id.clone(),
-            local_namespaces: inventory::local_namespaces(&self.prepared.info.namespace, &set),
+            local_namespaces: if self.protect_inventory_namespace {
+                inventory::local_namespaces(&self.prepared.info.namespace, &set)
+            } else {
+                BTreeSet::new()
+            },
             applied_uids: self.applied.uids.keys().cloned().collect(),
         };
         let mut state = State {
+            removal: self.removal,
+            dry_run: self.options.dry_run,
             scheduler: deletion.delete_scheduler(),
             waiter: Waiter::new(Until::Deleted, self.options.poll_period, self.options.wait_mode),
             emitter,
@@ -239,16 +257,22 @@ impl<'a> PrunePhase<'a> {
 
     async fn act(&self, obj: &ObjRef, action: Action) -> ActionResult {
         match action {
+            Action::Delete { .. } if self.options.dry_run == DryRun::Client => {
+                ActionResult::Deleted(DeleteResult::Gone)
+            }
             Action::Delete { uid } => {
+                let dry_run = self.options.dry_run == DryRun::Server;
                 match self
                     .cluster
-                    .delete(obj, uid.as_deref(), self.options.prune_propagation.policy(), false)
+                    .delete(obj, uid.as_deref(), self.options.prune_propagation.policy(), dry_run)
                     .await
                 {
                     Ok(result) => ActionResult::Deleted(result),
                     Err(err) => ActionResult::Failed(object_error(err)),
                 }
             }
+            // A merge patch has no dry run in kube's API: a preview only says what would happen.
+            Action::Unclaim(reason) if self.options.dry_run.is_dry_run() => ActionResult::Unclaimed(reason),
             Action::Unclaim(reason) => {
                 let patch = json!({"metadata": {"annotations": {OWNING_INVENTORY: null}}});
                 match self.cluster.merge_patch(obj, &patch).await {
@@ -274,6 +298,8 @@ enum Stay {
 }
 
 struct State<'e, 's, 'o> {
+    removal: Removal,
+    dry_run: DryRun,
     scheduler: Scheduler,
     waiter: Waiter,
     emitter: &'e mut Emitter<'s>,
@@ -281,6 +307,10 @@ struct State<'e, 's, 'o> {
 }
 
 impl State<'_, '_, '_> {
+    fn emit(&mut self, obj: ObjRef, outcome: PruneOutcome) {
+        self.emitter.emit(self.removal.event(obj, outcome));
+    }
+
     fn stays(&mut self, obj: ObjRef, stay: Stay) {
         let result = match stay {
             Stay::Filtered(skip, applied_as) => {
@@ -296,7 +326,7 @@ impl State<'_, '_, '_> {
                 PruneOutcome::Abandoned(reason)
             }
         };
-        self.emitter.emit(Event::Prune { obj: obj.clone(), outcome: result });
+        self.emit(obj.clone(), result);
         self.keep_dependencies(&obj);
     }
 
@@ -304,22 +334,24 @@ impl State<'_, '_, '_> {
     fn keep_dependencies(&mut self, obj: &ObjRef) {
         for dependency in self.scheduler.fail(obj) {
             self.outcome.prune_skipped.insert(dependency.clone());
-            self.emitter.emit(Event::Prune {
-                obj: dependency,
-                outcome: PruneOutcome::Skipped(SkipReason::DependentExists(obj.clone())),
-            });
+            self.emit(dependency, PruneOutcome::Skipped(SkipReason::DependentExists(obj.clone())));
         }
     }
 
     fn finish(&mut self, obj: ObjRef, result: ActionResult, timeout: std::time::Duration, cancelled: bool) {
         match result {
+            ActionResult::Deleted(_) if self.dry_run.is_dry_run() => {
+                // A preview waits for nothing: the Prune (Delete) event is final.
+                self.emit(obj.clone(), PruneOutcome::Deleted);
+                self.scheduler.complete(&obj);
+            }
             ActionResult::Deleted(DeleteResult::Gone) => {
-                self.emitter.emit(Event::Prune { obj: obj.clone(), outcome: PruneOutcome::Deleted });
+                self.emit(obj.clone(), PruneOutcome::Deleted);
                 self.emitter.emit(Event::Deleted { obj: obj.clone(), outcome: DeletionOutcome::Gone });
                 self.scheduler.complete(&obj);
             }
             ActionResult::Deleted(DeleteResult::Terminating) => {
-                self.emitter.emit(Event::Prune { obj: obj.clone(), outcome: PruneOutcome::Deleted });
+                self.emit(obj.clone(), PruneOutcome::Deleted);
                 let status = StatusResult::terminating("deletion in progress");
                 if cancelled {
                     self.outcome.prune_skipped.insert(obj.clone());
@@ -331,13 +363,12 @@ impl State<'_, '_, '_> {
             }
             ActionResult::Unclaimed(reason) => {
                 self.outcome.abandoned.insert(obj.clone());
-                self.emitter
-                    .emit(Event::Prune { obj: obj.clone(), outcome: PruneOutcome::Abandoned(reason) });
+                self.emit(obj.clone(), PruneOutcome::Abandoned(reason));
                 self.keep_dependencies(&obj);
             }
             ActionResult::Failed(error) => {
                 self.outcome.prune_failed.insert(obj.clone());
-                self.emitter.emit(Event::Prune { obj: obj.clone(), outcome: PruneOutcome::Failed(error) });
+                self.emit(obj.clone(), PruneOutcome::Failed(error));
                 self.keep_dependencies(&obj);
             }
         }
@@ -379,7 +410,7 @@ impl State<'_, '_, '_> {
         not_started.extend(not_sent);
         for obj in not_started {
             self.outcome.prune_skipped.insert(obj.clone());
-            self.emitter.emit(Event::Prune { obj, outcome: PruneOutcome::Skipped(SkipReason::Cancelled) });
+            self.emit(obj, PruneOutcome::Skipped(SkipReason::Cancelled));
         }
     }
 }
@@ -393,5 +424,15 @@ fn skip_reason(skip: &PruneSkip, applied_as: Option<ObjRef>, obj: &ObjRef) -> Sk
         PruneSkip::NamespaceInUse { .. } => SkipReason::NamespaceInUse,
         // Handled as abandonment before this is called.
         PruneSkip::Kept { .. } => SkipReason::NotOwned,
+    }
+}
+
+impl Removal {
+    /// The event reporting how the removal of `obj` ended.
+    fn event(self, obj: ObjRef, outcome: PruneOutcome) -> Event {
+        match self {
+            Removal::Prune => Event::Prune { obj, outcome },
+            Removal::Delete => Event::Delete { obj, outcome },
+        }
     }
 }

@@ -1,0 +1,114 @@
+//! [`destroy`]: delete every object of an inventory, then the inventory itself.
+//!
+//! The objects are removed by the same loop as a prune ([`super::prune_phase`]) — reverse dependency
+//! order, each after everything depending on it is gone, keep/detach and ownership honoured — and
+//! reported as `Delete` events. The inventory goes last, and only when nothing it lists is left;
+//! otherwise it is rewritten with what remains, so a second `destroy` can finish the job.
+//!
+//! The inventory's own Namespace, when the inventory lists it, cannot be deleted before the
+//! inventory (deleting it deletes the inventory). It is deleted last of all: once everything else is
+//! gone, the inventory is rewritten to list only that Namespace, and the Namespace is deleted, taking
+//! the inventory with it — so at every moment the inventory lists every object that still exists.
+
+use std::collections::BTreeSet;
+
+use super::apply_phase::Applied;
+use super::cancel::Cancel;
+use super::emit::{Emitter, EventSink};
+use super::inventory_store::InventoryStore;
+use super::prune_phase::PrunePhase;
+use super::{ApplyOptions, EngineError, Prepared, Removal, Report};
+use crate::cluster::Cluster;
+use crate::event::{Event, InventoryAction, Plan, PruneOutcome, SkipReason};
+use crate::graph;
+use crate::inventory::{self, InventoryInfo};
+use crate::object::ObjRef;
+
+/// Deletes every object of the inventory `info`, then the inventory. Uses the prune settings of
+/// `options` (policy, propagation, timeout, wait mode, concurrency, dry run).
+///
+/// # Errors
+/// The inventory cannot be read or written. An inventory that does not exist is not an error: there
+/// is nothing to destroy.
+pub async fn destroy(
+    cluster: &Cluster,
+    info: &InventoryInfo,
+    options: &ApplyOptions,
+    cancel: &Cancel,
+    sink: &mut dyn EventSink,
+) -> Result<Report, EngineError> {
+    let mut emitter = Emitter::new(sink);
+    let store = InventoryStore::new(cluster, info.clone());
+    let live = store.read().await?;
+    let previous: BTreeSet<ObjRef> = live.as_ref().map(|l| l.inventory.objects.clone()).unwrap_or_default();
+    let mut order: Vec<ObjRef> = previous.iter().cloned().collect();
+    order.sort_by(graph::cmp_delete_order);
+    emitter.emit(Event::Plan(Plan::for_destroy(order.clone(), options.dry_run)));
+    let Some(live) = live else {
+        return Ok(Report { summary: emitter.finish(), cancelled: cancel.reason() });
+    };
+
+    let nothing_applied = Prepared {
+        info: info.clone(),
+        objects: Default::default(),
+        graph: graph::build(&[], |_| Vec::new()).expect("an empty graph is valid"),
+    };
+    let applied = Applied::default();
+    let own_namespace = ObjRef::new("", "Namespace", None, info.namespace.clone());
+    let (last, rest): (Vec<ObjRef>, Vec<ObjRef>) = order.into_iter().partition(|obj| *obj == own_namespace);
+    let mut outcome = inventory::Outcome::default();
+    PrunePhase::new(cluster, &nothing_applied, options, cancel, &applied, Removal::Delete)
+        .run(rest, &mut emitter, &mut outcome)
+        .await;
+
+    let writes = !options.dry_run.is_dry_run();
+    if !last.is_empty() {
+        let others_left = !inventory::final_set(&previous, &outcome).is_empty();
+        if others_left || cancel.is_cancelled() {
+            outcome.prune_skipped.insert(own_namespace.clone());
+            emitter.emit(Event::Delete {
+                obj: own_namespace,
+                outcome: PruneOutcome::Skipped(if others_left {
+                    SkipReason::NamespaceInUse
+                } else {
+                    SkipReason::Cancelled
+                }),
+            });
+        } else {
+            if writes {
+                let only_namespace = BTreeSet::from([own_namespace.clone()]);
+                let (action, objects) = store.write_union(&only_namespace, store.read().await?).await?;
+                emitter.emit(Event::Inventory { inventory: info.configmap_ref(), action, objects });
+            }
+            PrunePhase::new(cluster, &nothing_applied, options, cancel, &applied, Removal::Delete)
+                .unprotect_inventory_namespace()
+                .run(last, &mut emitter, &mut outcome)
+                .await;
+            if writes && inventory::final_set(&previous, &outcome).is_empty() {
+                // The inventory lived in that Namespace: it is gone with it.
+                emitter.emit(Event::Inventory {
+                    inventory: info.configmap_ref(),
+                    action: InventoryAction::Deleted,
+                    objects: 0,
+                });
+                return Ok(Report { summary: emitter.finish(), cancelled: cancel.reason() });
+            }
+        }
+    }
+
+    let remaining = inventory::final_set(&previous, &outcome);
+    if writes {
+        if remaining.is_empty() {
+            store.delete(&live).await?;
+            emitter.emit(Event::Inventory {
+                inventory: info.configmap_ref(),
+                action: InventoryAction::Deleted,
+                objects: 0,
+            });
+        } else {
+            let (action, objects) = store.write_final(&previous, &remaining).await?;
+            emitter.emit(Event::Inventory { inventory: info.configmap_ref(), action, objects });
+        }
+    }
+    Ok(Report { summary: emitter.finish(), cancelled: cancel.reason() })
+}
