@@ -255,7 +255,11 @@ impl Cluster {
         let applied = to_value(applied);
         let action = match live {
             None => ApplyAction::Created,
-            Some(before) if resource_version(before) == resource_version(&applied) => ApplyAction::Unchanged,
+            // A dry run never moves the resourceVersion: compare the content instead.
+            Some(before) if options.dry_run && same_content(before, &applied) => ApplyAction::Unchanged,
+            Some(before) if !options.dry_run && resource_version(before) == resource_version(&applied) => {
+                ApplyAction::Unchanged
+            }
             Some(_) => ApplyAction::Configured,
         };
         Ok((action, applied))
@@ -309,6 +313,19 @@ fn with_type(mut value: Value, api_version: &str, kind: &str) -> Value {
         map.insert("kind".into(), Value::String(kind.to_owned()));
     }
     value
+}
+
+/// True when two states of an object differ only in bookkeeping (resourceVersion, managedFields).
+fn same_content(a: &Value, b: &Value) -> bool {
+    let strip = |value: &Value| {
+        let mut value = value.clone();
+        if let Some(metadata) = value.get_mut("metadata").and_then(Value::as_object_mut) {
+            metadata.remove("resourceVersion");
+            metadata.remove("managedFields");
+        }
+        value
+    };
+    strip(a) == strip(b)
 }
 
 fn resource_version(value: &Value) -> Option<&str> {

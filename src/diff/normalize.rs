@@ -70,7 +70,9 @@ mod tests {
         let expected = json!({
             "apiVersion": "v1",
             "kind": "ConfigMap",
-            "metadata": {"name": "app", "namespace": "ns", "labels": {"a": "b"}, "annotations": {"keep": "me"}},
+            "metadata": {
+                "name": "app", "namespace": "ns", "labels": {"a": "b"}, "annotations": {"keep": "me"}
+            },
             "data": {"k": "v"}
         });
         assert_eq!(normalize(&live), expected);

@@ -284,7 +284,8 @@ spec:
     fn strings_that_would_read_as_other_types_are_quoted() {
         let obj = json!({
             "a": "true", "b": "No", "c": "null", "d": "~", "e": "", "f": "80", "g": "1.5", "h": "0x1F",
-            "i": "1e3", "p": "2024-01-01T00:00:00Z", "q": "0b_1", "j": ".inf", "k": "-1", "l": "1:30", "m": "2024-01-01", "n": "NaN", "o": "+1",
+            "i": "1e3", "j": ".inf", "k": "-1", "l": "1:30", "m": "2024-01-01", "n": "NaN", "o": "+1",
+            "p": "2024-01-01T00:00:00Z", "q": "0b_1",
         });
         let yaml = to_yaml(&obj);
         for line in yaml.lines() {
@@ -295,8 +296,8 @@ spec:
 
     #[test]
     fn ordinary_strings_stay_unquoted() {
-        let obj = json!({"image": "nginx:1.25", "url": "http://x/y#z", "cpu": "10m", "mem": "1Gi", "x": "1x", "d": "3d",
-                         "list": "a,b", "quote": "it's", "words": "hello world"});
+        let obj = json!({"image": "nginx:1.25", "url": "http://x/y#z", "cpu": "10m", "mem": "1Gi",
+                         "x": "1x", "d": "3d", "list": "a,b", "quote": "it's", "words": "hello world"});
         let yaml = to_yaml(&obj);
         assert!(!yaml.contains('"'), "{yaml}");
         assert_round_trips(&obj);

@@ -15,15 +15,15 @@ use crate::support::{CreatedNamespace, Run, TestNamespace, client, kapply, uniqu
 const OWNING_INVENTORY: &str = "config.k8s.io/owning-inventory";
 
 /// A directory of manifests with its own inventory template, applied into one test namespace.
-struct Package {
-    dir: TempDir,
-    namespace: String,
-    id: String,
+pub struct Package {
+    pub dir: TempDir,
+    pub namespace: String,
+    pub id: String,
 }
 
 impl Package {
     /// A package whose inventory lives in `namespace`.
-    fn new(namespace: &str, test: &str) -> Self {
+    pub fn new(namespace: &str, test: &str) -> Self {
         let package =
             Package { dir: TempDir::new().unwrap(), namespace: namespace.to_owned(), id: unique_name(test) };
         package.write(
@@ -38,22 +38,28 @@ impl Package {
         package
     }
 
-    fn write(&self, file: &str, yaml: &str) {
+    pub fn write(&self, file: &str, yaml: &str) {
         std::fs::write(self.dir.path().join(file), yaml).unwrap();
     }
 
-    fn remove(&self, file: &str) {
+    pub fn remove(&self, file: &str) {
         std::fs::remove_file(self.dir.path().join(file)).unwrap();
     }
 
-    fn path(&self) -> &Path {
+    pub fn path(&self) -> &Path {
         self.dir.path()
     }
 
     /// `kapply apply DIR -n NAMESPACE --output events EXTRA…`
-    fn apply(&self, extra: &[&str]) -> Run {
+    pub fn apply(&self, extra: &[&str]) -> Run {
+        self.run("apply", extra)
+    }
+
+    /// `kapply SUBCOMMAND DIR -n NAMESPACE --output events EXTRA…`
+    pub fn run(&self, subcommand: &str, extra: &[&str]) -> Run {
         let dir = self.path().to_str().unwrap().to_owned();
-        let mut args = vec!["apply", dir.as_str(), "-n", self.namespace.as_str(), "--poll-period", "250ms"];
+        let mut args =
+            vec![subcommand, dir.as_str(), "-n", self.namespace.as_str(), "--poll-period", "250ms"];
         if !extra.iter().any(|a| *a == "-o" || *a == "--output") {
             args.extend(["--output", "events"]);
         }
@@ -62,14 +68,14 @@ impl Package {
     }
 
     /// The keys of the live inventory ConfigMap's data.
-    async fn inventory_keys(&self, client: &Client) -> BTreeSet<String> {
+    pub async fn inventory_keys(&self, client: &Client) -> BTreeSet<String> {
         let api: Api<ConfigMap> = Api::namespaced(client.clone(), &self.namespace);
         let cm = api.get(&format!("inventory-{}", self.id)).await.expect("the inventory ConfigMap exists");
         cm.data.unwrap_or_default().into_keys().collect()
     }
 }
 
-fn config_map(name: &str, annotations: Value) -> String {
+pub fn config_map(name: &str, annotations: Value) -> String {
     serde_json::to_string(&json!({
         "apiVersion": "v1", "kind": "ConfigMap",
         "metadata": {"name": name, "annotations": annotations},
@@ -78,7 +84,7 @@ fn config_map(name: &str, annotations: Value) -> String {
     .unwrap()
 }
 
-async fn live_config_map(client: &Client, namespace: &str, name: &str) -> Option<ConfigMap> {
+pub async fn live_config_map(client: &Client, namespace: &str, name: &str) -> Option<ConfigMap> {
     Api::<ConfigMap>::namespaced(client.clone(), namespace).get_opt(name).await.unwrap()
 }
 
@@ -222,15 +228,7 @@ async fn a_crd_and_its_custom_resources_apply_in_one_run() {
     let ns = TestNamespace::new(&client, "apply-crd").await;
     let package = Package::new(&ns.name, "crd");
     let group = format!("{}.kapply.test", unique_name("g"));
-    package.write(
-        "crd.yaml",
-        &format!(
-            "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata:\n  name: widgets.{group}\n\
-             spec:\n  group: {group}\n  scope: Namespaced\n  names: {{plural: widgets, singular: widget, kind: Widget}}\n  \
-             versions:\n  - name: v1\n    served: true\n    storage: true\n    schema:\n      openAPIV3Schema:\n        \
-             type: object\n        x-kubernetes-preserve-unknown-fields: true\n"
-        ),
-    );
+    package.write("crd.yaml", &widget_crd(&group));
     package.write(
         "widget.yaml",
         &format!("apiVersion: {group}/v1\nkind: Widget\nmetadata: {{name: w1}}\nspec: {{size: 3}}\n"),
@@ -255,8 +253,18 @@ async fn a_crd_and_its_custom_resources_apply_in_one_run() {
     drop(crd_cleanup);
 }
 
+/// A namespaced `Widget` CRD in `group`, schema-less.
+pub fn widget_crd(group: &str) -> String {
+    format!(
+        "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata:\n  name: widgets.{group}\n\
+         spec:\n  group: {group}\n  scope: Namespaced\n  names: {{plural: widgets, singular: widget, kind: Widget}}\n  \
+         versions:\n  - name: v1\n    served: true\n    storage: true\n    schema:\n      openAPIV3Schema:\n        \
+         type: object\n        x-kubernetes-preserve-unknown-fields: true\n"
+    )
+}
+
 /// Deletes a CRD when dropped (CRDs are cluster-scoped: the test namespace does not take them along).
-struct CrdCleanup(String);
+pub struct CrdCleanup(pub String);
 
 impl Drop for CrdCleanup {
     fn drop(&mut self) {

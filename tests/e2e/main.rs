@@ -5,6 +5,7 @@
 
 mod apply;
 mod cluster;
+mod lifecycle;
 mod proof;
 mod status;
 mod support;

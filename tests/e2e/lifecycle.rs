@@ -1,0 +1,198 @@
+//! `preview`, `destroy`, apply-time mutation and immutable fields, end to end.
+
+use std::collections::BTreeMap;
+
+use k8s_openapi::api::batch::v1::Job;
+use k8s_openapi::api::core::v1::{ConfigMap, Namespace, Service};
+use kube::api::{Api, ListParams};
+use kube::{Client, ResourceExt};
+use serde_json::json;
+
+use crate::apply::{CrdCleanup, Package, config_map, live_config_map, widget_crd};
+use crate::support::{CreatedNamespace, TestNamespace, client, unique_name};
+
+/// Name → resourceVersion of every ConfigMap in a namespace: what a write would change.
+async fn config_maps(client: &Client, namespace: &str) -> BTreeMap<String, String> {
+    let api: Api<ConfigMap> = Api::namespaced(client.clone(), namespace);
+    api.list(&ListParams::default())
+        .await
+        .unwrap()
+        .items
+        .into_iter()
+        .map(|cm| (cm.name_any(), cm.resource_version().unwrap_or_default()))
+        .collect()
+}
+
+#[tokio::test]
+async fn preview_writes_nothing_yet_reports_what_apply_then_does() {
+    let client = client().await;
+    let ns = TestNamespace::new(&client, "preview").await;
+    let package = Package::new(&ns.name, "preview");
+    package.write("a.yaml", &config_map("a", json!({})));
+    package.write("old.yaml", &config_map("old", json!({})));
+    assert_eq!(package.apply(&[]).code, 0);
+
+    package.remove("old.yaml");
+    package.write("a.yaml", &config_map("a", json!({})).replace("\"key\":\"a\"", "\"key\":\"changed\""));
+    package.write("b.yaml", &config_map("b", json!({})));
+    let before = config_maps(&client, &ns.name).await;
+    let n = &ns.name;
+    for mode in [&[][..], &["--server-side"][..]] {
+        let preview = package.run("preview", mode);
+        assert_eq!(preview.code, 0, "{mode:?}: {}", preview.output());
+        let marker = if mode.is_empty() { "(preview)" } else { "(preview-server)" };
+        for line in [
+            format!("ConfigMap/{n}/a configured {marker}"),
+            format!("ConfigMap/{n}/b created {marker}"),
+            format!("ConfigMap/{n}/old pruned {marker}"),
+        ] {
+            assert!(preview.stdout.contains(&line), "{mode:?}: {line}\n{}", preview.stdout);
+        }
+        assert_eq!(config_maps(&client, n).await, before, "{mode:?}: the cluster is unchanged");
+    }
+
+    let applied = package.apply(&[]);
+    assert_eq!(applied.code, 0, "{}", applied.output());
+    for line in [
+        format!("ConfigMap/{n}/a configured"),
+        format!("ConfigMap/{n}/b created"),
+        format!("ConfigMap/{n}/old pruned"),
+    ] {
+        assert!(applied.stdout.contains(&line), "{line}\n{}", applied.stdout);
+    }
+}
+
+#[tokio::test]
+async fn a_server_side_preview_surfaces_a_validation_error_the_client_cannot_see() {
+    let client = client().await;
+    let ns = TestNamespace::new(&client, "preview-invalid").await;
+    let package = Package::new(&ns.name, "invalid");
+    package.write(
+        "svc.yaml",
+        "apiVersion: v1\nkind: Service\nmetadata: {name: bad}\nspec:\n  ports: [{port: 70000}]\n",
+    );
+    let client_side = package.run("preview", &[]);
+    assert_eq!(client_side.code, 0, "{}", client_side.output());
+    let server_side = package.run("preview", &["--server-side"]);
+    assert_eq!(server_side.code, 1, "{}", server_side.output());
+    assert!(server_side.stdout.contains("spec.ports[0].port"), "names the field: {}", server_side.stdout);
+    let services: Api<Service> = Api::namespaced(client.clone(), &ns.name);
+    assert!(services.get_opt("bad").await.unwrap().is_none());
+    assert!(
+        config_maps(&client, &ns.name).await.keys().all(|name| name == "kube-root-ca.crt"),
+        "no inventory"
+    );
+}
+
+#[tokio::test]
+async fn destroy_deletes_custom_resources_before_their_crd_and_contents_before_their_namespace() {
+    let client = client().await;
+    let home = TestNamespace::new(&client, "destroy-home").await;
+    let created = CreatedNamespace::new("destroy-app");
+    let package = Package::new(&home.name, "destroy");
+    let group = format!("{}.kapply.test", unique_name("d"));
+    let _crd_cleanup = CrdCleanup(format!("widgets.{group}"));
+    let app = &created.name;
+    package.write("ns.yaml", &format!("apiVersion: v1\nkind: Namespace\nmetadata: {{name: {app}}}\n"));
+    package.write("crd.yaml", &widget_crd(&group));
+    package.write(
+        "w.yaml",
+        &format!("apiVersion: {group}/v1\nkind: Widget\nmetadata: {{name: w, namespace: {app}}}\n"),
+    );
+    package.write(
+        "cm.yaml",
+        &config_map("settings", json!({}))
+            .replace("\"name\":\"settings\"", &format!("\"name\":\"settings\",\"namespace\":\"{app}\"")),
+    );
+    let applied = package.apply(&[]);
+    assert_eq!(applied.code, 0, "{}", applied.output());
+
+    let destroyed = package.run("destroy", &["--output", "json"]);
+    assert_eq!(destroyed.code, 0, "{}", destroyed.output());
+    let events = destroyed.json_lines();
+    let position = |kind: &str, wanted: &str| {
+        events
+            .iter()
+            .position(|e| e["kind"] == kind && e["type"] == wanted)
+            .unwrap_or_else(|| panic!("no {wanted} event for {kind}: {}", destroyed.stdout))
+    };
+    // Each deletion is confirmed gone before what it depends on is deleted.
+    assert!(position("Widget", "reconcile") < position("CustomResourceDefinition", "delete"));
+    assert!(position("Widget", "reconcile") < position("Namespace", "delete"));
+    assert!(position("ConfigMap", "reconcile") < position("Namespace", "delete"));
+    let last = events.iter().rev().find(|e| e["type"] == "inventory").unwrap();
+    assert_eq!(last["action"], "deleted", "{last}");
+
+    let namespaces: Api<Namespace> = Api::all(client.clone());
+    assert!(namespaces.get_opt(app).await.unwrap().is_none(), "the namespace is gone");
+    let inventory: Api<ConfigMap> = Api::namespaced(client.clone(), &home.name);
+    assert!(
+        inventory.get_opt(&format!("inventory-{}", package.id)).await.unwrap().is_none(),
+        "the inventory is gone"
+    );
+
+    let again = package.run("destroy", &[]);
+    assert_eq!(again.code, 0, "running destroy twice is fine: {}", again.output());
+}
+
+#[tokio::test]
+async fn a_mutation_copies_a_service_cluster_ip_into_a_config_map_whole_and_as_a_token() {
+    let client = client().await;
+    let ns = TestNamespace::new(&client, "mutation").await;
+    let package = Package::new(&ns.name, "mutation");
+    package.write(
+        "svc.yaml",
+        "apiVersion: v1\nkind: Service\nmetadata: {name: db}\nspec:\n  ports: [{port: 5432}]\n",
+    );
+    let mutation = "- sourceRef: {apiVersion: v1, kind: Service, name: db}\n  sourcePath: $.spec.clusterIP\n  targetPath: $.data.ip\n\
+                    - sourceRef: {apiVersion: v1, kind: Service, name: db}\n  sourcePath: $.spec.clusterIP\n  targetPath: $.data.url\n  \
+                    token: ${db-ip}\n";
+    let target = json!({
+        "apiVersion": "v1", "kind": "ConfigMap",
+        "metadata": {"name": "client", "annotations": {"config.kubernetes.io/apply-time-mutation": mutation}},
+        "data": {"ip": "filled-in-later", "url": "postgres://${db-ip}:5432/app"},
+    });
+    package.write("client.yaml", &target.to_string());
+    let run = package.apply(&[]);
+    assert_eq!(run.code, 0, "{}", run.output());
+    let services: Api<Service> = Api::namespaced(client.clone(), &ns.name);
+    let ip = services.get("db").await.unwrap().spec.unwrap().cluster_ip.unwrap();
+    let data = live_config_map(&client, &ns.name, "client").await.unwrap().data.unwrap();
+    assert_eq!(data["ip"], ip);
+    assert_eq!(data["url"], format!("postgres://{ip}:5432/app"));
+}
+
+fn job(image: &str) -> String {
+    serde_json::to_string(&json!({
+        "apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": "migrate"},
+        "spec": {"template": {"spec": {"restartPolicy": "Never",
+                                       "containers": [{"name": "m", "image": image}]}}},
+    }))
+    .unwrap()
+}
+
+#[tokio::test]
+async fn an_immutable_job_template_fails_naming_the_field_and_recreate_on_immutable_replaces_it() {
+    let client = client().await;
+    let ns = TestNamespace::new(&client, "immutable").await;
+    let package = Package::new(&ns.name, "immutable");
+    package.write("job.yaml", &job("registry.k8s.io/pause:3.10"));
+    let first = package.apply(&["--no-wait"]);
+    assert_eq!(first.code, 0, "{}", first.output());
+    let jobs: Api<Job> = Api::namespaced(client.clone(), &ns.name);
+    let old_uid = jobs.get("migrate").await.unwrap().uid().unwrap();
+
+    package.write("job.yaml", &job("registry.k8s.io/pause:3.9"));
+    let refused = package.apply(&["--no-wait"]);
+    assert_eq!(refused.code, 1, "{}", refused.output());
+    assert!(refused.stdout.contains("spec.template"), "names the field: {}", refused.stdout);
+    assert!(refused.stdout.contains("immutable"), "{}", refused.stdout);
+
+    let recreated = package.apply(&["--no-wait", "--recreate-on-immutable"]);
+    assert_eq!(recreated.code, 0, "{}", recreated.output());
+    assert!(recreated.stdout.contains("re-created"), "{}", recreated.stdout);
+    let job = jobs.get("migrate").await.unwrap();
+    assert_ne!(job.uid().unwrap(), old_uid, "a new Job");
+    let image = job.spec.unwrap().template.spec.unwrap().containers[0].image.clone();
+    assert_eq!(image.as_deref(), Some("registry.k8s.io/pause:3.9"));
+}
