@@ -99,22 +99,59 @@ impl ManifestArgs {
 pub struct StatusArgs {
     #[command(flatten)]
     pub manifests: ManifestArgs,
+    #[command(flatten)]
+    pub connection: ConnectionArgs,
+    #[command(flatten)]
+    pub inventory: InventoryArgs,
     /// Compute the status of the objects in the files themselves (e.g. `kubectl get -o yaml` output),
     /// without contacting a cluster.
     #[arg(long)]
     pub offline: bool,
+    /// List every inventory in the cluster (kapply's and cli-utils') with its object count.
+    #[arg(long, conflicts_with = "offline")]
+    pub all_inventories: bool,
+    /// When to stop: known (every status read once), current (all Current), deleted (all gone), forever.
+    #[arg(long, value_enum, default_value_t = PollUntil::Known)]
+    pub poll_until: PollUntil,
+    /// How to observe: watch (changes seen at once) or poll (a LIST per kind and namespace per period).
+    #[arg(long, default_value = "watch", value_parser = |s: &str| s.parse::<crate::engine::WaitMode>())]
+    pub wait_mode: crate::engine::WaitMode,
+    /// How often to read statuses in poll mode.
+    #[arg(long, default_value = "1s", value_parser = parse_duration)]
+    pub poll_period: Duration,
+    /// Stop after this long (exit 3 when the --poll-until condition was not reached).
+    #[arg(long, value_parser = parse_duration)]
+    pub timeout: Option<Duration>,
+    /// Show only objects with these statuses (comma-separated: Current,InProgress,Failed,...).
+    #[arg(long, value_delimiter = ',')]
+    pub statuses: Vec<String>,
+    /// Show only objects in these namespaces (comma-separated).
+    #[arg(long, value_delimiter = ',')]
+    pub namespaces: Vec<String>,
     /// Output format.
     #[arg(short = 'o', long, value_enum, default_value_t = StatusOutput::Text)]
     pub output: StatusOutput,
 }
 
+/// `status --poll-until`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PollUntil {
+    Known,
+    Current,
+    Deleted,
+    Forever,
+}
+
 /// Output formats of `status`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum StatusOutput {
-    /// One line per object: reference, status, message.
+    /// One line per object (live: per status change): reference, status, message.
+    #[value(alias = "events")]
     Text,
     /// One JSON object per line.
     Json,
+    /// A table of every object's last status, aligned, at the end.
+    Table,
 }
 
 /// Where the inventory is when no template is among the manifests.

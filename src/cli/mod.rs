@@ -9,6 +9,7 @@ mod exit;
 mod init;
 mod session;
 mod status;
+mod status_live;
 
 use std::process::ExitCode;
 

@@ -11,14 +11,11 @@ use crate::kstatus::{self, Status, StatusResult};
 use crate::manifest::{self, Input};
 use crate::object::{ObjRef, Source};
 
-/// Runs `kapply status`. Only `--offline` is implemented; the live mode says so.
+/// Runs `kapply status`: live (the inventory's objects in the cluster), or `--offline` (objects in
+/// files).
 pub fn run(args: &StatusArgs) -> Outcome {
     if !args.offline {
-        eprintln!(
-            "kapply status: the live mode (reading the inventory from a cluster) is not implemented yet; \
-             use --offline to compute the status of objects in files"
-        );
-        return Outcome::NotImplemented;
+        return super::status_live::run(args);
     }
     let paths = args.manifests.all_paths();
     if paths.is_empty() {
@@ -84,12 +81,16 @@ pub fn print_statuses(
     out: &mut impl Write,
 ) -> io::Result<Outcome> {
     let mut worst = Outcome::Success;
+    let mut rows = Vec::new();
     for (source, value) in values {
         let result = kstatus::compute(value).unwrap_or_else(|err| StatusResult::unknown(err.to_string()));
         let name = ObjRef::from_value(value).map_or_else(|| source.to_string(), |r| r.to_string());
         match output {
             StatusOutput::Text => writeln!(out, "{name}: {} {}", result.status, result.message.trim())?,
             StatusOutput::Json => writeln!(out, "{}", status_json(value, source, &result))?,
+            StatusOutput::Table => {
+                rows.push([name, result.status.to_string(), result.message.trim().to_owned()])
+            }
         }
         worst = match (worst, result.status) {
             (_, Status::Failed) | (Outcome::ObjectFailed, _) => Outcome::ObjectFailed,
@@ -97,7 +98,22 @@ pub fn print_statuses(
             _ => Outcome::Failed,
         };
     }
+    if output == StatusOutput::Table {
+        out.write_all(table(STATUS_HEADER, &rows).as_bytes())?;
+    }
     Ok(worst)
+}
+
+/// The header of a status table.
+pub const STATUS_HEADER: [&str; 3] = ["RESOURCE", "STATUS", "MESSAGE"];
+
+/// Rows as an aligned table under `header`.
+pub fn table(header: [&str; 3], rows: &[[String; 3]]) -> String {
+    let header = header.map(str::to_owned);
+    let all: Vec<&[String; 3]> = std::iter::once(&header).chain(rows).collect();
+    let width = |column: usize| all.iter().map(|row| row[column].chars().count()).max().unwrap_or(0);
+    let (first, second) = (width(0), width(1));
+    all.iter().map(|[a, b, c]| format!("{a:first$}  {b:second$}  {c}").trim_end().to_owned() + "\n").collect()
 }
 
 /// The JSON line of one object's status: identity, status, reason, message and computed conditions.

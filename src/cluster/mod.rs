@@ -185,13 +185,18 @@ impl Cluster {
         Ok(list.items.into_iter().map(|item| with_type(to_value(item), &api_version, &gk.kind)).collect())
     }
 
-    /// Lists the objects of a kind in one namespace carrying the labels of `selector` (e.g.
+    /// Lists the objects of a kind in one namespace (None: all) carrying the labels of `selector` (e.g.
     /// `cli-utils.sigs.k8s.io/inventory-id=<id>`). Each item carries apiVersion and kind.
-    pub async fn list_selected(&self, gk: &GroupKind, namespace: &str, selector: &str) -> Result<Vec<Value>> {
+    pub async fn list_selected(
+        &self,
+        gk: &GroupKind,
+        namespace: Option<&str>,
+        selector: &str,
+    ) -> Result<Vec<Value>> {
         let resolved = self.resolve(gk, None).await?;
-        let api = self.api(&resolved, Some(namespace));
+        let api = self.api(&resolved, namespace);
         let list = api.list(&ListParams::default().labels(selector)).await.map_err(|err| {
-            let what = ObjRef::new(gk.group.clone(), gk.kind.clone(), Some(namespace), "*");
+            let what = ObjRef::new(gk.group.clone(), gk.kind.clone(), namespace, "*");
             ClusterError::api(&what, "list", err)
         })?;
         let api_version = resolved.resource.api_version.clone();

@@ -45,7 +45,7 @@ impl<'c> InventoryStore<'c> {
         let selector = format!("{INVENTORY_ID_LABEL}={}", self.info.id);
         let mut found = self
             .cluster
-            .list_selected(&GroupKind::new("", "ConfigMap"), &self.info.namespace, &selector)
+            .list_selected(&GroupKind::new("", "ConfigMap"), Some(&self.info.namespace), &selector)
             .await?;
         if found.len() > 1 {
             let mut names: Vec<String> = found

@@ -25,6 +25,7 @@ mod destroy;
 mod emit;
 mod inventory_store;
 mod live;
+mod observe;
 mod prepare;
 mod prune_phase;
 mod waiter;
@@ -37,6 +38,7 @@ use kube::api::PropagationPolicy;
 pub use cancel::{Cancel, CancelReason};
 pub use destroy::destroy;
 pub use emit::EventSink;
+pub use observe::{Observation, observe};
 pub use prepare::{InventoryFlags, Prepared, prepare};
 pub use waiter::WaitMode;
 
@@ -167,6 +169,35 @@ impl EngineError {
             EngineError::Cluster(_) => false,
         }
     }
+}
+
+/// The live inventory `info` names, None when it does not exist (`kapply status`).
+///
+/// # Errors
+/// The inventory cannot be read, or several ConfigMaps carry its id.
+pub async fn read_inventory(
+    cluster: &Cluster,
+    info: &inventory::InventoryInfo,
+) -> Result<Option<inventory::Inventory>, EngineError> {
+    let store = inventory_store::InventoryStore::new(cluster, info.clone());
+    Ok(store.read().await?.map(|live| live.inventory))
+}
+
+/// Every inventory in the cluster (kapply's and cli-utils', found by their id label), in namespace
+/// and name order.
+///
+/// # Errors
+/// The ConfigMaps cannot be listed.
+pub async fn list_inventories(cluster: &Cluster) -> Result<Vec<inventory::Inventory>, EngineError> {
+    let gk = crate::object::GroupKind::new("", "ConfigMap");
+    let found = cluster.list_selected(&gk, None, crate::object::INVENTORY_ID_LABEL).await?;
+    let mut inventories: Vec<inventory::Inventory> = found
+        .iter()
+        .filter_map(|cm| inventory::Inventory::from_configmap(cm).ok())
+        .map(|(inv, _)| inv)
+        .collect();
+    inventories.sort_by(|a, b| (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name)));
+    Ok(inventories)
 }
 
 /// What a finished run returns besides its events.

@@ -157,6 +157,11 @@ impl Waiter {
         tick
     }
 
+    /// The last status seen of every object still waited for.
+    pub(crate) fn pending(&self) -> impl Iterator<Item = (&ObjRef, &StatusResult)> {
+        self.pending.iter().map(|(obj, p)| (obj, &p.last))
+    }
+
     /// Ends every wait at once (cancellation), returning each object's last status.
     pub(crate) fn drain(&mut self) -> Vec<(ObjRef, StatusResult)> {
         std::mem::take(&mut self.pending).into_iter().map(|(obj, p)| (obj, p.last)).collect()

@@ -106,6 +106,10 @@ pub enum Until {
     Current,
     /// Every object NotFound.
     Deleted,
+    /// Every object's status known (anything but Unknown): one good observation.
+    Known,
+    /// Never: observe until cancelled or out of time.
+    Forever,
 }
 
 impl Until {
@@ -114,6 +118,8 @@ impl Until {
         match self {
             Until::Current => matches!(status, Status::Current | Status::Failed),
             Until::Deleted => status == Status::NotFound,
+            Until::Known => status != Status::Unknown,
+            Until::Forever => false,
         }
     }
 }

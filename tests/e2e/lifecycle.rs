@@ -196,3 +196,52 @@ async fn an_immutable_job_template_fails_naming_the_field_and_recreate_on_immuta
     let image = job.spec.unwrap().template.spec.unwrap().containers[0].image.clone();
     assert_eq!(image.as_deref(), Some("registry.k8s.io/pause:3.9"));
 }
+
+#[tokio::test]
+async fn status_polls_until_a_slow_deployment_is_current_and_lists_inventories() {
+    let client = client().await;
+    let ns = TestNamespace::new(&client, "status-live").await;
+    let package = Package::new(&ns.name, "status");
+    let deployment = json!({
+        "apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "slow"},
+        "spec": {"replicas": 2, "selector": {"matchLabels": {"app": "slow"}},
+                 "template": {"metadata": {"labels": {"app": "slow"}},
+                              "spec": {"containers": [{"name": "c", "image": "registry.k8s.io/pause:3.10"}]}}},
+    });
+    package.write("slow.yaml", &deployment.to_string());
+    package.write("a.yaml", &config_map("a", json!({})));
+    let applied = package.apply(&["--no-wait"]);
+    assert_eq!(applied.code, 0, "{}", applied.output());
+
+    let dir = package.path().to_str().unwrap().to_owned();
+    let status = crate::support::kapply(&["status", &dir, "--poll-until", "current", "--timeout", "2m"]);
+    assert_eq!(status.code, 0, "{}", status.output());
+    let n = &ns.name;
+    let last_line =
+        |obj: &str| status.stdout.lines().filter(|l| l.starts_with(obj)).last().map(str::to_owned);
+    assert_eq!(
+        last_line(&format!("Deployment.apps/{n}/slow:")).as_deref(),
+        Some(format!("Deployment.apps/{n}/slow: Current Deployment is available. Replicas: 2").as_str()),
+        "{}",
+        status.stdout
+    );
+    let live = Api::<k8s_openapi::api::apps::v1::Deployment>::namespaced(client.clone(), n)
+        .get("slow")
+        .await
+        .unwrap();
+    assert_eq!(live.status.and_then(|s| s.available_replicas), Some(2));
+
+    let filtered = crate::support::kapply(&["status", &dir, "--statuses", "InProgress", "-o", "json"]);
+    assert_eq!(filtered.code, 0, "{}", filtered.output());
+    assert!(filtered.stdout.is_empty(), "nothing is in progress any more: {}", filtered.stdout);
+
+    let inventories = crate::support::kapply(&["status", "--all-inventories", "-o", "json"]);
+    assert_eq!(inventories.code, 0, "{}", inventories.output());
+    let ours = inventories
+        .json_lines()
+        .into_iter()
+        .find(|line| line["id"] == package.id.as_str())
+        .unwrap_or_else(|| panic!("our inventory is listed: {}", inventories.stdout));
+    assert_eq!(ours["objects"], 2);
+    assert_eq!(ours["namespace"], n.as_str());
+}

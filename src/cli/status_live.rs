@@ -1,0 +1,160 @@
+//! `kapply status` against a cluster: the live status of an inventory's objects, once or until a
+//! condition holds; or (`--all-inventories`) every inventory in the cluster.
+
+use std::io::{self, Write};
+
+use serde_json::json;
+
+use super::args::{PollUntil, StatusArgs, StatusOutput};
+use super::exit::Outcome;
+use super::session::{self, Session};
+use crate::engine::{self, CancelReason};
+use crate::kstatus::StatusResult;
+use crate::object::ObjRef;
+use crate::status::Until;
+
+/// Runs the live `kapply status`.
+///
+/// Exit codes: 0 when every object reached the `--poll-until` condition (`known`: read once); 3 when
+/// `--timeout` came first; 130 when interrupted; 1 when the cluster or inventory cannot be read.
+pub fn run(args: &StatusArgs) -> Outcome {
+    session::block_on(async {
+        if args.all_inventories {
+            return list_inventories(args).await;
+        }
+        let (cluster, info) =
+            match Session::open_inventory("status", &args.manifests, &args.connection, &args.inventory).await
+            {
+                Ok(found) => found,
+                Err(outcome) => return outcome,
+            };
+        let inventory = match engine::read_inventory(&cluster, &info).await {
+            Ok(Some(inventory)) => inventory,
+            Ok(None) if args.poll_until == PollUntil::Deleted => return Outcome::Success,
+            Ok(None) => {
+                eprintln!(
+                    "kapply status: the inventory {info} does not exist: nothing was applied with it yet"
+                );
+                return Outcome::Failed;
+            }
+            Err(err) => {
+                eprintln!("kapply status: {err}");
+                return Outcome::Failed;
+            }
+        };
+        let refs: Vec<ObjRef> = inventory
+            .objects
+            .into_iter()
+            .filter(|obj| {
+                args.namespaces.is_empty()
+                    || obj.namespace.as_ref().is_some_and(|ns| args.namespaces.contains(ns))
+            })
+            .collect();
+        let until = match args.poll_until {
+            PollUntil::Known => Until::Known,
+            PollUntil::Current => Until::Current,
+            PollUntil::Deleted => Until::Deleted,
+            PollUntil::Forever => Until::Forever,
+        };
+        let cancel = session::cancel_on_signals_or_timeout(args.timeout);
+        let shown = |status: &StatusResult| {
+            args.statuses.is_empty()
+                || args.statuses.iter().any(|s| s.eq_ignore_ascii_case(status.status.as_str()))
+        };
+        let stdout = io::stdout();
+        let mut write_error = None;
+        let observation = engine::observe(
+            &cluster,
+            &refs,
+            until,
+            args.wait_mode,
+            args.poll_period,
+            &cancel,
+            |obj, status| {
+                if args.output == StatusOutput::Table || !shown(status) || write_error.is_some() {
+                    return;
+                }
+                let line = match args.output {
+                    StatusOutput::Json => status_line(obj, status).to_string(),
+                    _ => format!("{obj}: {} {}", status.status, status.message.trim()),
+                };
+                if let Err(err) = writeln!(stdout.lock(), "{line}") {
+                    write_error = Some(err);
+                }
+            },
+        )
+        .await;
+        if args.output == StatusOutput::Table {
+            let rows: Vec<[String; 3]> = observation
+                .statuses
+                .iter()
+                .filter(|(_, status)| shown(status))
+                .map(|(obj, s)| [obj.to_string(), s.status.to_string(), s.message.trim().to_owned()])
+                .collect();
+            let _ =
+                stdout.lock().write_all(super::status::table(super::status::STATUS_HEADER, &rows).as_bytes());
+        }
+        match (observation.complete, cancel.reason()) {
+            (true, _) => Outcome::Success,
+            (false, Some(CancelReason::Interrupted)) => Outcome::Interrupted,
+            (false, _) => Outcome::Timeout,
+        }
+    })
+}
+
+/// One JSON status line, in the schema of the apply output's `status` lines.
+fn status_line(obj: &ObjRef, status: &StatusResult) -> serde_json::Value {
+    json!({
+        "type": "status",
+        "group": obj.group,
+        "kind": obj.kind,
+        "namespace": obj.namespace.as_deref().unwrap_or_default(),
+        "name": obj.name,
+        "status": status.status,
+        "reason": status.reason,
+        "message": status.message,
+        "conditions": status.conditions,
+    })
+}
+
+async fn list_inventories(args: &StatusArgs) -> Outcome {
+    let cluster = match crate::cluster::Cluster::connect(&args.connection.connect_options()).await {
+        Ok(cluster) => cluster,
+        Err(err) => {
+            eprintln!("kapply status: {err}");
+            return Outcome::Failed;
+        }
+    };
+    let inventories = match engine::list_inventories(&cluster).await {
+        Ok(inventories) => inventories,
+        Err(err) => {
+            eprintln!("kapply status: {err}");
+            return Outcome::Failed;
+        }
+    };
+    let mut out = io::stdout().lock();
+    let result = match args.output {
+        StatusOutput::Json => inventories.iter().try_for_each(|inv| {
+            let line = json!({"type": "inventory", "namespace": inv.namespace, "name": inv.name,
+                              "id": inv.id, "objects": inv.objects.len()});
+            writeln!(out, "{line}")
+        }),
+        _ => {
+            let rows: Vec<[String; 3]> = inventories
+                .iter()
+                .map(|inv| {
+                    [
+                        format!("ConfigMap/{}/{}", inv.namespace, inv.name),
+                        inv.id.clone(),
+                        inv.objects.len().to_string(),
+                    ]
+                })
+                .collect();
+            out.write_all(super::status::table(["INVENTORY", "ID", "OBJECTS"], &rows).as_bytes())
+        }
+    };
+    match result {
+        Err(err) if err.kind() != io::ErrorKind::BrokenPipe => Outcome::Failed,
+        _ => Outcome::Success,
+    }
+}

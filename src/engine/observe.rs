@@ -1,0 +1,67 @@
+//! [`observe`]: the live status of a set of objects, until a condition holds — what `kapply status`
+//! runs. The same waiter as apply's (watch or poll), without applying anything.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use super::cancel::Cancel;
+use super::waiter::{Verdict, WaitMode, Waiter};
+use crate::cluster::Cluster;
+use crate::kstatus::StatusResult;
+use crate::object::ObjRef;
+use crate::status::Until;
+
+/// What [`observe`] saw.
+#[derive(Debug, Clone, Default)]
+pub struct Observation {
+    /// The last status of every object.
+    pub statuses: BTreeMap<ObjRef, StatusResult>,
+    /// True when every object reached the `until` condition; false after a timeout or cancellation.
+    pub complete: bool,
+}
+
+/// Observes `refs` until each satisfies `until` or `cancel` fires (an overall timeout is a cancel), calling
+/// `on_change` for every status change (the first observation of each object included).
+pub async fn observe(
+    cluster: &Cluster,
+    refs: &[ObjRef],
+    until: Until,
+    mode: WaitMode,
+    period: Duration,
+    cancel: &Cancel,
+    mut on_change: impl FnMut(&ObjRef, &StatusResult),
+) -> Observation {
+    // A status nobody reports: every first observation is a change.
+    let unseen = StatusResult::unknown("not observed yet");
+    // Deadlines are the caller's business (through `cancel`): a century is "never".
+    let timeout = Duration::from_secs(100 * 365 * 24 * 3600);
+    let mut waiter = Waiter::new(until, period, mode);
+    for obj in refs {
+        waiter.add(obj.clone(), unseen.clone(), timeout);
+    }
+    let mut observation = Observation::default();
+    let mut first = true;
+    while !waiter.is_empty() {
+        if !first {
+            tokio::select! {
+                () = waiter.wakeup() => {}
+                () = cancel.cancelled() => break,
+            }
+        }
+        first = false;
+        let tick = waiter.poll(cluster).await;
+        for (obj, status) in tick.changes {
+            on_change(&obj, &status);
+            observation.statuses.insert(obj, status);
+        }
+        for (obj, verdict) in tick.verdicts {
+            let (Verdict::Reached(status) | Verdict::TimedOut(status)) = verdict;
+            observation.statuses.insert(obj, status);
+        }
+    }
+    observation.complete = waiter.is_empty();
+    for (obj, status) in waiter.pending() {
+        observation.statuses.insert(obj.clone(), status.clone());
+    }
+    observation
+}
