@@ -217,8 +217,7 @@ async fn status_polls_until_a_slow_deployment_is_current_and_lists_inventories()
     let status = crate::support::kapply(&["status", &dir, "--poll-until", "current", "--timeout", "2m"]);
     assert_eq!(status.code, 0, "{}", status.output());
     let n = &ns.name;
-    let last_line =
-        |obj: &str| status.stdout.lines().filter(|l| l.starts_with(obj)).last().map(str::to_owned);
+    let last_line = |obj: &str| status.stdout.lines().rev().find(|l| l.starts_with(obj)).map(str::to_owned);
     assert_eq!(
         last_line(&format!("Deployment.apps/{n}/slow:")).as_deref(),
         Some(format!("Deployment.apps/{n}/slow: Current Deployment is available. Replicas: 2").as_str()),
