@@ -64,13 +64,6 @@ fn status_offline_reports_syntax_errors_with_location_and_exits_two() {
 }
 
 #[test]
-fn unimplemented_subcommands_say_so_and_fail() {
-    let (code, _, stderr) = kapply(&["diff"], "");
-    assert_eq!(code, 5);
-    assert!(stderr.contains("not implemented"), "{stderr}");
-}
-
-#[test]
 fn live_status_without_an_inventory_is_a_usage_error() {
     let (code, _, stderr) = kapply(&["status", "--kubeconfig", "/nonexistent/kubeconfig"], "");
     assert!(code == 1 || code == 2, "{code}: {stderr}");

@@ -23,7 +23,7 @@ pub enum Command {
     /// Show what apply (or destroy) would do, writing nothing.
     Preview(PreviewArgs),
     /// Show the differences between the live objects and the manifests.
-    Diff(ManifestArgs),
+    Diff(DiffArgs),
     /// Delete every object of the inventory, in reverse dependency order.
     Destroy(DestroyArgs),
     /// Show the status of the inventory's objects (or of objects in files, with --offline).
@@ -250,6 +250,34 @@ pub struct PreviewArgs {
     /// Preview a destroy instead of an apply.
     #[arg(long)]
     pub destroy: bool,
+}
+
+/// `kapply diff`.
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    #[command(flatten)]
+    pub manifests: ManifestArgs,
+    #[command(flatten)]
+    pub connection: ConnectionArgs,
+    #[command(flatten)]
+    pub inventory: InventoryArgs,
+    /// The field manager of the dry-run applies (use apply's, so ownership shows as it would be).
+    #[arg(long, default_value = "kapply")]
+    pub field_manager: String,
+    /// How many dry runs to send at once.
+    #[arg(long, default_value_t = crate::engine::DEFAULT_CONCURRENCY, value_parser = clap::value_parser!(u16).range(1..))]
+    pub concurrency: u16,
+    /// Colour the diff: auto (when standard output is a terminal), always, never.
+    #[arg(long, value_enum, default_value_t = Color::Auto)]
+    pub color: Color,
+}
+
+/// `--color`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Color {
+    Auto,
+    Always,
+    Never,
 }
 
 /// `kapply destroy`.

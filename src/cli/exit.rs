@@ -15,8 +15,6 @@ pub enum Outcome {
     Timeout,
     /// 4: an object reached the Failed status.
     ObjectFailed,
-    /// 5: the subcommand is not implemented yet.
-    NotImplemented,
     /// 130: interrupted (SIGINT/SIGTERM); the run stopped cleanly, the inventory recorded.
     Interrupted,
 }
@@ -29,7 +27,6 @@ impl Outcome {
             Outcome::Usage => 2,
             Outcome::Timeout => 3,
             Outcome::ObjectFailed => 4,
-            Outcome::NotImplemented => 5,
             Outcome::Interrupted => 130,
         }
     }

@@ -5,6 +5,7 @@
 mod apply;
 mod args;
 mod destroy;
+mod diff;
 mod exit;
 mod init;
 mod session;
@@ -37,13 +38,7 @@ fn run(cli: Cli) -> Outcome {
         Command::Apply(args) => apply::run(args),
         Command::Preview(args) => apply::preview(args),
         Command::Destroy(args) => destroy::run(args),
-        Command::Diff(_) => not_implemented(&cli.command),
+        Command::Diff(args) => diff::run(args),
         Command::Status(args) => status::run(args),
     }
-}
-
-/// An honest refusal: a subcommand that does not work yet says so and fails.
-fn not_implemented(command: &Command) -> Outcome {
-    eprintln!("kapply {}: not implemented yet", command.name());
-    Outcome::NotImplemented
 }

@@ -22,6 +22,7 @@
 mod apply_phase;
 mod cancel;
 mod destroy;
+mod diff;
 mod emit;
 mod inventory_store;
 mod live;
@@ -37,6 +38,7 @@ use kube::api::PropagationPolicy;
 
 pub use cancel::{Cancel, CancelReason};
 pub use destroy::destroy;
+pub use diff::{ObjectDiff, diff};
 pub use emit::EventSink;
 pub use observe::{Observation, observe};
 pub use prepare::{InventoryFlags, Prepared, prepare};

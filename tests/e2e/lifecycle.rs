@@ -244,3 +244,46 @@ async fn status_polls_until_a_slow_deployment_is_current_and_lists_inventories()
     assert_eq!(ours["objects"], 2);
     assert_eq!(ours["namespace"], n.as_str());
 }
+
+#[tokio::test]
+async fn diff_masks_secret_values_exits_1_on_a_change_and_0_after_apply() {
+    let client = client().await;
+    let ns = TestNamespace::new(&client, "diff").await;
+    let package = Package::new(&ns.name, "diff");
+    let secret = |value: &str| {
+        json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "creds"},
+               "stringData": {"password": value}})
+        .to_string()
+    };
+    package.write("secret.yaml", &secret("first-hunter2"));
+    package.write("a.yaml", &config_map("a", json!({})));
+    assert_eq!(package.apply(&[]).code, 0);
+
+    let dir = package.path().to_str().unwrap().to_owned();
+    let diff = |extra: &[&str]| {
+        let mut args = vec!["diff", dir.as_str(), "-n", ns.name.as_str()];
+        args.extend_from_slice(extra);
+        crate::support::kapply(&args)
+    };
+    let unchanged = diff(&[]);
+    assert_eq!(unchanged.code, 0, "{}", unchanged.output());
+    assert!(unchanged.stdout.is_empty(), "{}", unchanged.stdout);
+
+    package.write("secret.yaml", &secret("second-hunter2"));
+    package.write("a.yaml", &config_map("a", json!({})).replace("\"key\":\"a\"", "\"key\":\"changed\""));
+    let changed = diff(&["--color", "always"]);
+    assert_eq!(changed.code, 1, "{}", changed.output());
+    let all = changed.output();
+    for secret_text in ["hunter2", "Zmlyc3Q", "c2Vjb25k"] {
+        assert!(!all.contains(secret_text), "a Secret value leaked ({secret_text}): {all}");
+    }
+    assert!(all.contains("*** (before)") && all.contains("*** (after)"), "the change is visible: {all}");
+    assert!(all.contains("\u{1b}["), "colour was asked for: {all}");
+    let plain = diff(&[]);
+    assert!(plain.stdout.contains("-  key: a\n+  key: changed\n"), "{}", plain.stdout);
+    assert!(!plain.stdout.contains("\u{1b}["), "no colour when piped");
+
+    assert_eq!(package.apply(&[]).code, 0);
+    let after = diff(&[]);
+    assert_eq!(after.code, 0, "{}", after.output());
+}

@@ -1,0 +1,66 @@
+//! `kapply diff`: for each object, a unified diff from the live object to the server's dry-run result
+//! of applying ours; prune candidates as removals. Exit codes as `kubectl diff`: 0 no differences,
+//! 1 differences, 2 an error.
+
+use std::io::{self, IsTerminal, Write};
+
+use super::args::{Color, DiffArgs};
+use super::exit::Outcome;
+use super::session::{self, Session};
+use crate::diff::colorize;
+use crate::engine;
+
+/// Runs `kapply diff`.
+pub fn run(args: &DiffArgs) -> Outcome {
+    session::block_on(async {
+        let session = match Session::open("diff", &args.manifests, &args.connection, &args.inventory).await {
+            Ok(session) => session,
+            Err(_) => return Outcome::Usage,
+        };
+        let diffs = match engine::diff(
+            &session.cluster,
+            &session.prepared,
+            &args.field_manager,
+            usize::from(args.concurrency),
+        )
+        .await
+        {
+            Ok(diffs) => diffs,
+            Err(err) => {
+                eprintln!("kapply diff: {err}");
+                return Outcome::Usage;
+            }
+        };
+        let color = match args.color {
+            Color::Always => true,
+            Color::Never => false,
+            Color::Auto => io::stdout().is_terminal(),
+        };
+        let mut out = io::stdout().lock();
+        let mut differs = false;
+        let mut failed = false;
+        for item in &diffs {
+            if let Some(error) = &item.error {
+                eprintln!("kapply diff: {error}");
+                failed = true;
+                continue;
+            }
+            let Some(text) = &item.diff else { continue };
+            differs = true;
+            let text = if color { colorize(text) } else { text.clone() };
+            let note = item.note.map(|n| format!("# {}: {n}\n", item.obj)).unwrap_or_default();
+            if let Err(err) = write!(out, "{note}{text}") {
+                if err.kind() == io::ErrorKind::BrokenPipe {
+                    break;
+                }
+                eprintln!("kapply diff: cannot write output: {err}");
+                return Outcome::Usage;
+            }
+        }
+        match (failed, differs) {
+            (true, _) => Outcome::Usage,
+            (false, true) => Outcome::Failed,
+            (false, false) => Outcome::Success,
+        }
+    })
+}

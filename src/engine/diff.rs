@@ -1,0 +1,99 @@
+//! [`diff`]: what `apply` would change, object by object, as unified diffs — the live object against
+//! the server's dry-run result of applying ours (see [`crate::diff`] for the rendering and masking).
+
+use futures::{StreamExt, stream};
+use serde_json::Value;
+
+use super::{EngineError, Prepared};
+use crate::cluster::{ApplyOptions, Cluster, ClusterError};
+use crate::diff::diff_objects;
+use crate::inventory;
+use crate::object::{OWNING_INVENTORY, ObjRef};
+
+/// The diff of one object.
+#[derive(Debug, Clone)]
+pub struct ObjectDiff {
+    pub obj: ObjRef,
+    /// The unified diff (Secret values masked); None when applying would change nothing.
+    pub diff: Option<String>,
+    /// Why the object could not be compared (the dry run failed), naming the object.
+    pub error: Option<String>,
+    /// A note for the reader: the object would be pruned, or created after its CRD or Namespace.
+    pub note: Option<&'static str>,
+}
+
+/// Diffs every object of the set (in apply order), then every prune candidate (as a removal).
+///
+/// # Errors
+/// The live inventory cannot be read.
+pub async fn diff(
+    cluster: &Cluster,
+    prepared: &Prepared,
+    field_manager: &str,
+    concurrency: usize,
+) -> Result<Vec<ObjectDiff>, EngineError> {
+    let options =
+        ApplyOptions { field_manager: field_manager.to_owned(), force_conflicts: true, dry_run: true };
+    let refs: Vec<ObjRef> = prepared.graph.waves().into_iter().flatten().collect();
+    let mut diffs: Vec<ObjectDiff> = stream::iter(&refs)
+        .map(|obj| diff_one(cluster, prepared, obj, &options))
+        .buffered(concurrency.max(1))
+        .collect()
+        .await;
+    let previous =
+        super::read_inventory(cluster, &prepared.info).await?.map(|inv| inv.objects).unwrap_or_default();
+    for obj in inventory::prune_candidates(&previous, &refs) {
+        let live = cluster.get(&obj).await.ok().flatten();
+        if let Some(live) = live {
+            let diff = diff_objects(&obj.to_string(), Some(&live), None);
+            diffs.push(ObjectDiff { obj, diff, error: None, note: Some("would be pruned") });
+        }
+    }
+    Ok(diffs)
+}
+
+async fn diff_one(
+    cluster: &Cluster,
+    prepared: &Prepared,
+    obj: &ObjRef,
+    options: &ApplyOptions,
+) -> ObjectDiff {
+    let object = &prepared.objects[obj];
+    let name = obj.to_string();
+    let mut body = object.body.clone();
+    if let Some(annotations) = body
+        .pointer_mut("/metadata")
+        .and_then(Value::as_object_mut)
+        .map(|m| m.entry("annotations").or_insert_with(|| Value::Object(Default::default())))
+        && let Some(annotations) = annotations.as_object_mut()
+    {
+        annotations.insert(OWNING_INVENTORY.to_owned(), Value::String(prepared.info.id.clone()));
+    }
+    let pending = |note| ObjectDiff {
+        obj: obj.clone(),
+        diff: diff_objects(&name, None, Some(&body)),
+        error: None,
+        note: Some(note),
+    };
+    let live = match cluster.get(obj).await {
+        Ok(live) => live,
+        Err(ClusterError::UnknownKind(_)) => {
+            return pending("would be created after its CustomResourceDefinition");
+        }
+        Err(err) => {
+            return ObjectDiff { obj: obj.clone(), diff: None, error: Some(err.to_string()), note: None };
+        }
+    };
+    match cluster.apply(object, &body, live.as_ref(), options).await {
+        Ok((_, desired)) => ObjectDiff {
+            obj: obj.clone(),
+            diff: diff_objects(&name, live.as_ref(), Some(&desired)),
+            error: None,
+            note: None,
+        },
+        Err(err) if err.code() == Some(404) && live.is_none() && obj.namespace.is_some() => {
+            pending("would be created after its Namespace")
+        }
+        Err(err) => ObjectDiff { obj: obj.clone(), diff: None, error: Some(err.to_string()), note: None },
+    }
+}
