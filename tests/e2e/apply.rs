@@ -301,7 +301,7 @@ async fn a_namespace_its_contents_and_the_inventory_inside_it_apply_in_one_run()
     );
 }
 
-fn unschedulable_deployment(name: &str, progress_deadline: Option<u32>) -> String {
+pub fn unschedulable_deployment(name: &str, progress_deadline: Option<u32>) -> String {
     let mut spec = json!({
         "replicas": 1,
         "selector": {"matchLabels": {"app": name}},

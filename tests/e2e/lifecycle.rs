@@ -287,3 +287,30 @@ async fn diff_masks_secret_values_exits_1_on_a_change_and_0_after_apply() {
     let after = diff(&[]);
     assert_eq!(after.code, 0, "{}", after.output());
 }
+
+#[tokio::test]
+async fn a_mutation_source_that_never_becomes_current_skips_its_target_with_a_message() {
+    let client = client().await;
+    let ns = TestNamespace::new(&client, "mutation-stuck").await;
+    let package = Package::new(&ns.name, "mutation-stuck");
+    package.write("source.yaml", &crate::apply::unschedulable_deployment("source", None));
+    let mutation = "- sourceRef: {group: apps, kind: Deployment, name: source}\n  sourcePath: $.spec.replicas\n  \
+                    targetPath: $.data.replicas\n";
+    let target = json!({
+        "apiVersion": "v1", "kind": "ConfigMap",
+        "metadata": {"name": "target", "annotations": {"config.kubernetes.io/apply-time-mutation": mutation}},
+        "data": {"replicas": "unknown"},
+    });
+    package.write("target.yaml", &target.to_string());
+    let run = package.apply(&["--reconcile-timeout", "2s"]);
+    assert_eq!(run.code, 3, "{}", run.output());
+    let n = &ns.name;
+    assert!(
+        run.stdout.contains(&format!(
+            "ConfigMap/{n}/target apply skipped: dependency Deployment.apps/{n}/source did not become Current in time"
+        )),
+        "{}",
+        run.stdout
+    );
+    assert!(live_config_map(&client, n, "target").await.is_none());
+}
