@@ -264,6 +264,13 @@ pub struct DiffArgs {
     /// The field manager of the dry-run applies (use apply's, so ownership shows as it would be).
     #[arg(long, default_value = "kapply")]
     pub field_manager: String,
+    /// Dry-run as `apply --force-conflicts` would apply; without it a field-manager conflict is an
+    /// error, as it would be for apply.
+    #[arg(long)]
+    pub force_conflicts: bool,
+    /// The inventory policy a prune would use: which prune candidates show as removals.
+    #[arg(long, default_value = "strict", value_parser = parse_policy)]
+    pub inventory_policy: crate::inventory::InventoryPolicy,
     /// How many dry runs to send at once.
     #[arg(long, default_value_t = crate::engine::DEFAULT_CONCURRENCY, value_parser = clap::value_parser!(u16).range(1..))]
     pub concurrency: u16,

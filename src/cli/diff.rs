@@ -17,14 +17,13 @@ pub fn run(args: &DiffArgs) -> Outcome {
             Ok(session) => session,
             Err(_) => return Outcome::Usage,
         };
-        let diffs = match engine::diff(
-            &session.cluster,
-            &session.prepared,
-            &args.field_manager,
-            usize::from(args.concurrency),
-        )
-        .await
-        {
+        let options = engine::DiffOptions {
+            field_manager: args.field_manager.clone(),
+            force_conflicts: args.force_conflicts,
+            policy: args.inventory_policy,
+            concurrency: usize::from(args.concurrency),
+        };
+        let diffs = match engine::diff(&session.cluster, &session.prepared, &options).await {
             Ok(diffs) => diffs,
             Err(err) => {
                 eprintln!("kapply diff: {err}");

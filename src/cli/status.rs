@@ -1,4 +1,5 @@
-//! `kapply status`: today the offline mode, which computes kstatus from objects in files.
+//! `kapply status`: dispatch between the live mode ([`super::status_live`]) and the offline mode, which
+//! computes kstatus from objects in files.
 
 use std::io::{self, Read, Write};
 use std::path::Path;

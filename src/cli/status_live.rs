@@ -15,8 +15,9 @@ use crate::status::Until;
 
 /// Runs the live `kapply status`.
 ///
-/// Exit codes: 0 when every object reached the `--poll-until` condition (`known`: read once); 3 when
-/// `--timeout` came first; 130 when interrupted; 1 when the cluster or inventory cannot be read.
+/// Exit codes: 0 when every object reached the `--poll-until` condition (`known`: read once), but 4
+/// when (with `known` or `current`) an object is Failed; 3 when `--timeout` came first; 130 when
+/// interrupted; 1 when the cluster or inventory cannot be read.
 pub fn run(args: &StatusArgs) -> Outcome {
     session::block_on(async {
         if args.all_inventories {
@@ -94,7 +95,11 @@ pub fn run(args: &StatusArgs) -> Outcome {
             let _ =
                 stdout.lock().write_all(super::status::table(super::status::STATUS_HEADER, &rows).as_bytes());
         }
+        let any_failed = observation.statuses.values().any(|s| s.status == crate::kstatus::Status::Failed);
         match (observation.complete, cancel.reason()) {
+            (true, _) if any_failed && matches!(until, Until::Known | Until::Current) => {
+                Outcome::ObjectFailed
+            }
             (true, _) => Outcome::Success,
             (false, Some(CancelReason::Interrupted)) => Outcome::Interrupted,
             (false, _) => Outcome::Timeout,

@@ -191,7 +191,7 @@ impl<'a> ApplyPhase<'a> {
         if dry_run == DryRun::Client {
             let action = match &live {
                 None => ApplyAction::Created,
-                Some(live) if contains(live, &body) => ApplyAction::Unchanged,
+                Some(live) if contains(live, &as_stored(&body)) => ApplyAction::Unchanged,
                 Some(_) => ApplyAction::Configured,
             };
             let response = live.unwrap_or(body);
@@ -323,6 +323,42 @@ impl Done {
             note: Some(note.to_owned()),
         }
     }
+}
+
+/// `body` as the server stores it, where a client can tell: a Secret's `stringData` is merged into
+/// `data`, base64-encoded (the server never returns `stringData`).
+fn as_stored(body: &Value) -> Value {
+    let mut body = body.clone();
+    let is_secret = body.get("kind").and_then(Value::as_str) == Some("Secret")
+        && body.get("apiVersion").and_then(Value::as_str) == Some("v1");
+    let Some(map) = body.as_object_mut().filter(|_| is_secret) else { return body };
+    if let Some(Value::Object(string_data)) = map.remove("stringData") {
+        let data = map.entry("data").or_insert_with(|| Value::Object(Default::default()));
+        if let Some(data) = data.as_object_mut() {
+            for (key, value) in string_data {
+                let text = value.as_str().map(str::to_owned).unwrap_or_else(|| value.to_string());
+                data.insert(key, Value::String(base64(text.as_bytes())));
+            }
+        }
+    }
+    body
+}
+
+/// Standard base64 with padding (RFC 4648), as Kubernetes stores Secret data.
+fn base64(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
+        let n = chunk.iter().enumerate().fold(0u32, |n, (i, &b)| n | (u32::from(b) << (16 - 8 * i)));
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(char::from(ALPHABET[(n >> (18 - 6 * i) & 63) as usize]));
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
 }
 
 /// True when every field of `desired` has the same value in `live`: a client-side preview's best
@@ -558,6 +594,31 @@ mod tests {
     use serde_json::json;
 
     use super::*;
+
+    #[test]
+    fn base64_matches_rfc_4648_test_vectors() {
+        let vectors = [
+            ("", ""),
+            ("f", "Zg=="),
+            ("fo", "Zm8="),
+            ("foo", "Zm9v"),
+            ("foob", "Zm9vYg=="),
+            ("foobar", "Zm9vYmFy"),
+        ];
+        for (plain, encoded) in vectors {
+            assert_eq!(base64(plain.as_bytes()), encoded, "{plain}");
+        }
+    }
+
+    #[test]
+    fn a_secret_with_string_data_compares_as_the_server_stores_it() {
+        let desired = json!({"apiVersion": "v1", "kind": "Secret", "stringData": {"password": "foobar"}});
+        let live =
+            json!({"apiVersion": "v1", "kind": "Secret", "data": {"password": "Zm9vYmFy"}, "type": "Opaque"});
+        assert!(contains(&live, &as_stored(&desired)));
+        let changed = json!({"apiVersion": "v1", "kind": "Secret", "stringData": {"password": "other"}});
+        assert!(!contains(&live, &as_stored(&changed)));
+    }
 
     #[test]
     fn the_owning_inventory_annotation_is_added_beside_existing_ones() {

@@ -48,6 +48,8 @@ pub async fn destroy(
         return Ok(Report { summary: emitter.finish(), cancelled: cancel.reason() });
     };
 
+    // Found by its id label: its name may differ from the one the flags imply.
+    let inventory_ref = ObjRef::from_value(&live.body).unwrap_or_else(|| info.configmap_ref());
     let nothing_applied = Prepared {
         info: info.clone(),
         objects: Default::default(),
@@ -63,7 +65,12 @@ pub async fn destroy(
 
     let writes = !options.dry_run.is_dry_run();
     if !last.is_empty() {
-        let others_left = !inventory::final_set(&previous, &outcome).is_empty();
+        // Deleting the Namespace deletes everything in it: only once every other object is gone —
+        // not merely dropped from the inventory (an abandoned object must survive).
+        let others_left = !inventory::final_set(&previous, &outcome).is_empty()
+            || !outcome.abandoned.is_empty()
+            || !outcome.prune_skipped.is_empty()
+            || !outcome.prune_failed.is_empty();
         if others_left || cancel.is_cancelled() {
             outcome.prune_skipped.insert(own_namespace.clone());
             emitter.emit(Event::Delete {
@@ -78,7 +85,7 @@ pub async fn destroy(
             if writes {
                 let only_namespace = BTreeSet::from([own_namespace.clone()]);
                 let (action, objects) = store.write_union(&only_namespace, store.read().await?).await?;
-                emitter.emit(Event::Inventory { inventory: info.configmap_ref(), action, objects });
+                emitter.emit(Event::Inventory { inventory: inventory_ref.clone(), action, objects });
             }
             PrunePhase::new(cluster, &nothing_applied, options, cancel, &applied, Removal::Delete)
                 .unprotect_inventory_namespace()
@@ -87,7 +94,7 @@ pub async fn destroy(
             if writes && inventory::final_set(&previous, &outcome).is_empty() {
                 // The inventory lived in that Namespace: it is gone with it.
                 emitter.emit(Event::Inventory {
-                    inventory: info.configmap_ref(),
+                    inventory: inventory_ref.clone(),
                     action: InventoryAction::Deleted,
                     objects: 0,
                 });
@@ -101,13 +108,13 @@ pub async fn destroy(
         if remaining.is_empty() {
             store.delete(&live).await?;
             emitter.emit(Event::Inventory {
-                inventory: info.configmap_ref(),
+                inventory: inventory_ref.clone(),
                 action: InventoryAction::Deleted,
                 objects: 0,
             });
         } else {
             let (action, objects) = store.write_final(&previous, &remaining).await?;
-            emitter.emit(Event::Inventory { inventory: info.configmap_ref(), action, objects });
+            emitter.emit(Event::Inventory { inventory: inventory_ref.clone(), action, objects });
         }
     }
     Ok(Report { summary: emitter.finish(), cancelled: cancel.reason() })

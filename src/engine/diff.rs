@@ -10,6 +10,17 @@ use crate::diff::diff_objects;
 use crate::inventory;
 use crate::object::{OWNING_INVENTORY, ObjRef};
 
+/// How `diff` asks the server (the `kapply diff` flags).
+#[derive(Debug, Clone)]
+pub struct DiffOptions {
+    pub field_manager: String,
+    /// Dry-run with force, as `apply --force-conflicts` would apply; without it a conflict is an error.
+    pub force_conflicts: bool,
+    /// The policy a prune would use: decides which candidates show as removals.
+    pub policy: inventory::InventoryPolicy,
+    pub concurrency: usize,
+}
+
 /// The diff of one object.
 #[derive(Debug, Clone)]
 pub struct ObjectDiff {
@@ -22,18 +33,23 @@ pub struct ObjectDiff {
     pub note: Option<&'static str>,
 }
 
-/// Diffs every object of the set (in apply order), then every prune candidate (as a removal).
+/// Diffs every object of the set (in apply order), then every prune candidate that a prune under
+/// `policy` would delete (as a removal; kept and detached objects are abandoned, not removed).
 ///
 /// # Errors
 /// The live inventory cannot be read.
 pub async fn diff(
     cluster: &Cluster,
     prepared: &Prepared,
-    field_manager: &str,
-    concurrency: usize,
+    options: &DiffOptions,
 ) -> Result<Vec<ObjectDiff>, EngineError> {
-    let options =
-        ApplyOptions { field_manager: field_manager.to_owned(), force_conflicts: true, dry_run: true };
+    let concurrency = options.concurrency;
+    let policy = options.policy;
+    let options = ApplyOptions {
+        field_manager: options.field_manager.clone(),
+        force_conflicts: options.force_conflicts,
+        dry_run: true,
+    };
     let refs: Vec<ObjRef> = prepared.graph.waves().into_iter().flatten().collect();
     let mut diffs: Vec<ObjectDiff> = stream::iter(&refs)
         .map(|obj| diff_one(cluster, prepared, obj, &options))
@@ -44,7 +60,9 @@ pub async fn diff(
         super::read_inventory(cluster, &prepared.info).await?.map(|inv| inv.objects).unwrap_or_default();
     for obj in inventory::prune_candidates(&previous, &refs) {
         let live = cluster.get(&obj).await.ok().flatten();
-        if let Some(live) = live {
+        let Some(live) = live else { continue };
+        // Abandoned or not ours: it stays as it is, so there is nothing to show.
+        if inventory::check_prune(policy, &prepared.info.id, &live).is_ok() {
             let diff = diff_objects(&obj.to_string(), Some(&live), None);
             diffs.push(ObjectDiff { obj, diff, error: None, note: Some("would be pruned") });
         }

@@ -38,7 +38,7 @@ use kube::api::PropagationPolicy;
 
 pub use cancel::{Cancel, CancelReason};
 pub use destroy::destroy;
-pub use diff::{ObjectDiff, diff};
+pub use diff::{DiffOptions, ObjectDiff, diff};
 pub use emit::EventSink;
 pub use observe::{Observation, observe};
 pub use prepare::{InventoryFlags, Prepared, prepare};
@@ -228,6 +228,11 @@ pub async fn apply(
     let live_inventory = store.read().await?;
     let previous: BTreeSet<ObjRef> =
         live_inventory.as_ref().map(|l| l.inventory.objects.clone()).unwrap_or_default();
+    // Found by its id label: its name may differ from the one the flags imply.
+    let inventory_ref = live_inventory
+        .as_ref()
+        .and_then(|l| ObjRef::from_value(&l.body))
+        .unwrap_or_else(|| prepared.info.configmap_ref());
     let refs: Vec<ObjRef> = prepared.graph.objects().to_vec();
     let mut candidates = inventory::prune_candidates(&previous, &refs);
     candidates.sort_by(crate::graph::cmp_delete_order);
@@ -244,7 +249,7 @@ pub async fn apply(
         // Namespace goes first (its Apply event follows the inventory event, keeping the event order).
         let early = applier.apply_inventory_namespace().await;
         let (action, objects) = store.write_union(&union, live_inventory).await?;
-        emitter.emit(Event::Inventory { inventory: prepared.info.configmap_ref(), action, objects });
+        emitter.emit(Event::Inventory { inventory: inventory_ref.clone(), action, objects });
         early
     };
     let applied = applier.run(early, &mut emitter, &mut outcome).await;
@@ -260,7 +265,7 @@ pub async fn apply(
     if !options.dry_run.is_dry_run() {
         let final_set = inventory::final_set(&previous, &outcome);
         let (action, objects) = store.write_final(&union, &final_set).await?;
-        emitter.emit(Event::Inventory { inventory: prepared.info.configmap_ref(), action, objects });
+        emitter.emit(Event::Inventory { inventory: inventory_ref.clone(), action, objects });
     }
     let summary = emitter.finish();
     Ok(Report { summary, cancelled: cancel.reason() })

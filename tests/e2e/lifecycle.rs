@@ -314,3 +314,31 @@ async fn a_mutation_source_that_never_becomes_current_skips_its_target_with_a_me
     );
     assert!(live_config_map(&client, n, "target").await.is_none());
 }
+
+/// Regression: destroy deleted the inventory's own Namespace, and with it an object marked keep.
+#[tokio::test]
+async fn destroy_never_deletes_a_namespace_that_holds_an_abandoned_object() {
+    let client = client().await;
+    let created = CreatedNamespace::new("destroy-keep");
+    let package = Package::new(&created.name, "destroy-keep");
+    let n = &created.name;
+    package.write("ns.yaml", &format!("apiVersion: v1\nkind: Namespace\nmetadata: {{name: {n}}}\n"));
+    package.write("kept.yaml", &config_map("kept", json!({"cli-utils.sigs.k8s.io/on-remove": "keep"})));
+    package.write("gone.yaml", &config_map("gone", json!({})));
+    assert_eq!(package.apply(&[]).code, 0);
+
+    let destroyed = package.run("destroy", &[]);
+    assert_eq!(destroyed.code, 0, "{}", destroyed.output());
+    assert!(destroyed.stdout.contains(&format!("ConfigMap/{n}/kept abandoned")), "{}", destroyed.stdout);
+    assert!(destroyed.stdout.contains(&format!("Namespace/{n} delete skipped")), "{}", destroyed.stdout);
+    let namespaces: Api<Namespace> = Api::all(client.clone());
+    let namespace = namespaces.get(n).await.unwrap();
+    assert!(namespace.metadata.deletion_timestamp.is_none(), "the namespace is not being deleted");
+    assert!(live_config_map(&client, n, "kept").await.is_some(), "the kept object survives");
+    assert!(live_config_map(&client, n, "gone").await.is_none());
+    assert_eq!(
+        package.inventory_keys(&client).await,
+        [format!("_{n}__Namespace")].into_iter().collect(),
+        "the inventory still lists the namespace it could not delete"
+    );
+}
