@@ -24,6 +24,9 @@ pub use watch::Watched;
 
 use crate::object::{GroupKind, ObjRef, Object};
 
+/// Objects per page of a LIST.
+pub const LIST_PAGE: u32 = 500;
+
 /// How to reach the cluster: the kubectl-style connection flags.
 #[derive(Debug, Clone, Default)]
 pub struct ConnectOptions {
@@ -174,15 +177,40 @@ impl Cluster {
     /// Lists every object of a kind in one namespace (or cluster-wide with `None`): the batched read
     /// that status polling uses instead of one GET per object. Each item carries apiVersion and kind.
     pub async fn list(&self, gk: &GroupKind, namespace: Option<&str>) -> Result<Vec<Value>> {
+        self.list_mapped(gk, namespace, Some).await
+    }
+
+    /// [`Cluster::list`], each item passed through `keep` as it arrives (None drops it): a page of
+    /// [`LIST_PAGE`] objects at a time, so that listing a namespace of 10,000 objects to keep a few
+    /// fields of each never holds them all at once.
+    pub async fn list_mapped(
+        &self,
+        gk: &GroupKind,
+        namespace: Option<&str>,
+        mut keep: impl FnMut(Value) -> Option<Value>,
+    ) -> Result<Vec<Value>> {
         let resolved = self.resolve(gk, None).await?;
         let api = self.api(&resolved, namespace);
-        let list = api.list(&ListParams::default()).await.map_err(|err| {
-            let what = ObjRef::new(gk.group.clone(), gk.kind.clone(), namespace, "*");
-            ClusterError::api(&what, "list", err)
-        })?;
         // List items come without apiVersion and kind; put them back so each item is a whole object.
         let api_version = resolved.resource.api_version.clone();
-        Ok(list.items.into_iter().map(|item| with_type(to_value(item), &api_version, &gk.kind)).collect())
+        let mut kept = Vec::new();
+        let mut params = ListParams::default().limit(LIST_PAGE);
+        loop {
+            let page = api.list(&params).await.map_err(|err| {
+                let what = ObjRef::new(gk.group.clone(), gk.kind.clone(), namespace, "*");
+                ClusterError::api(&what, "list", err)
+            })?;
+            let next = page.metadata.continue_.clone().filter(|token| !token.is_empty());
+            kept.extend(
+                page.items
+                    .into_iter()
+                    .filter_map(|item| keep(with_type(to_value(item), &api_version, &gk.kind))),
+            );
+            match next {
+                Some(token) => params = ListParams::default().limit(LIST_PAGE).continue_token(&token),
+                None => return Ok(kept),
+            }
+        }
     }
 
     /// Lists the objects of a kind in one namespace (None: all) carrying the labels of `selector` (e.g.

@@ -4,7 +4,11 @@
 //! apply's outcome (created, configured, unchanged) needs its resourceVersion. One GET per object would
 //! double the requests of a run; instead the first object of a (kind, namespace) batch LISTs the batch,
 //! and the others take their entry from that snapshot. A snapshot older than [`FRESHNESS`] is not
-//! trusted (another writer may have created an object since): a GET is sent instead.
+//! trusted (another writer may have created an object since): the batch is listed again.
+//!
+//! A snapshot keeps only what the apply needs of each object ([`slim`]): identity, UID,
+//! resourceVersion and the owning-inventory annotation — a few hundred bytes, whatever the object's
+//! size, so that memory stays flat for large sets.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
@@ -14,7 +18,7 @@ use serde_json::Value;
 use tokio::sync::OnceCell;
 
 use crate::cluster::{Cluster, ClusterError};
-use crate::object::ObjRef;
+use crate::object::{OWNING_INVENTORY, ObjRef};
 use crate::status::{Batch, batches};
 
 /// How long a batch snapshot stands in for a GET.
@@ -53,22 +57,28 @@ impl<'c> LiveReader<'c> {
         let Some(names) = self.wanted.get(&batch) else {
             return self.cluster.get(obj).await;
         };
-        let cell = self
-            .snapshots
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .entry(batch.clone())
-            .or_default()
-            .clone();
+        let cell = {
+            let mut snapshots = self.snapshots.lock().unwrap_or_else(|e| e.into_inner());
+            let cell = snapshots.entry(batch.clone()).or_default();
+            // A stale snapshot is replaced by a fresh LIST, shared by the reads that follow.
+            if cell.get().is_some_and(|s| s.taken.elapsed() >= FRESHNESS) {
+                *cell = Arc::default();
+            }
+            cell.clone()
+        };
         let snapshot = cell
             .get_or_init(|| async {
-                let items = self.cluster.list(&batch.0, batch.1.as_deref()).await.ok().map(|items| {
+                let listed = self
+                    .cluster
+                    .list_mapped(&batch.0, batch.1.as_deref(), |item| {
+                        let name = item.pointer("/metadata/name")?.as_str()?;
+                        names.contains(name).then(|| slim(&item))
+                    })
+                    .await;
+                let items = listed.ok().map(|items| {
                     let by_name = items
                         .into_iter()
-                        .filter_map(|item| {
-                            let name = item.pointer("/metadata/name")?.as_str()?.to_owned();
-                            names.contains(&name).then_some((name, item))
-                        })
+                        .filter_map(|item| Some((item.pointer("/metadata/name")?.as_str()?.to_owned(), item)))
                         .collect();
                     Mutex::new(by_name)
                 });
@@ -76,10 +86,31 @@ impl<'c> LiveReader<'c> {
             })
             .await;
         match &snapshot.items {
-            Some(items) if snapshot.taken.elapsed() < FRESHNESS => {
-                Ok(items.lock().unwrap_or_else(|e| e.into_inner()).remove(&obj.name))
-            }
-            _ => self.cluster.get(obj).await,
+            Some(items) => Ok(items.lock().unwrap_or_else(|e| e.into_inner()).remove(&obj.name)),
+            None => self.cluster.get(obj).await,
         }
     }
+}
+
+/// What the apply needs of a live object: apiVersion, kind, name, namespace, uid, resourceVersion, and
+/// the owning-inventory annotation (the policy check).
+fn slim(item: &Value) -> Value {
+    let metadata = item.get("metadata");
+    let field = |key: &str| metadata.and_then(|m| m.get(key)).cloned().unwrap_or(Value::Null);
+    let owner = metadata
+        .and_then(|m| m.get("annotations"))
+        .and_then(|a| a.get(OWNING_INVENTORY))
+        .map(|owner| serde_json::json!({ OWNING_INVENTORY: owner }));
+    let mut slim_metadata = serde_json::Map::new();
+    for key in ["name", "namespace", "uid", "resourceVersion"] {
+        slim_metadata.insert(key.to_owned(), field(key));
+    }
+    if let Some(owner) = owner {
+        slim_metadata.insert("annotations".to_owned(), owner);
+    }
+    serde_json::json!({
+        "apiVersion": item.get("apiVersion").cloned().unwrap_or(Value::Null),
+        "kind": item.get("kind").cloned().unwrap_or(Value::Null),
+        "metadata": slim_metadata,
+    })
 }
