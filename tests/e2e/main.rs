@@ -7,5 +7,6 @@ mod apply;
 mod cluster;
 mod lifecycle;
 mod proof;
+mod secrets;
 mod status;
 mod support;
