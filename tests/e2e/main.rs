@@ -5,6 +5,7 @@
 
 mod apply;
 mod cluster;
+mod kills;
 mod lifecycle;
 mod proof;
 mod secrets;

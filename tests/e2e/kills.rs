@@ -1,0 +1,144 @@
+//! A kill (SIGKILL) at any moment loses nothing: every object kapply may have created is in the
+//! inventory, nothing outside it is deleted, and the next run converges.
+
+use std::collections::BTreeSet;
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use k8s_openapi::api::apps::v1::Deployment;
+use k8s_openapi::api::core::v1::ConfigMap;
+use kube::api::{Api, ListParams, PostParams};
+use kube::{Client, ResourceExt};
+use serde_json::json;
+
+use crate::apply::{Package, config_map};
+use crate::support::{TestNamespace, client, kubeconfig_path};
+
+const OWNING_INVENTORY: &str = "config.k8s.io/owning-inventory";
+
+/// Runs `kapply SUBCOMMAND DIR` and kills it with SIGKILL after `delay` (if still running).
+fn run_and_kill(package: &Package, subcommand: &str, delay: Duration) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_kapply"))
+        .args([subcommand, package.path().to_str().unwrap(), "-n", &package.namespace, "-o", "events"])
+        .arg("--kubeconfig")
+        .arg(kubeconfig_path())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(delay);
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
+/// Every object in the namespace that carries our owning-inventory annotation: what the inventory
+/// must list.
+async fn owned_objects(client: &Client, namespace: &str, id: &str) -> BTreeSet<String> {
+    let mut owned = BTreeSet::new();
+    let owned_by_us = |annotations: &std::collections::BTreeMap<String, String>| {
+        annotations.get(OWNING_INVENTORY).map(String::as_str) == Some(id)
+    };
+    for cm in
+        Api::<ConfigMap>::namespaced(client.clone(), namespace).list(&ListParams::default()).await.unwrap()
+    {
+        if owned_by_us(cm.annotations()) {
+            owned.insert(format!("{namespace}_{}__ConfigMap", cm.name_any()));
+        }
+    }
+    for d in
+        Api::<Deployment>::namespaced(client.clone(), namespace).list(&ListParams::default()).await.unwrap()
+    {
+        if owned_by_us(d.annotations()) {
+            owned.insert(format!("{namespace}_{}_apps_Deployment", d.name_any()));
+        }
+    }
+    owned
+}
+
+async fn inventory_of(client: &Client, package: &Package) -> BTreeSet<String> {
+    let api: Api<ConfigMap> = Api::namespaced(client.clone(), &package.namespace);
+    match api.get_opt(&format!("inventory-{}", package.id)).await.unwrap() {
+        Some(cm) => cm.data.unwrap_or_default().into_keys().collect(),
+        None => BTreeSet::new(),
+    }
+}
+
+fn write_set(package: &Package, configmaps: usize, with_deployment: bool) {
+    for i in 0..40 {
+        let file = format!("cm-{i}.yaml");
+        if i < configmaps {
+            package.write(&file, &config_map(&format!("cm-{i}"), json!({})));
+        } else if package.path().join(&file).exists() {
+            package.remove(&file);
+        }
+    }
+    let deployment = json!({
+        "apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web"},
+        "spec": {"replicas": 1, "selector": {"matchLabels": {"app": "web"}},
+                 "template": {"metadata": {"labels": {"app": "web"}},
+                              "spec": {"containers": [{"name": "c", "image": "registry.k8s.io/pause:3.10"}]}}},
+    });
+    if with_deployment {
+        package.write("web.yaml", &deployment.to_string());
+    } else if package.path().join("web.yaml").exists() {
+        package.remove("web.yaml");
+    }
+}
+
+#[tokio::test]
+async fn a_kill_at_any_of_24_points_orphans_nothing_deletes_nothing_else_and_the_next_run_converges() {
+    let client = client().await;
+    let ns = TestNamespace::new(&client, "kills").await;
+    let package = Package::new(&ns.name, "kills");
+    // Not in any inventory: no run may delete it.
+    let sentinel: ConfigMap = serde_json::from_value(json!({"metadata": {"name": "sentinel"}})).unwrap();
+    Api::<ConfigMap>::namespaced(client.clone(), &ns.name)
+        .create(&PostParams::default(), &sentinel)
+        .await
+        .unwrap();
+
+    let delays: Vec<Duration> = (1..=8).map(|i| Duration::from_millis(40 * i * i)).collect();
+    let mut kills = 0;
+    for (phase, subcommand, configmaps, deployment) in
+        [("apply", "apply", 40, true), ("prune", "apply", 15, false), ("destroy", "destroy", 15, false)]
+    {
+        for delay in &delays {
+            // Start each kill from the phase's starting point: the full set applied (or for the first
+            // phase, whatever the previous kill left).
+            if phase != "apply" {
+                write_set(&package, 40, true);
+                assert_eq!(package.apply(&[]).code, 0, "setting up {phase}");
+            }
+            write_set(&package, configmaps, deployment);
+            run_and_kill(&package, subcommand, *delay);
+            kills += 1;
+            let owned = owned_objects(&client, &ns.name, &package.id).await;
+            let recorded = inventory_of(&client, &package).await;
+            let orphans: Vec<&String> = owned.difference(&recorded).collect();
+            assert!(
+                orphans.is_empty(),
+                "{phase} killed after {delay:?}: objects not in the inventory: {orphans:?}"
+            );
+            let api: Api<ConfigMap> = Api::namespaced(client.clone(), &ns.name);
+            assert!(
+                api.get_opt("sentinel").await.unwrap().is_some(),
+                "{phase} after {delay:?}: sentinel deleted"
+            );
+
+            let converged = package.run(subcommand, &[]);
+            assert_eq!(
+                converged.code,
+                0,
+                "{phase} after {delay:?}: the next run converges: {}",
+                converged.output()
+            );
+            let owned = owned_objects(&client, &ns.name, &package.id).await;
+            let expected: usize = if phase == "destroy" { 0 } else { configmaps + usize::from(deployment) };
+            assert_eq!(owned.len(), expected, "{phase} after {delay:?}: {owned:?}");
+            assert_eq!(inventory_of(&client, &package).await.len(), expected, "{phase} after {delay:?}");
+        }
+    }
+    assert!(kills >= 20);
+    let api: Api<ConfigMap> = Api::namespaced(client.clone(), &ns.name);
+    assert!(api.get_opt("sentinel").await.unwrap().is_some(), "the sentinel survived everything");
+}
