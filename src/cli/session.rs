@@ -119,17 +119,28 @@ impl Session {
         };
         let discovered = cluster.discovered().await;
         let objects = manifest::load(&inputs, &options, &discovered).map_err(|errors| {
-            eprintln!("{errors}");
+            eprintln!("{}", clip_lines(&errors.to_string()));
             eprintln!("kapply {command}: nothing was applied: fix the manifests above and run again");
             Outcome::Usage
         })?;
+        if objects.is_empty() {
+            let shown: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
+            eprintln!("kapply {command}: no objects in {}: nothing to do", shown.join(", "));
+            return Err(Outcome::Usage);
+        }
+        let unserved = unserved_versions(&objects, &discovered);
+        if !unserved.is_empty() {
+            eprintln!("{}", clip_lines(&unserved.join("\n")));
+            eprintln!("kapply {command}: nothing was applied: fix the manifests above and run again");
+            return Err(Outcome::Usage);
+        }
         let flags = InventoryFlags {
             id: inventory.inventory_id.clone(),
             name: inventory.inventory_name.clone(),
             namespace: inventory.inventory_namespace.clone(),
         };
         let prepared = engine::prepare(objects, &flags, &namespace).map_err(|err| {
-            eprintln!("kapply {command}: {err}");
+            eprintln!("kapply {command}: {}", clip_lines(&err.to_string()));
             if err.is_invalid_input() { Outcome::Usage } else { Outcome::Failed }
         })?;
         Ok(Session { cluster, prepared })
@@ -197,7 +208,7 @@ impl Output {
             Err(err) => {
                 let _ = self.printer.error(&err.to_string());
                 let _ = self.printer.finish();
-                eprintln!("kapply {command}: {err}");
+                eprintln!("kapply {command}: {}", clip_lines(&err.to_string()));
                 return if err.is_invalid_input() { Outcome::Usage } else { Outcome::Failed };
             }
         };
@@ -222,6 +233,48 @@ impl EventSink for Output {
     }
 }
 
+/// Objects at an apiVersion the server does not serve for their kind (kinds a CRD of the set defines
+/// are left to the apply: the CRD may add the version).
+fn unserved_versions(objects: &[crate::Object], discovered: &crate::cluster::Discovered) -> Vec<String> {
+    let defined_in_set: std::collections::HashSet<crate::GroupKind> = objects
+        .iter()
+        .filter(|o| o.obj_ref.group_kind().is_crd())
+        .filter_map(|o| crate::graph::crd_group_kind(&o.body))
+        .collect();
+    objects
+        .iter()
+        .filter(|o| !defined_in_set.contains(&o.obj_ref.group_kind()))
+        .filter(|o| discovered.serves_version(&o.obj_ref.group_kind(), &o.api_version) == Some(false))
+        .map(|o| {
+            format!(
+                "{}: {} is not served at apiVersion {} by this cluster; use a version it serves",
+                o.source,
+                o.obj_ref.group_kind(),
+                o.api_version
+            )
+        })
+        .collect()
+}
+
+/// Error text with every line cut to a readable length, keeping its start and its end (where the
+/// explanation usually is): an error quoting a 20 MB input must not print it back.
+pub fn clip_lines(text: &str) -> String {
+    const HEAD: usize = 1500;
+    const TAIL: usize = 500;
+    text.lines()
+        .map(|line| {
+            let chars = line.chars().count();
+            if chars <= HEAD + TAIL {
+                return line.to_owned();
+            }
+            let head: String = line.chars().take(HEAD).collect();
+            let tail: String = line.chars().skip(chars - TAIL).collect();
+            format!("{head}… ({} characters elided) …{tail}", chars - HEAD - TAIL)
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
 /// The exit outcome of a finished run.
 pub fn outcome_of(report: &Report) -> Outcome {
     if report.cancelled == Some(CancelReason::Interrupted) {
@@ -233,5 +286,20 @@ pub fn outcome_of(report: &Report) -> Outcome {
         RunOutcome::Failed => Outcome::Failed,
         RunOutcome::Timeout => Outcome::Timeout,
         RunOutcome::ObjectFailed => Outcome::ObjectFailed,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_huge_error_line_keeps_its_start_and_its_explanation() {
+        let line = format!("file.yaml:4: name \"{}\" is not a valid name", "x".repeat(1_000_000));
+        let clipped = clip_lines(&line);
+        assert!(clipped.len() < 3000, "{}", clipped.len());
+        assert!(clipped.starts_with("file.yaml:4: name"));
+        assert!(clipped.ends_with("is not a valid name"));
+        assert_eq!(clip_lines("short\nlines"), "short\nlines");
     }
 }

@@ -45,6 +45,17 @@ impl Discovered {
     }
 }
 
+impl Discovered {
+    /// Whether the server serves `gk` at exactly `api_version`: None when it does not serve the kind
+    /// at all (validation reports that), Some(false) for a version it dropped or never had.
+    pub fn serves_version(&self, gk: &GroupKind, api_version: &str) -> Option<bool> {
+        let group = self.discovery.get(&gk.group)?;
+        group.recommended_kind(&gk.kind)?;
+        let version = api_version.rsplit('/').next().unwrap_or(api_version);
+        Some(group.versioned_resources(version).iter().any(|(resource, _)| resource.kind == gk.kind))
+    }
+}
+
 impl ScopeResolver for Discovered {
     fn is_namespaced(&self, gk: &GroupKind) -> Option<bool> {
         self.resolve(gk, None).map(|r| r.namespaced)

@@ -173,6 +173,28 @@ impl EngineError {
     }
 }
 
+/// Every depends-on or apply-time-mutation source outside the set must exist in the cluster: checked
+/// before anything is written, so that a dangling reference is an input error (exit 2), not a half-run.
+async fn check_external_dependencies(cluster: &Cluster, prepared: &Prepared) -> Result<(), EngineError> {
+    let mut problems = Vec::new();
+    for dep in prepared.graph.external() {
+        let exists = match cluster.get(&dep.to).await {
+            Ok(found) => found.is_some(),
+            Err(ClusterError::UnknownKind(_)) => false,
+            Err(err) => return Err(err.into()),
+        };
+        if !exists {
+            let source = prepared.objects.get(&dep.from).map(|o| o.source.to_string()).unwrap_or_default();
+            problems.push(format!(
+                "{source}: {} depends on {} ({}), which is neither in the set nor in the cluster; add it to the \
+                 manifests or remove the reference",
+                dep.from, dep.to, dep.via
+            ));
+        }
+    }
+    if problems.is_empty() { Ok(()) } else { Err(EngineError::Invalid(problems.join("\n"))) }
+}
+
 /// The live inventory `info` names, None when it does not exist (`kapply status`).
 ///
 /// # Errors
@@ -241,6 +263,7 @@ pub async fn apply(
 
     let mut outcome = inventory::Outcome::default();
     let applier = apply_phase::ApplyPhase::new(cluster, prepared, options, cancel);
+    check_external_dependencies(cluster, prepared).await?;
     let union = inventory::union(&previous, &refs);
     let early = if options.dry_run.is_dry_run() {
         None

@@ -50,12 +50,25 @@ pub fn prepare(
     flags: &InventoryFlags,
     default_namespace: &str,
 ) -> Result<Prepared, EngineError> {
-    let (template, objects) = inventory::split_inventory(objects)?;
+    // Where the templates are, to name their files in errors about them.
+    let template_sources: Vec<String> = objects
+        .iter()
+        .filter(|o| inventory::is_inventory_template(&o.body))
+        .map(|o| o.source.to_string())
+        .collect();
+    let in_template = |error: inventory::InventoryError| match template_sources.as_slice() {
+        [source] if error.is_input_error() => {
+            EngineError::Invalid(format!("inventory template {source}: {error}"))
+        }
+        _ => EngineError::Inventory(error),
+    };
+    let (template, objects) = inventory::split_inventory(objects).map_err(in_template)?;
     let info = match template {
         Some(info) if flags.any() => {
             return Err(EngineError::Invalid(format!(
-                "the manifests hold an inventory template ({info}) and --inventory-id/--inventory-name were \
-                 given too; use one or the other"
+                "the manifests hold an inventory template ({info}, in {}) and --inventory-id/--inventory-name \
+                 were given too; use one or the other",
+                template_sources.join(", ")
             )));
         }
         Some(info) => info,
@@ -84,9 +97,33 @@ pub fn prepare(
     let graph = graph::build(&objects, |obj| {
         mutation::source_refs_with(obj, |gk| scopes.get(gk).copied().unwrap_or(true))
     })
-    .map_err(|error| EngineError::Invalid(error.to_string()))?;
+    .map_err(|error| match error {
+        graph::GraphError::Cycle { objects: cycle } => EngineError::Invalid(cycle_message(&cycle, &objects)),
+        other => EngineError::Invalid(other.to_string()),
+    })?;
     let objects = objects.into_iter().map(|obj| (obj.obj_ref.clone(), obj)).collect();
     Ok(Prepared { info, objects, graph })
+}
+
+/// The objects on a cycle with the file and document of each, the first ones only for a long cycle.
+fn cycle_message(cycle: &[ObjRef], objects: &[Object]) -> String {
+    const SHOWN: usize = 10;
+    let source = |obj: &ObjRef| {
+        objects.iter().find(|o| o.obj_ref == *obj).map(|o| o.source.to_string()).unwrap_or_default()
+    };
+    let mut parts: Vec<String> =
+        cycle.iter().take(SHOWN).map(|obj| format!("{obj} ({})", source(obj))).collect();
+    if cycle.len() > SHOWN {
+        parts.push(format!("… {} more", cycle.len() - SHOWN));
+    }
+    if let Some(first) = cycle.first() {
+        parts.push(first.to_string());
+    }
+    format!(
+        "dependency cycle: {} (each object depends on the next: remove one depends-on or apply-time-mutation \
+         edge)",
+        parts.join(" -> ")
+    )
 }
 
 #[cfg(test)]

@@ -60,6 +60,11 @@ impl DocText {
         &self.file_text[self.range.clone()]
     }
 
+    /// The document's size in bytes.
+    pub(crate) fn len(&self) -> usize {
+        self.range.len()
+    }
+
     /// The 1-based file line of the node at `path`: of the key when the path ends with a key, of the
     /// element when it ends with an index, of the document when empty. None when the path is not in
     /// the document (or the text cannot be re-read, e.g. some JSON).

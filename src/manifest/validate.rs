@@ -12,6 +12,9 @@ use super::{LoadOptions, UnknownKinds};
 use crate::object::{APPLY_TIME_MUTATION, DEPENDS_ON, GroupKind, LOCAL_CONFIG, ObjRef, Object, Source};
 
 /// One document, or one item of a `List` document.
+/// Documents up to this size get the exact line of a faulty field in a List item; see [`Item::error`].
+const PRECISE_LINES_UP_TO: usize = 64 * 1024;
+
 #[derive(Debug)]
 pub(crate) struct Item {
     pub value: Value,
@@ -34,7 +37,11 @@ impl Item {
 
     /// An error at the line of `rest` in this item, or at the item's first line when it is not there.
     fn error(&self, rest: &[Seg<'_>], kind: impl Into<ErrorKind>) -> ManifestError {
-        let line = if rest.is_empty() { None } else { self.text.line_of(&self.path(rest)) };
+        // Finding a field's line re-parses the whole document: for an item of a large List (thousands
+        // of items, maybe thousands of errors) that is quadratic, so such errors point at the item's
+        // own first line instead.
+        let precise = rest.is_empty() || self.items.is_empty() || self.text.len() <= PRECISE_LINES_UP_TO;
+        let line = if precise && !rest.is_empty() { self.text.line_of(&self.path(rest)) } else { None };
         let location = Location {
             items: self.items.clone(),
             line: line.or(self.source.line),

@@ -4,6 +4,7 @@
 //! One test binary, so the control plane starts once per run: see [`support`].
 
 mod apply;
+mod bad_input;
 mod cluster;
 mod kills;
 mod lifecycle;
