@@ -235,8 +235,7 @@ impl Cluster {
     pub async fn create(&self, obj: &ObjRef, body: &Value) -> Result<Value> {
         let resolved = self.resolve(&obj.group_kind(), None).await?;
         let api = self.api(&resolved, obj.namespace.as_deref());
-        let object: DynamicObject =
-            serde_json::from_value(body.clone()).map_err(|e| ClusterError::Config(e.to_string()))?;
+        let object = dynamic(obj, body)?;
         api.create(&PostParams::default(), &object)
             .await
             .map(to_value)
@@ -248,8 +247,7 @@ impl Cluster {
     pub async fn replace(&self, obj: &ObjRef, body: &Value) -> Result<Value> {
         let resolved = self.resolve(&obj.group_kind(), None).await?;
         let api = self.api(&resolved, obj.namespace.as_deref());
-        let object: DynamicObject =
-            serde_json::from_value(body.clone()).map_err(|e| ClusterError::Config(e.to_string()))?;
+        let object = dynamic(obj, body)?;
         api.replace(&obj.name, &PostParams::default(), &object)
             .await
             .map(to_value)
@@ -337,6 +335,12 @@ impl Cluster {
 
 fn to_value(obj: DynamicObject) -> Value {
     serde_json::to_value(obj).unwrap_or(Value::Null)
+}
+
+/// `body` as kube's dynamic object, for the verbs that take one (create, replace).
+fn dynamic(obj: &ObjRef, body: &Value) -> Result<DynamicObject> {
+    serde_json::from_value(body.clone())
+        .map_err(|e| ClusterError::Config(format!("{obj} is not a valid Kubernetes object: {e}")))
 }
 
 /// Puts back the apiVersion and kind a LIST leaves out of its items, so each is a whole object.
