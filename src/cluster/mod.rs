@@ -235,7 +235,7 @@ impl Cluster {
     pub async fn create(&self, obj: &ObjRef, body: &Value) -> Result<Value> {
         let resolved = self.resolve(&obj.group_kind(), None).await?;
         let api = self.api(&resolved, obj.namespace.as_deref());
-        let object = dynamic(obj, body)?;
+        let object = dynamic(obj, body).map_err(ClusterError::Config)?;
         api.create(&PostParams::default(), &object)
             .await
             .map(to_value)
@@ -247,7 +247,7 @@ impl Cluster {
     pub async fn replace(&self, obj: &ObjRef, body: &Value) -> Result<Value> {
         let resolved = self.resolve(&obj.group_kind(), None).await?;
         let api = self.api(&resolved, obj.namespace.as_deref());
-        let object = dynamic(obj, body)?;
+        let object = dynamic(obj, body).map_err(ClusterError::Config)?;
         api.replace(&obj.name, &PostParams::default(), &object)
             .await
             .map(to_value)
@@ -338,9 +338,8 @@ fn to_value(obj: DynamicObject) -> Value {
 }
 
 /// `body` as kube's dynamic object, for the verbs that take one (create, replace).
-fn dynamic(obj: &ObjRef, body: &Value) -> Result<DynamicObject> {
-    serde_json::from_value(body.clone())
-        .map_err(|e| ClusterError::Config(format!("{obj} is not a valid Kubernetes object: {e}")))
+fn dynamic(obj: &ObjRef, body: &Value) -> std::result::Result<DynamicObject, String> {
+    serde_json::from_value(body.clone()).map_err(|e| format!("{obj} is not a valid Kubernetes object: {e}"))
 }
 
 /// Puts back the apiVersion and kind a LIST leaves out of its items, so each is a whole object.
