@@ -576,7 +576,7 @@ pub(crate) fn object_error(err: ClusterError) -> ObjectError {
 }
 
 /// Sets `metadata.annotations[key] = value`, creating the maps as needed.
-fn set_annotation(body: &mut Value, key: &str, value: &str) {
+pub(crate) fn set_annotation(body: &mut Value, key: &str, value: &str) {
     let Some(map) = body.as_object_mut() else { return };
     let metadata = map.entry("metadata").or_insert_with(|| Value::Object(Default::default()));
     let Some(metadata) = metadata.as_object_mut() else { return };

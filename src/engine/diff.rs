@@ -2,8 +2,8 @@
 //! the server's dry-run result of applying ours (see [`crate::diff`] for the rendering and masking).
 
 use futures::{StreamExt, stream};
-use serde_json::Value;
 
+use super::apply_phase::set_annotation;
 use super::{EngineError, Prepared};
 use crate::cluster::{ApplyOptions, Cluster, ClusterError};
 use crate::diff::diff_objects;
@@ -78,15 +78,9 @@ async fn diff_one(
 ) -> ObjectDiff {
     let object = &prepared.objects[obj];
     let name = obj.to_string();
+    // The body apply would send: marked as this inventory's.
     let mut body = object.body.clone();
-    if let Some(annotations) = body
-        .pointer_mut("/metadata")
-        .and_then(Value::as_object_mut)
-        .map(|m| m.entry("annotations").or_insert_with(|| Value::Object(Default::default())))
-        && let Some(annotations) = annotations.as_object_mut()
-    {
-        annotations.insert(OWNING_INVENTORY.to_owned(), Value::String(prepared.info.id.clone()));
-    }
+    set_annotation(&mut body, OWNING_INVENTORY, &prepared.info.id);
     let pending = |note| ObjectDiff {
         obj: obj.clone(),
         diff: diff_objects(&name, None, Some(&body)),
