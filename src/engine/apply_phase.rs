@@ -96,7 +96,14 @@ impl<'a> ApplyPhase<'a> {
             return None;
         }
         match self.cluster.get(&ns).await {
-            Ok(None) => Some((ns, ApplyResultBox(self.apply_one(obj).await))),
+            // Known absent: applied without reading it a second time.
+            Ok(None) => {
+                let result = match self.check_externals(obj).await {
+                    Ok(()) => self.apply_live(obj, None).await,
+                    Err(refusal) => Err(refusal),
+                };
+                Some((ns, ApplyResultBox(result)))
+            }
             _ => None,
         }
     }
@@ -171,9 +178,7 @@ impl<'a> ApplyPhase<'a> {
     /// preview, tells what the apply would do).
     async fn apply_one(&self, obj: &Object) -> ApplyResult {
         let dry_run = self.options.dry_run;
-        for dep in self.external.get(&obj.obj_ref).into_iter().flatten() {
-            self.check_external(dep).await.map_err(Refusal::Failed)?;
-        }
+        self.check_externals(obj).await?;
         let live = match self.live.read(&obj.obj_ref).await {
             Ok(live) => live,
             // Only in a preview can a kind be unknown here: validation accepted it because a CRD of
@@ -183,6 +188,12 @@ impl<'a> ApplyPhase<'a> {
             }
             Err(err) => return Err(Refusal::Failed(object_error(err))),
         };
+        self.apply_live(obj, live).await
+    }
+
+    /// [`apply_one`](Self::apply_one) once the live object (`live`, None when absent) is known.
+    async fn apply_live(&self, obj: &Object, live: Option<Value>) -> ApplyResult {
+        let dry_run = self.options.dry_run;
         let ownership = inventory::check_apply(self.options.policy, &self.prepared.info.id, live.as_ref())
             .map_err(Refusal::Policy)?;
         let mut body = obj.body.clone();
@@ -253,6 +264,14 @@ impl<'a> ApplyPhase<'a> {
         let (action, response) = self.cluster.apply(obj, body, None, options).await.map_err(failed)?;
         let note = Some(format!("re-created (--recreate-on-immutable): {cause}"));
         Ok(Done { action, response, ownership: Ownership::New, note })
+    }
+
+    /// Every object outside the set that `obj` depends on must exist and be Current.
+    async fn check_externals(&self, obj: &Object) -> Result<(), Refusal> {
+        for dep in self.external.get(&obj.obj_ref).into_iter().flatten() {
+            self.check_external(dep).await.map_err(Refusal::Failed)?;
+        }
+        Ok(())
     }
 
     /// An object outside the set that one in the set depends on must exist and be Current.
