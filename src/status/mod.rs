@@ -5,7 +5,6 @@
 //! Statuses come from [`crate::kstatus`]; an object missing from its list is `NotFound`.
 
 use std::collections::{BTreeMap, HashMap};
-use std::time::Duration;
 
 use futures::{StreamExt, stream};
 use serde_json::Value;
@@ -121,37 +120,6 @@ impl Until {
             Until::Known => status != Status::Unknown,
             Until::Forever => false,
         }
-    }
-}
-
-/// Polls every `period` until each object has reached a final status for `until`, or `timeout`
-/// passes. `on_change` sees every status change as it is observed (the engine turns them into events).
-/// Returns the last observation of every object; callers tell timeouts from the statuses.
-pub async fn wait(
-    cluster: &Cluster,
-    refs: &[ObjRef],
-    until: Until,
-    period: Duration,
-    timeout: Duration,
-    mut on_change: impl FnMut(&ObjRef, &StatusResult),
-) -> BTreeMap<ObjRef, Observed> {
-    let deadline = tokio::time::Instant::now() + timeout;
-    let mut last: BTreeMap<ObjRef, Observed> = BTreeMap::new();
-    let mut pending: Vec<ObjRef> = refs.to_vec();
-    loop {
-        let poll = poll(cluster, &pending).await;
-        for (r, seen) in poll.observed {
-            let changed = last.get(&r).is_none_or(|prev| prev.status != seen.status);
-            if changed {
-                on_change(&r, &seen.status);
-            }
-            last.insert(r, seen);
-        }
-        pending.retain(|r| !last.get(r).is_some_and(|o| until.is_final(o.status.status)));
-        if pending.is_empty() || tokio::time::Instant::now() + period > deadline {
-            return last;
-        }
-        tokio::time::sleep(period).await;
     }
 }
 
