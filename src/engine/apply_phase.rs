@@ -10,8 +10,8 @@
 //!
 //! An object whose apply response is already Current (a ConfigMap, a Namespace, anything without
 //! status to wait for) completes at once, without a poll. After a CustomResourceDefinition becomes
-//! Current (established), discovery is refreshed before anything else is sent, so its custom resources
-//! resolve in the same run.
+//! Current (established), discovery is refreshed before anything else is sent, until it serves the
+//! CRD's kind (for at most [`DISCOVERY_PATIENCE`]), so its custom resources resolve in the same run.
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 
@@ -21,11 +21,11 @@ use serde_json::Value;
 
 use crate::cluster::{ApplyAction, Cluster, ClusterError};
 use crate::event::{ApplyOutcome, DryRun, Event, ObjectError, SkipReason, WaitOutcome};
-use crate::graph::Scheduler;
+use crate::graph::{Scheduler, crd_group_kind};
 use crate::inventory::{self, Ownership, PolicyError};
 use crate::kstatus::{self, Status, StatusResult};
 use crate::mutation;
-use crate::object::{OWNING_INVENTORY, ObjRef, Object};
+use crate::object::{GroupKind, OWNING_INVENTORY, ObjRef, Object};
 use crate::status::Until;
 
 use super::cancel::{Cancel, CancelReason};
@@ -33,6 +33,10 @@ use super::emit::Emitter;
 use super::live::LiveReader;
 use super::waiter::{Verdict, Waiter};
 use super::{ApplyOptions, Prepared};
+
+/// How long discovery may lag behind an established CRD before its custom resources fail as not
+/// served. The apiserver usually publishes the kind within a second.
+const DISCOVERY_PATIENCE: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// What the prune phase needs to know about the apply phase.
 #[derive(Debug, Default)]
@@ -119,7 +123,7 @@ impl<'a> ApplyPhase<'a> {
             scheduler: self.prepared.graph.scheduler(),
             queue: VecDeque::new(),
             waiter: Waiter::new(Until::Current, self.options.poll_period, self.options.wait_mode),
-            refresh_discovery: false,
+            established_crds: Vec::new(),
             applied: Applied::default(),
             emitter,
             outcome,
@@ -136,9 +140,13 @@ impl<'a> ApplyPhase<'a> {
                     state.scheduler.start(&obj);
                     state.queue.push_back(obj);
                 }
-                if state.refresh_discovery {
-                    state.refresh_discovery = false;
-                    if let Err(err) = self.cluster.refresh_discovery().await {
+                if !state.established_crds.is_empty() {
+                    let kinds: Vec<GroupKind> = std::mem::take(&mut state.established_crds)
+                        .iter()
+                        .filter_map(|crd| crd_group_kind(&self.prepared.objects[crd].body))
+                        .collect();
+                    let refreshed = self.cluster.refresh_discovery_until_served(&kinds, DISCOVERY_PATIENCE);
+                    if let Err(err) = refreshed.await {
                         state.emitter.emit(Event::Warning { obj: None, message: err.to_string() });
                     }
                 }
@@ -404,7 +412,8 @@ struct State<'e, 's, 'o> {
     /// Ready objects not sent yet (started in the scheduler).
     queue: VecDeque<ObjRef>,
     waiter: Waiter,
-    refresh_discovery: bool,
+    /// CRDs that became Current since discovery was last refreshed.
+    established_crds: Vec<ObjRef>,
     applied: Applied,
     emitter: &'e mut Emitter<'s>,
     outcome: &'o mut inventory::Outcome,
@@ -517,7 +526,7 @@ impl State<'_, '_, '_> {
         match skip {
             None => {
                 if obj.group_kind().is_crd() {
-                    self.refresh_discovery = true;
+                    self.established_crds.push(obj.clone());
                 }
                 self.scheduler.complete(&obj);
             }
