@@ -5,8 +5,10 @@
 //! and say what to do. It adds no retries of its own: kube's client already retries 429/503/504 with
 //! backoff, honouring `Retry-After`.
 
+mod access;
 mod discovery;
 mod error;
+mod retry;
 mod watch;
 
 use kube::api::{

@@ -6,9 +6,12 @@
 mod apply;
 mod bad_input;
 mod cluster;
+mod faults;
 mod kills;
 mod lifecycle;
 mod proof;
+mod prune_matrix;
 mod secrets;
+mod security;
 mod status;
 mod support;
