@@ -10,7 +10,7 @@ use kube::{Client, ResourceExt};
 use serde_json::{Value, json};
 use tempfile::TempDir;
 
-use crate::support::{CreatedNamespace, Run, TestNamespace, client, kapply, unique_name};
+use crate::support::{CreatedNamespace, Run, TestNamespace, client, kapply, kapply_via, unique_name};
 
 const OWNING_INVENTORY: &str = "config.k8s.io/owning-inventory";
 
@@ -57,6 +57,11 @@ impl Package {
 
     /// `kapply SUBCOMMAND DIR -n NAMESPACE --output events EXTRA…`
     pub fn run(&self, subcommand: &str, extra: &[&str]) -> Run {
+        self.run_via(crate::support::kubeconfig_path(), subcommand, extra)
+    }
+
+    /// [`Package::run`] with another kubeconfig.
+    pub fn run_via(&self, kubeconfig: &Path, subcommand: &str, extra: &[&str]) -> Run {
         let dir = self.path().to_str().unwrap().to_owned();
         let mut args =
             vec![subcommand, dir.as_str(), "-n", self.namespace.as_str(), "--poll-period", "250ms"];
@@ -64,7 +69,7 @@ impl Package {
             args.extend(["--output", "events"]);
         }
         args.extend_from_slice(extra);
-        kapply(&args)
+        kapply_via(kubeconfig, &args)
     }
 
     /// The keys of the live inventory ConfigMap's data.

@@ -175,10 +175,15 @@ impl Run {
 
 /// Runs the kapply binary against the test control plane (`--kubeconfig` added).
 pub fn kapply(args: &[&str]) -> Run {
+    kapply_via(kubeconfig_path(), args)
+}
+
+/// Runs the kapply binary with another kubeconfig: a proxy's, a restricted user's, an exec plugin's.
+pub fn kapply_via(kubeconfig: &Path, args: &[&str]) -> Run {
     let output = Command::new(env!("CARGO_BIN_EXE_kapply"))
         .args(args)
         .arg("--kubeconfig")
-        .arg(kubeconfig_path())
+        .arg(kubeconfig)
         .env_remove("KUBECONFIG")
         .output()
         .expect("run kapply");
