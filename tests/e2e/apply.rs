@@ -10,7 +10,7 @@ use kube::{Client, ResourceExt};
 use serde_json::{Value, json};
 use tempfile::TempDir;
 
-use crate::support::{CreatedNamespace, Run, TestNamespace, client, kapply, kapply_via, unique_name};
+use crate::support::{CreatedNamespace, Run, TestNamespace, client, kapply_via, unique_name};
 
 const OWNING_INVENTORY: &str = "config.k8s.io/owning-inventory";
 
