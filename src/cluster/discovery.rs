@@ -4,6 +4,7 @@ use kube::Client;
 use kube::discovery::{ApiResource, Discovery, Scope};
 
 use super::error::{ClusterError, Result};
+use super::retry::{Verb, retrying};
 use crate::manifest::ScopeResolver;
 use crate::object::GroupKind;
 
@@ -23,7 +24,8 @@ pub struct Discovered {
 impl Discovered {
     /// Aggregated discovery (two requests, Kubernetes ≥ 1.26), falling back to the per-group walk.
     pub async fn run(client: Client) -> Result<Self> {
-        let discovery = match Discovery::new(client.clone()).run_aggregated().await {
+        let aggregated = || Discovery::new(client.clone()).run_aggregated();
+        let discovery = match retrying(Verb::Idempotent, &"aggregated discovery", aggregated).await {
             Ok(discovery) => discovery,
             Err(_) => {
                 Discovery::new(client).run().await.map_err(|e| ClusterError::Discovery(e.to_string()))?

@@ -2,8 +2,9 @@
 //!
 //! Everything above this module works on [`Object`]s, [`ObjRef`]s and JSON; this module turns them into
 //! requests through kube's dynamic API and turns failures into [`ClusterError`]s that name the object
-//! and say what to do. It adds no retries of its own: kube's client already retries 429/503/504 with
-//! backoff, honouring `Retry-After`.
+//! and say what to do. kube's client retries 429/503/504 with backoff, honouring `Retry-After`; every
+//! request is also retried where that is safe when the connection fails or the server answers 500/502
+//! (see [`retry`]).
 
 mod access;
 mod discovery;
@@ -26,6 +27,7 @@ pub use error::{ClusterError, FieldConflict, Result};
 pub use watch::Watched;
 
 use crate::object::{GroupKind, ObjRef, Object};
+use retry::{Verb, retrying};
 
 /// Objects per page of a LIST.
 pub const LIST_PAGE: u32 = 500;
@@ -193,7 +195,7 @@ impl Cluster {
     pub async fn get(&self, obj: &ObjRef) -> Result<Option<Value>> {
         let resolved = self.resolve(&obj.group_kind(), None).await?;
         let api = self.api(&resolved, obj.namespace.as_deref());
-        match api.get_opt(&obj.name).await {
+        match retrying(Verb::Idempotent, obj, || api.get_opt(&obj.name)).await {
             Ok(found) => Ok(found.map(to_value)),
             Err(err) if error::is_not_found(&err) => Ok(None),
             Err(err) => Err(ClusterError::api(obj, "get", err)),
@@ -220,12 +222,12 @@ impl Cluster {
         // List items come without apiVersion and kind; put them back so each item is a whole object.
         let api_version = resolved.resource.api_version.clone();
         let mut kept = Vec::new();
+        let what = ObjRef::new(gk.group.clone(), gk.kind.clone(), namespace, "*");
         let mut params = ListParams::default().limit(LIST_PAGE);
         loop {
-            let page = api.list(&params).await.map_err(|err| {
-                let what = ObjRef::new(gk.group.clone(), gk.kind.clone(), namespace, "*");
-                ClusterError::api(&what, "list", err)
-            })?;
+            let page = retrying(Verb::Idempotent, &what, || api.list(&params))
+                .await
+                .map_err(|err| ClusterError::api(&what, "list", err))?;
             let next = page.metadata.continue_.clone().filter(|token| !token.is_empty());
             kept.extend(
                 page.items
@@ -249,10 +251,11 @@ impl Cluster {
     ) -> Result<Vec<Value>> {
         let resolved = self.resolve(gk, None).await?;
         let api = self.api(&resolved, namespace);
-        let list = api.list(&ListParams::default().labels(selector)).await.map_err(|err| {
-            let what = ObjRef::new(gk.group.clone(), gk.kind.clone(), namespace, "*");
-            ClusterError::api(&what, "list", err)
-        })?;
+        let what = ObjRef::new(gk.group.clone(), gk.kind.clone(), namespace, "*");
+        let params = ListParams::default().labels(selector);
+        let list = retrying(Verb::Idempotent, &what, || api.list(&params))
+            .await
+            .map_err(|err| ClusterError::api(&what, "list", err))?;
         let api_version = resolved.resource.api_version.clone();
         Ok(list.items.into_iter().map(|item| with_type(to_value(item), &api_version, &gk.kind)).collect())
     }
@@ -262,7 +265,8 @@ impl Cluster {
         let resolved = self.resolve(&obj.group_kind(), None).await?;
         let api = self.api(&resolved, obj.namespace.as_deref());
         let object = dynamic(obj, body).map_err(ClusterError::Config)?;
-        api.create(&PostParams::default(), &object)
+        let params = PostParams::default();
+        retrying(Verb::Create, obj, || api.create(&params, &object))
             .await
             .map(to_value)
             .map_err(|err| ClusterError::api(obj, "create", err))
@@ -274,7 +278,8 @@ impl Cluster {
         let resolved = self.resolve(&obj.group_kind(), None).await?;
         let api = self.api(&resolved, obj.namespace.as_deref());
         let object = dynamic(obj, body).map_err(ClusterError::Config)?;
-        api.replace(&obj.name, &PostParams::default(), &object)
+        let params = PostParams::default();
+        retrying(Verb::Idempotent, obj, || api.replace(&obj.name, &params, &object))
             .await
             .map(to_value)
             .map_err(|err| ClusterError::api(obj, "replace", err))
@@ -285,7 +290,8 @@ impl Cluster {
     pub async fn merge_patch(&self, obj: &ObjRef, patch: &Value) -> Result<Value> {
         let resolved = self.resolve(&obj.group_kind(), None).await?;
         let api = self.api(&resolved, obj.namespace.as_deref());
-        api.patch(&obj.name, &PatchParams::default(), &Patch::Merge(patch))
+        let (params, patch) = (PatchParams::default(), Patch::Merge(patch));
+        retrying(Verb::Idempotent, obj, || api.patch(&obj.name, &params, &patch))
             .await
             .map(to_value)
             .map_err(|err| ClusterError::api(obj, "patch", err))
@@ -305,10 +311,11 @@ impl Cluster {
         let mut params = PatchParams::apply(&options.field_manager);
         params.force = options.force_conflicts;
         params.dry_run = options.dry_run;
-        let applied = api
-            .patch(&obj.obj_ref.name, &params, &Patch::Apply(body))
-            .await
-            .map_err(|err| ClusterError::api(&obj.obj_ref, "apply", err))?;
+        let patch = Patch::Apply(body);
+        let applied =
+            retrying(Verb::Idempotent, &obj.obj_ref, || api.patch(&obj.obj_ref.name, &params, &patch))
+                .await
+                .map_err(|err| ClusterError::api(&obj.obj_ref, "apply", err))?;
         let applied = to_value(applied);
         let action = match live {
             None => ApplyAction::Created,
@@ -340,7 +347,7 @@ impl Cluster {
                 .map(|uid| kube::api::Preconditions { uid: Some(uid.to_owned()), resource_version: None }),
             ..DeleteParams::default()
         };
-        match api.delete(&obj.name, &params).await {
+        match retrying(Verb::Idempotent, obj, || api.delete(&obj.name, &params)).await {
             // The server answers with the object when it still exists after the request (finalizers
             // pending, including Foreground's), and with the object as it was when it is already gone.
             // (A Namespace keeps its finalizers in `spec`: its deletionTimestamp tells.)

@@ -1,1 +1,196 @@
-//! (being written)
+//! Retries of requests that failed on the way, where a retry cannot do harm.
+//!
+//! kube's client already retries 429, 503 and 504 (honouring `Retry-After`). What it leaves to its
+//! callers are failures of the connection itself — refused while the apiserver restarts, reset or
+//! closed mid-request — and the 500 and 502 an apiserver or a load balancer answers when a
+//! backend hiccups. Whether retrying is safe depends on the verb:
+//!
+//! - reads, server-side applies, merge patches of fixed values, deletes with a UID precondition and
+//!   replaces with a resourceVersion are idempotent: sending one twice ends in the same state (a
+//!   replayed replace or delete fails with 409 or 404, which callers already handle);
+//! - a create (POST) is retried only when the request never left (connection refused): a create
+//!   that may have reached the server would come back as 409 AlreadyExists.
+//!
+//! Errors that persist come back after the last attempt, so they are reported as usual.
+
+use std::future::Future;
+use std::time::Duration;
+
+/// How a request may be retried.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Verb {
+    /// Sending it twice does no harm.
+    Idempotent,
+    /// Sending it twice could do it twice: retried only when it never reached the server.
+    Create,
+}
+
+/// Attempts at most, with pauses of 200 ms doubling up to [`MAX_PAUSE`]: about 20 s in all, enough
+/// for an apiserver restart.
+const ATTEMPTS: u32 = 8;
+const FIRST_PAUSE: Duration = Duration::from_millis(200);
+const MAX_PAUSE: Duration = Duration::from_secs(5);
+/// A 500 or 502 may be a bug that answers the same every time (a failing webhook answers 500):
+/// fewer attempts for those.
+const ATTEMPTS_ON_SERVER_ERROR: u32 = 3;
+
+/// Runs `request` until it succeeds, fails in a way a retry cannot fix, or runs out of attempts.
+pub(crate) async fn retrying<T, F, Fut>(
+    verb: Verb,
+    what: &dyn std::fmt::Display,
+    mut request: F,
+) -> kube::Result<T>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = kube::Result<T>>,
+{
+    let mut pause = FIRST_PAUSE;
+    let mut attempt = 1;
+    loop {
+        match request().await {
+            Err(err) if attempt < attempts_for(&err, verb) => {
+                tracing::debug!("{what}: attempt {attempt} failed ({err}); retrying in {pause:?}");
+                tokio::time::sleep(pause).await;
+                pause = (pause * 2).min(MAX_PAUSE);
+                attempt += 1;
+            }
+            result => return result,
+        }
+    }
+}
+
+/// How many attempts an error allows in all (1: do not retry).
+fn attempts_for(err: &kube::Error, verb: Verb) -> u32 {
+    match failure(err) {
+        Failure::Final => 1,
+        Failure::ServerError if verb == Verb::Idempotent => ATTEMPTS_ON_SERVER_ERROR,
+        Failure::NotSent => ATTEMPTS,
+        Failure::Interrupted if verb == Verb::Idempotent => ATTEMPTS,
+        Failure::ServerError | Failure::Interrupted => 1,
+    }
+}
+
+/// What kind of failure an error is, for retrying.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Failure {
+    /// An answer that a retry would not change (4xx), or a local error.
+    Final,
+    /// 500 or 502: the server (or a proxy in front of it) failed while handling the request.
+    ServerError,
+    /// The connection could not be made: the request never reached the server.
+    NotSent,
+    /// The connection broke or timed out: the request may or may not have been handled.
+    Interrupted,
+}
+
+fn failure(err: &kube::Error) -> Failure {
+    match err {
+        kube::Error::Api(status) if matches!(status.code, 500 | 502) => Failure::ServerError,
+        kube::Error::Api(_) => Failure::Final,
+        kube::Error::HyperError(_) | kube::Error::Service(_) => {
+            if refused(err) {
+                Failure::NotSent
+            } else {
+                Failure::Interrupted
+            }
+        }
+        _ => Failure::Final,
+    }
+}
+
+/// True when the error's chain holds a refused connection: nothing was sent.
+fn refused(err: &(dyn std::error::Error + 'static)) -> bool {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(err);
+    while let Some(err) = source {
+        if let Some(io) = err.downcast_ref::<std::io::Error>()
+            && io.kind() == std::io::ErrorKind::ConnectionRefused
+        {
+            return true;
+        }
+        source = err.source();
+    }
+    false
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use kube::core::Status;
+
+    fn api(code: u16) -> kube::Error {
+        kube::Error::Api(Box::new(Status::failure("boom", "InternalError").with_code(code)))
+    }
+
+    fn transport(kind: std::io::ErrorKind) -> kube::Error {
+        kube::Error::Service(Box::new(std::io::Error::new(kind, "connection trouble")))
+    }
+
+    #[test]
+    fn client_errors_are_never_retried() {
+        for code in [400, 403, 404, 409, 422] {
+            assert_eq!(attempts_for(&api(code), Verb::Idempotent), 1, "{code}");
+        }
+    }
+
+    #[test]
+    fn server_errors_are_retried_a_few_times_for_idempotent_requests_only() {
+        for code in [500, 502] {
+            assert_eq!(attempts_for(&api(code), Verb::Idempotent), ATTEMPTS_ON_SERVER_ERROR);
+            assert_eq!(attempts_for(&api(code), Verb::Create), 1);
+        }
+    }
+
+    #[test]
+    fn a_refused_connection_is_retried_for_every_verb() {
+        let err = transport(std::io::ErrorKind::ConnectionRefused);
+        assert_eq!(attempts_for(&err, Verb::Create), ATTEMPTS);
+        assert_eq!(attempts_for(&err, Verb::Idempotent), ATTEMPTS);
+    }
+
+    #[test]
+    fn a_broken_connection_is_retried_only_when_a_replay_is_harmless() {
+        let err = transport(std::io::ErrorKind::ConnectionReset);
+        assert_eq!(attempts_for(&err, Verb::Idempotent), ATTEMPTS);
+        assert_eq!(attempts_for(&err, Verb::Create), 1);
+    }
+
+    #[test]
+    fn a_refusal_deep_in_the_error_chain_is_found() {
+        #[derive(Debug)]
+        struct Wrapper(std::io::Error);
+        impl std::fmt::Display for Wrapper {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("client error (Connect)")
+            }
+        }
+        impl std::error::Error for Wrapper {
+            fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+                Some(&self.0)
+            }
+        }
+        let inner = std::io::Error::new(std::io::ErrorKind::ConnectionRefused, "refused");
+        let err = kube::Error::Service(Box::new(Wrapper(inner)));
+        assert_eq!(failure(&err), Failure::NotSent);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn retrying_stops_at_the_first_success_and_gives_up_after_the_last_attempt() {
+        let mut calls = 0;
+        let result = retrying(Verb::Idempotent, &"get x", || {
+            calls += 1;
+            let outcome = if calls < 3 { Err(api(502)) } else { Ok(calls) };
+            async move { outcome }
+        })
+        .await;
+        assert_eq!(result.unwrap(), 3);
+
+        let mut calls = 0;
+        let result: kube::Result<()> = retrying(Verb::Idempotent, &"get x", || {
+            calls += 1;
+            async { Err(api(500)) }
+        })
+        .await;
+        assert!(matches!(result, Err(kube::Error::Api(s)) if s.code == 500));
+        assert_eq!(calls, ATTEMPTS_ON_SERVER_ERROR);
+    }
+}
