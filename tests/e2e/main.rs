@@ -6,6 +6,7 @@
 mod apply;
 mod bad_input;
 mod cluster;
+mod fault_proxy;
 mod faults;
 mod kills;
 mod lifecycle;
