@@ -6,7 +6,8 @@
 //! `Retry-After`, any status, a reset connection, a delay, or an outage — every open stream cut and
 //! the port closed for a while, which is what a client sees while the apiserver restarts.
 //!
-//! Every request is logged with the fault it got, so a test can prove the faults really happened.
+//! Every request is logged with the fault it got, so a test can prove the faults really happened. It
+//! can also SIGKILL a process when its N-th request arrives: a crash at an exact point of a run.
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
@@ -87,6 +88,9 @@ struct Shared {
     outage_until: Mutex<Option<Instant>>,
     /// Bumped at the start of each outage: every streaming answer ends with an error on a change.
     outages: watch::Sender<u64>,
+    /// Requests seen, and the process to SIGKILL when their number reaches the first field.
+    count: Mutex<usize>,
+    kill: Mutex<Option<(usize, u32)>>,
 }
 
 impl Shared {
@@ -99,8 +103,24 @@ impl Shared {
         self.outages.send_modify(|n| *n += 1);
     }
 
-    /// The fault for this request (using one of its rule's `times`), and the log entry.
+    /// The fault for this request (using one of its rule's `times`), and the log entry. Kills the
+    /// process of [`FaultProxy::kill_after`] when this is its request; the request still goes on, as
+    /// one sent just before a crash does.
     fn admit(&self, method: &Method, path: &str) -> (Option<Fault>, bool) {
+        let count = {
+            let mut count = self.count.lock().unwrap();
+            *count += 1;
+            *count
+        };
+        let mut kill = self.kill.lock().unwrap();
+        if let Some((at, pid)) = *kill
+            && count >= at
+        {
+            *kill = None;
+            let killed = std::process::Command::new("kill").args(["-KILL", &pid.to_string()]).status();
+            assert!(killed.is_ok_and(|s| s.success()), "could not SIGKILL process {pid}");
+        }
+        drop(kill);
         let refused = self.in_outage();
         let fault = if refused {
             None
@@ -141,6 +161,8 @@ impl FaultProxy {
             log: Mutex::new(Vec::new()),
             outage_until: Mutex::new(None),
             outages,
+            count: Mutex::new(0),
+            kill: Mutex::new(None),
         });
         let (ready_tx, ready_rx) = std::sync::mpsc::channel();
         let (stop, stopped) = tokio::sync::oneshot::channel();
@@ -175,6 +197,12 @@ impl FaultProxy {
     /// How many requests got `fault`.
     pub fn injected(&self, fault: Fault) -> usize {
         self.served().iter().filter(|s| s.fault == Some(fault)).count()
+    }
+
+    /// SIGKILLs process `pid` when the `requests`-th request from now arrives.
+    pub fn kill_after(&self, requests: usize, pid: u32) {
+        let count = *self.shared.count.lock().unwrap();
+        *self.shared.kill.lock().unwrap() = Some((count + requests, pid));
     }
 
     /// The rules' remaining `times`, in order: all zero once every planned fault was injected.

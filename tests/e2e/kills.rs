@@ -1,9 +1,12 @@
 //! A kill (SIGKILL) at any moment loses nothing: every object kapply may have created is in the
 //! inventory, nothing outside it is deleted, and the next run converges.
+//!
+//! The kill points are exact: kapply runs through [`FaultProxy`], which kills it when its N-th
+//! request arrives (that request still reaches the apiserver, as one sent just before a crash does).
 
 use std::collections::BTreeSet;
+use std::os::unix::process::ExitStatusExt;
 use std::process::{Command, Stdio};
-use std::time::Duration;
 
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::core::v1::ConfigMap;
@@ -12,23 +15,25 @@ use kube::{Client, ResourceExt};
 use serde_json::json;
 
 use crate::apply::{Package, config_map};
-use crate::support::{TestNamespace, client, kubeconfig_path};
+use crate::fault_proxy::FaultProxy;
+use crate::support::{TestNamespace, client};
 
 const OWNING_INVENTORY: &str = "config.k8s.io/owning-inventory";
 
-/// Runs `kapply SUBCOMMAND DIR` and kills it with SIGKILL after `delay` (if still running).
-fn run_and_kill(package: &Package, subcommand: &str, delay: Duration) {
+/// Runs `kapply SUBCOMMAND DIR` through `proxy` and SIGKILLs it when its `requests`-th request
+/// reaches the proxy. Panics if the run ended before that: the kill point would be wasted.
+fn run_and_kill(package: &Package, subcommand: &str, proxy: &FaultProxy, requests: usize) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_kapply"))
         .args([subcommand, package.path().to_str().unwrap(), "-n", &package.namespace, "-o", "events"])
         .arg("--kubeconfig")
-        .arg(kubeconfig_path())
+        .arg(proxy.kubeconfig())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    std::thread::sleep(delay);
-    let _ = child.kill();
-    let _ = child.wait();
+    proxy.kill_after(requests, child.id());
+    let status = child.wait().unwrap();
+    assert_eq!(status.signal(), Some(9), "{subcommand} ended ({status}) before its request {requests}");
 }
 
 /// Every object in the namespace that carries our owning-inventory annotation: what the inventory
@@ -86,7 +91,7 @@ fn write_set(package: &Package, configmaps: usize, with_deployment: bool) {
 }
 
 #[tokio::test]
-async fn a_kill_at_any_of_24_points_orphans_nothing_deletes_nothing_else_and_the_next_run_converges() {
+async fn a_kill_at_any_of_24_requests_orphans_nothing_deletes_nothing_else_and_the_next_run_converges() {
     let client = client().await;
     let ns = TestNamespace::new(&client, "kills").await;
     let package = Package::new(&ns.name, "kills");
@@ -97,12 +102,14 @@ async fn a_kill_at_any_of_24_points_orphans_nothing_deletes_nothing_else_and_the
         .await
         .unwrap();
 
-    let delays: Vec<Duration> = (1..=8).map(|i| Duration::from_millis(40 * i * i)).collect();
+    // Every run of each phase makes more than 41 requests (one apply or delete per object at least).
+    let kill_points = [1, 3, 6, 10, 15, 21, 28, 37];
+    let proxy = FaultProxy::start(Vec::new());
     let mut kills = 0;
     for (phase, subcommand, configmaps, deployment) in
         [("apply", "apply", 40, true), ("prune", "apply", 15, false), ("destroy", "destroy", 15, false)]
     {
-        for delay in &delays {
+        for requests in kill_points {
             // Start each kill from the phase's starting point: the full set applied (or for the first
             // phase, whatever the previous kill left).
             if phase != "apply" {
@@ -110,32 +117,36 @@ async fn a_kill_at_any_of_24_points_orphans_nothing_deletes_nothing_else_and_the
                 assert_eq!(package.apply(&[]).code, 0, "setting up {phase}");
             }
             write_set(&package, configmaps, deployment);
-            run_and_kill(&package, subcommand, *delay);
+            run_and_kill(&package, subcommand, &proxy, requests);
             kills += 1;
             let owned = owned_objects(&client, &ns.name, &package.id).await;
             let recorded = inventory_of(&client, &package).await;
             let orphans: Vec<&String> = owned.difference(&recorded).collect();
             assert!(
                 orphans.is_empty(),
-                "{phase} killed after {delay:?}: objects not in the inventory: {orphans:?}"
+                "{phase} killed at request {requests}: objects not in the inventory: {orphans:?}"
             );
             let api: Api<ConfigMap> = Api::namespaced(client.clone(), &ns.name);
             assert!(
                 api.get_opt("sentinel").await.unwrap().is_some(),
-                "{phase} after {delay:?}: sentinel deleted"
+                "{phase} at request {requests}: sentinel deleted"
             );
 
             let converged = package.run(subcommand, &[]);
             assert_eq!(
                 converged.code,
                 0,
-                "{phase} after {delay:?}: the next run converges: {}",
+                "{phase} at request {requests}: the next run converges: {}",
                 converged.output()
             );
             let owned = owned_objects(&client, &ns.name, &package.id).await;
             let expected: usize = if phase == "destroy" { 0 } else { configmaps + usize::from(deployment) };
-            assert_eq!(owned.len(), expected, "{phase} after {delay:?}: {owned:?}");
-            assert_eq!(inventory_of(&client, &package).await.len(), expected, "{phase} after {delay:?}");
+            assert_eq!(owned.len(), expected, "{phase} at request {requests}: {owned:?}");
+            assert_eq!(
+                inventory_of(&client, &package).await.len(),
+                expected,
+                "{phase} at request {requests}"
+            );
         }
     }
     assert!(kills >= 20);
