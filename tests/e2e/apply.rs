@@ -24,8 +24,13 @@ pub struct Package {
 impl Package {
     /// A package whose inventory lives in `namespace`.
     pub fn new(namespace: &str, test: &str) -> Self {
+        Self::with_id(namespace, &unique_name(test))
+    }
+
+    /// A package whose inventory lives in `namespace`, with inventory id `id` (known beforehand).
+    pub fn with_id(namespace: &str, id: &str) -> Self {
         let package =
-            Package { dir: TempDir::new().unwrap(), namespace: namespace.to_owned(), id: unique_name(test) };
+            Package { dir: TempDir::new().unwrap(), namespace: namespace.to_owned(), id: id.to_owned() };
         package.write(
             "inventory-template.yaml",
             &format!(
