@@ -253,6 +253,9 @@ pub enum SkipReason {
     AlreadyGone,
     /// Prune and delete: the cluster no longer serves its kind.
     KindNotServed,
+    /// Prune: this many applies of the run failed. The set is not in place, so nothing is deleted
+    /// until a run applies every object.
+    ApplyFailed(usize),
     /// The run was interrupted, or its overall `--timeout` expired, before kapply got to it.
     Cancelled,
     /// Reconcile: not waited for (`--no-wait`), as nothing in the set depends on it.
@@ -273,6 +276,7 @@ impl SkipReason {
             SkipReason::SameAsApplied(_) => "SameAsApplied",
             SkipReason::AlreadyGone => "AlreadyGone",
             SkipReason::KindNotServed => "KindNotServed",
+            SkipReason::ApplyFailed(_) => "ApplyFailed",
             SkipReason::Cancelled => "Cancelled",
             SkipReason::NotWaited => "NotWaited",
         }
@@ -302,6 +306,11 @@ impl fmt::Display for SkipReason {
             }
             SkipReason::AlreadyGone => f.write_str("already gone"),
             SkipReason::KindNotServed => f.write_str("its kind is no longer served by the cluster"),
+            SkipReason::ApplyFailed(count) => write!(
+                f,
+                "{count} apply(s) of this run failed; nothing is pruned until every apply succeeds: fix them and \
+                 re-run"
+            ),
             SkipReason::Cancelled => f.write_str("the run was cancelled"),
             SkipReason::NotWaited => f.write_str("not waited for (--no-wait)"),
         }
@@ -1010,6 +1019,10 @@ mod tests {
         assert_eq!(
             SkipReason::OwnedByAnotherInventory("team-b".into()).to_string(),
             "owned by another inventory (team-b)"
+        );
+        assert_eq!(
+            SkipReason::ApplyFailed(2).to_string(),
+            "2 apply(s) of this run failed; nothing is pruned until every apply succeeds: fix them and re-run"
         );
         assert_eq!(
             AbandonReason::LifecycleDetach.to_string(),

@@ -43,6 +43,9 @@ const DISCOVERY_PATIENCE: std::time::Duration = std::time::Duration::from_secs(3
 pub(crate) struct Applied {
     /// UID → reference of every object applied in this run.
     pub uids: BTreeMap<String, ObjRef>,
+    /// How many applies failed (the request, a read or check before it, or the inventory policy):
+    /// when any did, the set is not in place and the prune phase deletes nothing.
+    pub failed: usize,
 }
 
 /// A successful apply.
@@ -434,6 +437,7 @@ impl State<'_, '_, '_> {
                         error
                     }
                 };
+                self.applied.failed += 1;
                 self.emitter.emit(Event::Apply { obj: obj.clone(), outcome: ApplyOutcome::Failed(error) });
                 self.skip_dependents(&obj, SkipReason::DependencyFailed(obj.clone()));
                 return;
@@ -476,6 +480,7 @@ impl State<'_, '_, '_> {
                 self.emitter.emit(Event::Reconciled { obj, outcome });
             }
             Err(Refusal::Policy(error)) => {
+                self.applied.failed += 1;
                 self.outcome.apply_skipped.insert(obj.clone());
                 self.emitter.emit(Event::Apply {
                     obj,
@@ -483,6 +488,7 @@ impl State<'_, '_, '_> {
                 });
             }
             Err(Refusal::Failed(error)) => {
+                self.applied.failed += 1;
                 self.outcome.apply_failed.insert(obj.clone());
                 self.emitter.emit(Event::Apply { obj, outcome: ApplyOutcome::Failed(error) });
             }

@@ -1,6 +1,9 @@
 //! The prune loop: objects recorded by the previous run and absent from the set are deleted, each
 //! only after everything depending on it is gone, and only past every safety filter.
 //!
+//! A prune deletes nothing when an apply of the run failed (the new set is not in place: an object it
+//! replaces may still be in use): every candidate then stays, recorded, for a run that can finish.
+//!
 //! Per candidate, in this order:
 //! 1. its kind is still served (else: skipped with a warning, kept in the inventory);
 //! 2. it still exists (else: already gone, dropped from the inventory);
@@ -92,6 +95,15 @@ impl<'a> PrunePhase<'a> {
             for obj in candidates {
                 outcome.prune_skipped.insert(obj.clone());
                 report(emitter, obj, PruneOutcome::Skipped(SkipReason::Cancelled));
+            }
+            return;
+        }
+        // 0. An apply failed: the set is not in place, so nothing it replaces is removed yet.
+        if self.applied.failed > 0 {
+            let reason = SkipReason::ApplyFailed(self.applied.failed);
+            for obj in candidates {
+                outcome.prune_skipped.insert(obj.clone());
+                report(emitter, obj, PruneOutcome::Skipped(reason.clone()));
             }
             return;
         }
