@@ -256,6 +256,9 @@ pub enum SkipReason {
     /// Prune: this many applies of the run failed. The set is not in place, so nothing is deleted
     /// until a run applies every object.
     ApplyFailed(usize),
+    /// Prune: this many of the run's deletions are forbidden to the user (access review), so that no
+    /// deletion is sent: a prune is done whole or not at all.
+    DeletionForbidden(usize),
     /// The run was interrupted, or its overall `--timeout` expired, before kapply got to it.
     Cancelled,
     /// Reconcile: not waited for (`--no-wait`), as nothing in the set depends on it.
@@ -277,6 +280,7 @@ impl SkipReason {
             SkipReason::AlreadyGone => "AlreadyGone",
             SkipReason::KindNotServed => "KindNotServed",
             SkipReason::ApplyFailed(_) => "ApplyFailed",
+            SkipReason::DeletionForbidden(_) => "DeletionForbidden",
             SkipReason::Cancelled => "Cancelled",
             SkipReason::NotWaited => "NotWaited",
         }
@@ -310,6 +314,11 @@ impl fmt::Display for SkipReason {
                 f,
                 "{count} apply(s) of this run failed; nothing is pruned until every apply succeeds: fix them and \
                  re-run"
+            ),
+            SkipReason::DeletionForbidden(count) => write!(
+                f,
+                "{count} deletion(s) of this prune are forbidden to your kubeconfig user; nothing is pruned until \
+                 every one is allowed: fix the RBAC permissions and re-run"
             ),
             SkipReason::Cancelled => f.write_str("the run was cancelled"),
             SkipReason::NotWaited => f.write_str("not waited for (--no-wait)"),

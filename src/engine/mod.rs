@@ -10,7 +10,7 @@
 //!    polling; a failure or timeout skips only the objects depending on it;
 //! 3. the prune loop ([`prune_phase`]): objects recorded before and absent now are deleted in reverse
 //!    dependency order, behind the safety filters of [`crate::inventory::PruneFilters`] — and not at
-//!    all when an apply of step 2 failed;
+//!    all when an apply of step 2 failed, or when the user may not delete every one of them;
 //! 4. the inventory is written once more, listing what really exists.
 //!
 //! The engine never prints: it hands every event to an [`EventSink`], and the printers show them.

@@ -1,8 +1,9 @@
 //! The prune loop: objects recorded by the previous run and absent from the set are deleted, each
 //! only after everything depending on it is gone, and only past every safety filter.
 //!
-//! A prune deletes nothing when an apply of the run failed (the new set is not in place: an object it
-//! replaces may still be in use): every candidate then stays, recorded, for a run that can finish.
+//! A prune never starts what it cannot finish. It deletes nothing when an apply of the run failed
+//! (the new set is not in place: an object it replaces may still be in use), nor when any deletion it
+//! plans is forbidden to the user: every candidate then stays, recorded, for a run that can finish.
 //!
 //! Per candidate, in this order:
 //! 1. its kind is still served (else: skipped with a warning, kept in the inventory);
@@ -12,21 +13,24 @@
 //!    removed), ownership under the policy, not a namespace still in use;
 //! 5. deleted with a UID precondition, then waited for until gone.
 //!
+//! Between 4 and 5, for a prune (not a destroy): the user may delete every object steps 1–4 leave to
+//! delete, as SelfSubjectAccessReviews tell; if one is forbidden, nothing is deleted.
+//!
 //! A candidate that stays (skipped, abandoned, failed, timed out) keeps everything it depends on: the
 //! deletion scheduler skips those too, so a Namespace is never deleted under a kept object.
 
-use std::collections::{BTreeSet, HashMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 
 use futures::StreamExt;
 use futures::stream::FuturesUnordered;
 use serde_json::{Value, json};
 
-use crate::cluster::{Cluster, DeleteResult};
+use crate::cluster::{Cluster, ClusterError, DeleteResult};
 use crate::event::{AbandonReason, DeletionOutcome, DryRun, Event, ObjectError, PruneOutcome, SkipReason};
 use crate::graph::{self, Scheduler};
 use crate::inventory::{self, PruneFilters, PruneSkip};
 use crate::kstatus::{Status, StatusResult};
-use crate::object::{LIFECYCLE_DELETION, OWNING_INVENTORY, ObjRef};
+use crate::object::{GroupKind, LIFECYCLE_DELETION, OWNING_INVENTORY, ObjRef};
 use crate::status::{self, Until};
 
 use super::apply_phase::{Applied, object_error};
@@ -154,6 +158,15 @@ impl<'a> PrunePhase<'a> {
             },
             applied_uids: self.applied.uids.keys().cloned().collect(),
         };
+        // 4½. Every planned deletion is allowed, or none is sent (a destroy deletes what it may).
+        if self.removal == Removal::Prune {
+            let planned = self.planned_deletions(&deletion, &live, &filters, &needed);
+            let denied = self.forbidden_deletions(&planned).await;
+            if !denied.is_empty() {
+                refuse_every_deletion(deletion.objects(), denied, emitter, outcome);
+                return;
+            }
+        }
         let mut state = State {
             removal: self.removal,
             dry_run: self.options.dry_run,
@@ -201,6 +214,100 @@ impl<'a> PrunePhase<'a> {
             let not_sent: Vec<ObjRef> = queue.into_iter().map(|(obj, _)| obj).collect();
             state.cancel_the_rest(deletion.objects(), not_sent);
         }
+    }
+
+    /// The candidates the loop would delete if every delete succeeded: a dry pass of its scheduler, in
+    /// which a candidate that stays keeps what it depends on.
+    fn planned_deletions(
+        &self,
+        deletion: &graph::Graph,
+        live: &HashMap<ObjRef, Value>,
+        filters: &PruneFilters,
+        needed: &HashMap<ObjRef, ObjRef>,
+    ) -> Vec<ObjRef> {
+        let mut scheduler = deletion.delete_scheduler();
+        let mut planned = Vec::new();
+        loop {
+            let ready = scheduler.ready();
+            if ready.is_empty() {
+                return planned;
+            }
+            for obj in ready {
+                scheduler.start(&obj);
+                if let Decision::Act(Action::Delete { .. }) = self.decide(&obj, &live[&obj], filters, needed)
+                {
+                    scheduler.complete(&obj);
+                    planned.push(obj);
+                } else {
+                    scheduler.fail(&obj);
+                }
+            }
+        }
+    }
+
+    /// The planned deletions the user may not send, each with its error. One access review per (kind,
+    /// namespace); when that one is refused, one per object of it, as a Role may grant `delete` on some
+    /// `resourceNames` only.
+    ///
+    /// A review that fails (an apiserver without `authorization.k8s.io/v1`) ends the check with
+    /// nothing found: the prune goes on as it would without it, and a refused delete fails alone.
+    /// Once a (kind, namespace) is refused, an object whose own review fails counts as refused.
+    async fn forbidden_deletions(&self, planned: &[ObjRef]) -> Vec<(ObjRef, ObjectError)> {
+        let mut batches: BTreeMap<(GroupKind, Option<&str>), Vec<&ObjRef>> = BTreeMap::new();
+        for obj in planned {
+            batches.entry((obj.group_kind(), obj.namespace.as_deref())).or_default().push(obj);
+        }
+        let mut forbidden = Vec::new();
+        for ((gk, namespace), objects) in batches {
+            let refused = match self.may_delete(&gk, namespace, None).await {
+                Ok(None) => continue,
+                Ok(Some(refused)) => refused,
+                Err(err) => {
+                    tracing::debug!("cannot review delete access, pruning without the check: {err}");
+                    return Vec::new();
+                }
+            };
+            let gk = &gk;
+            let reviews = futures::stream::iter(objects)
+                .map(|obj| async move { (obj, self.may_delete(gk, namespace, Some(&obj.name)).await) })
+                .buffer_unordered(self.options.concurrency.max(1))
+                .collect::<Vec<_>>()
+                .await;
+            for (obj, review) in reviews {
+                match review {
+                    Ok(None) => {}
+                    Ok(Some(error)) => forbidden.push((obj.clone(), error)),
+                    Err(err) => {
+                        tracing::debug!("cannot review delete access to {obj}, counted as refused: {err}");
+                        forbidden.push((obj.clone(), refused.clone()));
+                    }
+                }
+            }
+        }
+        forbidden
+    }
+
+    /// None when the user may delete objects of `gk` in `namespace` (the one named `name`, when
+    /// given), else the error that names what is forbidden and how to check it.
+    async fn may_delete(
+        &self,
+        gk: &GroupKind,
+        namespace: Option<&str>,
+        name: Option<&str>,
+    ) -> Result<Option<ObjectError>, ClusterError> {
+        let access = self.cluster.can_i("delete", gk, namespace, name).await?;
+        if access.allowed {
+            return Ok(None);
+        }
+        let reason = access.reason.as_deref().map(|r| format!(" ({r})")).unwrap_or_default();
+        let error = ObjectError::new(format!(
+            "{access} is forbidden to your kubeconfig user{reason}, so this prune deletes nothing"
+        ))
+        .with_hint(format!(
+            "check the RBAC permissions of your kubeconfig user (`{}` must answer yes), then re-run",
+            access.kubectl_can_i()
+        ));
+        Ok(Some(error))
     }
 
     /// Candidates that objects of the set still need: named in a depends-on (or mutation) of an
@@ -427,6 +534,31 @@ impl State<'_, '_, '_> {
     }
 }
 
+/// A prune with forbidden deletions: nothing is deleted. Each forbidden candidate fails with its error,
+/// every other one is skipped, and all stay in the inventory.
+fn refuse_every_deletion(
+    candidates: &[ObjRef],
+    forbidden: Vec<(ObjRef, ObjectError)>,
+    emitter: &mut Emitter<'_>,
+    outcome: &mut inventory::Outcome,
+) {
+    let count = forbidden.len();
+    let mut forbidden: HashMap<ObjRef, ObjectError> = forbidden.into_iter().collect();
+    for obj in candidates {
+        let result = match forbidden.remove(obj) {
+            Some(error) => {
+                outcome.prune_failed.insert(obj.clone());
+                PruneOutcome::Failed(error)
+            }
+            None => {
+                outcome.prune_skipped.insert(obj.clone());
+                PruneOutcome::Skipped(SkipReason::DeletionForbidden(count))
+            }
+        };
+        emitter.emit(Event::Prune { obj: obj.clone(), outcome: result });
+    }
+}
+
 /// The event's reason for a filter's skip.
 fn skip_reason(skip: &PruneSkip, applied_as: Option<ObjRef>, obj: &ObjRef) -> SkipReason {
     match skip {
@@ -446,5 +578,37 @@ impl Removal {
             Removal::Prune => Event::Prune { obj, outcome },
             Removal::Delete => Event::Delete { obj, outcome },
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cm(name: &str) -> ObjRef {
+        ObjRef::new("", "ConfigMap", Some("shop"), name)
+    }
+
+    #[test]
+    fn a_forbidden_deletion_fails_its_object_skips_every_other_and_keeps_all_recorded() {
+        let mut events = Vec::new();
+        let mut sink = |event: &Event| events.push(event.clone());
+        let mut emitter = Emitter::new(&mut sink);
+        let mut outcome = inventory::Outcome::default();
+        let denied = ObjectError::new("delete configmaps/b in namespace shop is forbidden");
+        let forbidden = vec![(cm("b"), denied.clone())];
+        refuse_every_deletion(&[cm("a"), cm("b"), cm("c")], forbidden, &mut emitter, &mut outcome);
+        drop(emitter);
+        let skipped = PruneOutcome::Skipped(SkipReason::DeletionForbidden(1));
+        assert_eq!(
+            events,
+            vec![
+                Event::Prune { obj: cm("a"), outcome: skipped.clone() },
+                Event::Prune { obj: cm("b"), outcome: PruneOutcome::Failed(denied) },
+                Event::Prune { obj: cm("c"), outcome: skipped },
+            ]
+        );
+        let all = BTreeSet::from([cm("a"), cm("b"), cm("c")]);
+        assert_eq!(inventory::final_set(&all, &outcome), all, "every candidate stays recorded");
     }
 }
