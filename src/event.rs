@@ -360,20 +360,24 @@ pub enum WaitOutcome {
 }
 
 /// Why an object was dropped from the inventory instead of being deleted.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum AbandonReason {
     /// `cli-utils.sigs.k8s.io/on-remove: keep`.
     OnRemoveKeep,
     /// `client.lifecycle.config.k8s.io/deletion: detach`.
     LifecycleDetach,
+    /// An abandoned object depends on it (it is that object's Namespace, CRD or depends-on target):
+    /// kept with it, or a later run would delete it from under the object kept on purpose.
+    DependentKept(ObjRef),
 }
 
 impl AbandonReason {
     /// A stable CamelCase code for machines.
-    pub fn code(self) -> &'static str {
+    pub fn code(&self) -> &'static str {
         match self {
             AbandonReason::OnRemoveKeep => "OnRemoveKeep",
             AbandonReason::LifecycleDetach => "LifecycleDetach",
+            AbandonReason::DependentKept(_) => "DependentKept",
         }
     }
 }
@@ -383,6 +387,9 @@ impl fmt::Display for AbandonReason {
         match self {
             AbandonReason::OnRemoveKeep => write!(f, "annotated {ON_REMOVE}: {ON_REMOVE_KEEP}"),
             AbandonReason::LifecycleDetach => write!(f, "annotated {LIFECYCLE_DELETION}: {LIFECYCLE_DETACH}"),
+            AbandonReason::DependentKept(dependent) => {
+                write!(f, "{dependent}, which is kept, depends on it")
+            }
         }
     }
 }

@@ -16,8 +16,11 @@
 //! Between 4 and 5, for a prune (not a destroy): the user may delete every object steps 1–4 leave to
 //! delete, as SelfSubjectAccessReviews tell; if one is forbidden, nothing is deleted.
 //!
-//! A candidate that stays (skipped, abandoned, failed, timed out) keeps everything it depends on: the
-//! deletion scheduler skips those too, so a Namespace is never deleted under a kept object.
+//! A candidate that stays (skipped, failed, timed out) keeps everything it depends on: the deletion
+//! scheduler skips those too, so a Namespace is never deleted under an object still there. What an
+//! *abandoned* object depends on is abandoned with it (unless a filter keeps it for a reason of its
+//! own): the abandoned object leaves the inventory, so if its Namespace stayed recorded, nothing would
+//! protect that Namespace from the next run, which would delete it and the kept object inside.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 
@@ -174,6 +177,7 @@ impl<'a> PrunePhase<'a> {
             waiter: Waiter::new(Until::Deleted, self.options.poll_period, self.options.wait_mode),
             emitter,
             outcome,
+            kept_dependencies: Vec::new(),
         };
         let mut queue: VecDeque<(ObjRef, Action)> = VecDeque::new();
         let mut in_flight = FuturesUnordered::new();
@@ -183,6 +187,12 @@ impl<'a> PrunePhase<'a> {
                 for obj in state.scheduler.ready() {
                     state.scheduler.start(&obj);
                     match self.decide(&obj, &live[&obj], &filters, &needed) {
+                        Decision::Act(action) => queue.push_back((obj, action)),
+                        Decision::Stay(stay) => state.stays(obj, stay),
+                    }
+                }
+                while let Some((obj, kept)) = state.kept_dependencies.pop() {
+                    match self.decide_kept_dependency(&obj, &live[&obj], &filters, &needed, kept) {
                         Decision::Act(action) => queue.push_back((obj, action)),
                         Decision::Stay(stay) => state.stays(obj, stay),
                     }
@@ -369,6 +379,24 @@ impl<'a> PrunePhase<'a> {
         }
     }
 
+    /// [`decide`](Self::decide) for a candidate an abandoned object depends on: what would be deleted
+    /// is abandoned instead; a filter's own verdict (another owner, a keep annotation…) stands.
+    fn decide_kept_dependency(
+        &self,
+        obj: &ObjRef,
+        body: &Value,
+        filters: &PruneFilters,
+        needed: &HashMap<ObjRef, ObjRef>,
+        kept: ObjRef,
+    ) -> Decision {
+        match self.decide(obj, body, filters, needed) {
+            Decision::Act(Action::Delete { .. }) => {
+                Decision::Act(Action::Unclaim(AbandonReason::DependentKept(kept)))
+            }
+            decision => decision,
+        }
+    }
+
     fn applied_as(&self, body: &Value) -> Option<ObjRef> {
         let uid = body.pointer("/metadata/uid").and_then(Value::as_str)?;
         self.applied.uids.get(uid).cloned()
@@ -423,6 +451,8 @@ struct State<'e, 's, 'o> {
     waiter: Waiter,
     emitter: &'e mut Emitter<'s>,
     outcome: &'o mut inventory::Outcome,
+    /// Candidates that abandoned objects depend on, each with one such object, to be decided.
+    kept_dependencies: Vec<(ObjRef, ObjRef)>,
 }
 
 impl State<'_, '_, '_> {
@@ -442,11 +472,20 @@ impl State<'_, '_, '_> {
             }
             Stay::Abandoned(reason) => {
                 self.outcome.abandoned.insert(obj.clone());
-                PruneOutcome::Abandoned(reason)
+                self.emit(obj.clone(), PruneOutcome::Abandoned(reason));
+                self.abandon_dependencies(&obj);
+                return;
             }
         };
         self.emit(obj.clone(), result);
         self.keep_dependencies(&obj);
+    }
+
+    /// An abandoned candidate's dependencies are decided again, to be abandoned with it.
+    fn abandon_dependencies(&mut self, obj: &ObjRef) {
+        for dependency in self.scheduler.fail(obj) {
+            self.kept_dependencies.push((dependency, obj.clone()));
+        }
     }
 
     /// A candidate that stays keeps what it depends on.
@@ -483,7 +522,7 @@ impl State<'_, '_, '_> {
             ActionResult::Unclaimed(reason) => {
                 self.outcome.abandoned.insert(obj.clone());
                 self.emit(obj.clone(), PruneOutcome::Abandoned(reason));
-                self.keep_dependencies(&obj);
+                self.abandon_dependencies(&obj);
             }
             ActionResult::Failed(error) => {
                 self.outcome.prune_failed.insert(obj.clone());
@@ -527,6 +566,7 @@ impl State<'_, '_, '_> {
             .cloned()
             .collect();
         not_started.extend(not_sent);
+        not_started.extend(std::mem::take(&mut self.kept_dependencies).into_iter().map(|(obj, _)| obj));
         for obj in not_started {
             self.outcome.prune_skipped.insert(obj.clone());
             self.emit(obj, PruneOutcome::Skipped(SkipReason::Cancelled));

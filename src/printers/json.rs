@@ -212,7 +212,7 @@ impl<'a> ActionBody<'a> {
         }
     }
 
-    fn abandoned(obj: &'a ObjRef, reason: AbandonReason) -> Self {
+    fn abandoned(obj: &'a ObjRef, reason: &AbandonReason) -> Self {
         ActionBody {
             reason: Some(reason.code()),
             message: Some(reason.to_string()),
@@ -224,7 +224,7 @@ impl<'a> ActionBody<'a> {
         match outcome {
             PruneOutcome::Deleted => Self::done(obj, done),
             PruneOutcome::Skipped(reason) => Self::skipped(obj, reason),
-            PruneOutcome::Abandoned(reason) => Self::abandoned(obj, *reason),
+            PruneOutcome::Abandoned(reason) => Self::abandoned(obj, reason),
             PruneOutcome::Failed(error) => Self::failed(obj, error),
         }
     }

@@ -15,8 +15,8 @@
 //!   exactly the expected keys.
 //!
 //! A third apply of the same set must delete nothing at all and leave the inventory as it was: a
-//! protection that lasts one run only is no protection. [`known_unsafe_cases`] fail that third run
-//! today (see their comments); their test is ignored until the engine keeps them.
+//! protection that lasts one run only is no protection ([`abandoned_with_a_kept_object_cases`] once
+//! failed that way).
 //!
 //! The cases run in parallel, one thread and one test namespace each.
 
@@ -346,17 +346,14 @@ fn cases() -> Vec<Case> {
     ]
 }
 
-/// Cases whose second apply behaves as documented, but whose third apply deletes what the second
-/// protected: the protection of a dependency of an *abandoned* object lasts one run. The abandoned
-/// object leaves the inventory while its dependency stays recorded as a skipped prune; the next run no
-/// longer sees the abandoned object, and deletes the dependency.
-fn known_unsafe_cases() -> Vec<Case> {
+/// What an abandoned object depends on is abandoned with it: kept in the cluster, our annotation
+/// removed, dropped from the inventory. (Recorded as a skipped prune instead, it was protected for one
+/// run only: the next run no longer knew the abandoned object, and deleted its Namespace with it.)
+fn abandoned_with_a_kept_object_cases() -> Vec<Case> {
     vec![
         Case {
             id: "ns-holds-kept",
             filter: "a Namespace holding an abandoned (keep) object",
-            // The third apply deletes the Namespace — and with it the ConfigMap annotated
-            // `on-remove: keep`, which kapply promised never to delete.
             scenario: |n| Scenario {
                 files: vec![
                     ("ns.yaml", namespace(&n.app)),
@@ -365,19 +362,18 @@ fn known_unsafe_cases() -> Vec<Case> {
                 steps: vec![Step::Remove("ns.yaml"), Step::Remove("kept.yaml")],
                 protected: Obj::namespace(&n.app),
                 prune_line: expect(
-                    "skipped",
-                    "DependentExists",
-                    format!("ConfigMap/{}/kept depends on it and still exists", n.app),
+                    "abandoned",
+                    "DependentKept",
+                    format!("ConfigMap/{}/kept, which is kept, depends on it", n.app),
                 ),
-                owner_after: Some(n.id.clone()),
-                inventory_after: vec![key("", &n.app, "", "Namespace")],
+                owner_after: None,
+                inventory_after: vec![],
                 ..Scenario::new()
             },
         },
         Case {
             id: "dep-of-kept",
             filter: "a dependency (depends-on) of an abandoned (keep) object",
-            // The third apply deletes `dep`, which the kept object still names in its depends-on.
             scenario: |n| Scenario {
                 files: vec![
                     ("dep.yaml", config_map_in(&n.ns, "dep", json!({}))),
@@ -390,12 +386,12 @@ fn known_unsafe_cases() -> Vec<Case> {
                 steps: vec![Step::Remove("dep.yaml"), Step::Remove("keeper.yaml")],
                 protected: Obj::config_map(&n.ns, "dep"),
                 prune_line: expect(
-                    "skipped",
-                    "DependentExists",
-                    format!("ConfigMap/{}/keeper depends on it and still exists", n.ns),
+                    "abandoned",
+                    "DependentKept",
+                    format!("ConfigMap/{}/keeper, which is kept, depends on it", n.ns),
                 ),
-                owner_after: Some(n.id.clone()),
-                inventory_after: vec![key(&n.ns, "dep", "", "ConfigMap")],
+                owner_after: None,
+                inventory_after: vec![],
                 ..Scenario::new()
             },
         },
@@ -408,9 +404,8 @@ fn every_prune_safety_filter_keeps_its_object_and_prunes_only_the_control() {
 }
 
 #[test]
-#[ignore = "known unsafe: a dependency of an abandoned object is protected for one run only (see known_unsafe_cases)"]
-fn a_dependency_of_an_abandoned_object_stays_protected_on_later_runs() {
-    run_matrix(known_unsafe_cases());
+fn what_an_abandoned_object_depends_on_is_abandoned_with_it_and_never_deleted_later() {
+    run_matrix(abandoned_with_a_kept_object_cases());
 }
 
 /// Runs every case on its own thread (each with its own runtime and client), and fails naming every
