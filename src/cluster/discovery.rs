@@ -27,9 +27,10 @@ impl Discovered {
         let aggregated = || Discovery::new(client.clone()).run_aggregated();
         let discovery = match retrying(Verb::Idempotent, &"aggregated discovery", aggregated).await {
             Ok(discovery) => discovery,
-            Err(_) => {
-                Discovery::new(client).run().await.map_err(|e| ClusterError::Discovery(e.to_string()))?
-            }
+            Err(_) => Discovery::new(client)
+                .run()
+                .await
+                .map_err(|e| ClusterError::Discovery(super::error::describe(&e)))?,
         };
         Ok(Self { discovery: std::sync::Arc::new(discovery) })
     }

@@ -38,7 +38,7 @@ pub enum ClusterError {
         message: String,
         causes: Vec<(String, String)>,
     },
-    #[error("{verb} {obj}: {source}")]
+    #[error("{verb} {obj}: {}", describe(source))]
     Transport {
         obj: ObjRef,
         verb: &'static str,
@@ -119,6 +119,75 @@ impl ClusterError {
     }
 }
 
+/// A kube error in words, without what an exec credential plugin's failure carries in kube's own
+/// message: the plugin's command line with its environment (credentials, often) and its standard
+/// output (the credential itself, when it printed one). What is left: the exit status and the
+/// plugin's standard error, which is what kubectl shows too.
+pub fn describe(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut source = Some(err);
+    while let Some(current) = source {
+        if let Some(auth) = current.downcast_ref::<kube::client::AuthError>() {
+            return describe_auth(auth);
+        }
+        source = current.source();
+    }
+    err.to_string()
+}
+
+fn describe_auth(err: &kube::client::AuthError) -> String {
+    use kube::client::AuthError;
+    const PLUGIN: &str = "authentication failed: the kubeconfig's exec credential plugin";
+    const HINT: &str = "check the exec section of your kubeconfig user, and run its command by hand";
+    match err {
+        AuthError::AuthExecRun { cmd, out } => {
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            let stderr = stderr.trim();
+            let said = if stderr.is_empty() {
+                String::new()
+            } else {
+                let lines: Vec<&str> = stderr.lines().take(10).collect();
+                format!("; it said: {}", lines.join(" / "))
+            };
+            let program = program_of(cmd).map(|p| format!(" {p}")).unwrap_or_default();
+            format!("{PLUGIN}{program} failed ({}){said} ({HINT})", out.status)
+        }
+        AuthError::AuthExecParse(_) => format!(
+            "{PLUGIN} printed something that is not an ExecCredential (not shown: it may hold \
+             credentials) ({HINT})"
+        ),
+        other => other.to_string(),
+    }
+}
+
+/// The program of a failed plugin's command line as kube writes it: `Command`'s debug form
+/// (`VAR="value" "program" "arg"`, environment first) or `program args`. Only the program: the
+/// environment and the arguments may hold credentials.
+fn program_of(cmd: &str) -> Option<&str> {
+    if !cmd.contains('"') {
+        return cmd.split_whitespace().next();
+    }
+    // The first quoted string not right after `=`; quotes inside a string are escaped (`\"`).
+    let bytes = cmd.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] != b'"' {
+            i += 1;
+            continue;
+        }
+        let is_value = i > 0 && bytes[i - 1] == b'=';
+        let start = i + 1;
+        let mut end = start;
+        while end < bytes.len() && bytes[end] != b'"' {
+            end += if bytes[end] == b'\\' { 2 } else { 1 };
+        }
+        if !is_value {
+            return cmd.get(start..end.min(cmd.len()));
+        }
+        i = end + 1;
+    }
+    None
+}
+
 /// A 404, whether or not the body was a Kubernetes Status (an uninstalled CRD's path answers with a
 /// plain-text 404, which kube's `is_not_found()` alone would not recognise).
 pub fn is_not_found(err: &kube::Error) -> bool {
@@ -128,5 +197,38 @@ pub fn is_not_found(err: &kube::Error) -> bool {
 impl fmt::Display for FieldConflict {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}: {}", self.field, self.message)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_failed_plugin_is_named_by_its_program_only() {
+        let debug = r#"KUBERNETES_EXEC_INFO="{\"kind\":1}" TOKEN="s3cret" "/opt/bin/get-token" "--key" "k""#;
+        assert_eq!(program_of(debug), Some("/opt/bin/get-token"));
+        assert_eq!(program_of(r#""/opt/bin/get-token""#), Some("/opt/bin/get-token"));
+        assert_eq!(program_of("gcloud config config-helper --token s3cret"), Some("gcloud"));
+    }
+
+    #[test]
+    fn a_failed_plugin_shows_its_status_and_stderr_never_its_environment_or_stdout() {
+        use std::os::unix::process::ExitStatusExt;
+        let out = std::process::Output {
+            status: std::process::ExitStatus::from_raw(3 << 8),
+            stdout: b"{\"status\":{\"token\":\"t0ken\"}}".to_vec(),
+            stderr: b"no credentials for you\n".to_vec(),
+        };
+        let err = kube::client::AuthError::AuthExecRun {
+            cmd: r#"SECRET="s3cret" "/opt/bin/get-token" "--password=hunter2""#.into(),
+            out: Box::new(out),
+        };
+        let text = describe(&kube::Error::Auth(err));
+        assert!(text.contains("/opt/bin/get-token failed (exit status: 3)"), "{text}");
+        assert!(text.contains("no credentials for you"), "{text}");
+        for secret in ["s3cret", "hunter2", "t0ken", "SECRET"] {
+            assert!(!text.contains(secret), "{secret} leaked: {text}");
+        }
     }
 }

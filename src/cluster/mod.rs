@@ -104,7 +104,8 @@ impl Cluster {
     pub async fn connect(options: &ConnectOptions) -> Result<Self> {
         let kube_options =
             KubeConfigOptions { context: options.context.clone(), ..KubeConfigOptions::default() };
-        let config_error = |e: &dyn std::fmt::Display| ClusterError::Config(e.to_string());
+        // Through `describe`: an exec plugin's failure must not print the plugin's environment.
+        let config_error = |e: &(dyn std::error::Error + 'static)| ClusterError::Config(error::describe(e));
         let config = match &options.kubeconfig {
             Some(path) => {
                 let kubeconfig = Kubeconfig::read_from(path)
@@ -119,7 +120,7 @@ impl Cluster {
             None => Config::infer().await.map_err(|e| config_error(&e))?,
         };
         let default_namespace = config.default_namespace.clone();
-        let client = Client::try_from(config).map_err(|e| ClusterError::Config(e.to_string()))?;
+        let client = Client::try_from(config).map_err(|e| config_error(&e))?;
         Self::from_client(client, default_namespace).await
     }
 

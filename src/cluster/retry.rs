@@ -49,6 +49,7 @@ where
     loop {
         match request().await {
             Err(err) if attempt < attempts_for(&err, verb) => {
+                let err = super::error::describe(&err);
                 tracing::debug!("{what}: attempt {attempt} failed ({err}); retrying in {pause:?}");
                 tokio::time::sleep(pause).await;
                 pause = (pause * 2).min(MAX_PAUSE);

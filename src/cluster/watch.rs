@@ -48,7 +48,7 @@ impl Cluster {
                 Event::Delete(obj) => Watched::Deleted(typed(obj)),
                 Event::InitDone => Watched::Synced,
             })
-            .map(|item| item.unwrap_or_else(|err| Watched::Failed(err.to_string())));
+            .map(|item| item.unwrap_or_else(|err| Watched::Failed(super::error::describe(&err))));
         Ok(stream.boxed())
     }
 }

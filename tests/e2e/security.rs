@@ -335,12 +335,14 @@ async fn an_exec_plugin_kubeconfig_applies_and_a_failing_plugin_fails_the_run_cl
     assert!(runs.lines().count() >= 1, "{runs:?}");
 
     let failing = user.script("failing-plugin", "echo 'no credentials for you' >&2\nexit 3\n");
-    let kubeconfig = user.exec_kubeconfig("failing.kubeconfig", &failing, &[]);
+    // Its environment carries a credential: kube's own message would print it, kapply's must not.
+    let kubeconfig = user.exec_kubeconfig("failing.kubeconfig", &failing, &[("KAPPLY_TEST_TOKEN", &token)]);
     package.write("c.yaml", &config_map("c", json!({})));
     let failed = package.run_via(&kubeconfig, "apply", &[]);
     assert_ne!(failed.code, 0, "{}", failed.output());
     assert_contains(&failed, "names the plugin", "failing-plugin");
     assert_contains(&failed, "says it is authentication", "auth");
     assert_contains(&failed, "shows what the plugin said", "no credentials for you");
+    assert!(!failed.output().contains(&token), "the plugin's environment leaked: {}", failed.output());
     assert!(live_config_map(&client, n, "c").await.is_none(), "nothing was applied");
 }
