@@ -14,6 +14,7 @@ use kube::api::{Api, PostParams};
 
 use super::Cluster;
 use super::error::{ClusterError, Result};
+use super::retry::{Verb, retrying};
 use crate::object::{GroupKind, ObjRef};
 
 /// The answer of one access review.
@@ -95,10 +96,12 @@ impl Cluster {
             ..SelfSubjectAccessReview::default()
         };
         let api: Api<SelfSubjectAccessReview> = Api::all(self.client.clone());
-        let answer = api.create(&PostParams::default(), &review).await.map_err(|err| {
-            let what = ObjRef::new(gk.group.clone(), gk.kind.clone(), namespace, name.unwrap_or("*"));
-            ClusterError::api(&what, "review access (SelfSubjectAccessReview) to", err)
-        })?;
+        let what = ObjRef::new(gk.group.clone(), gk.kind.clone(), namespace, name.unwrap_or("*"));
+        // A review writes nothing: sending it twice is harmless, whatever its verb.
+        let params = PostParams::default();
+        let answer = retrying(Verb::Idempotent, &what, || api.create(&params, &review))
+            .await
+            .map_err(|err| ClusterError::api(&what, "review access (SelfSubjectAccessReview) to", err))?;
         let status = answer.status.unwrap_or_default();
         Ok(Access {
             verb: verb.to_owned(),
