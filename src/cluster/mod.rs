@@ -212,12 +212,12 @@ impl Cluster {
     /// [`Cluster::list`], each item passed through `keep` as it arrives (None drops it): a page of
     /// [`LIST_PAGE`] objects at a time, so that listing a namespace of 10,000 objects to keep a few
     /// fields of each never holds them all at once.
-    pub async fn list_mapped(
+    pub async fn list_mapped<T>(
         &self,
         gk: &GroupKind,
         namespace: Option<&str>,
-        mut keep: impl FnMut(Value) -> Option<Value>,
-    ) -> Result<Vec<Value>> {
+        mut keep: impl FnMut(Value) -> Option<T>,
+    ) -> Result<Vec<T>> {
         let resolved = self.resolve(gk, None).await?;
         let api = self.api(&resolved, namespace);
         // List items come without apiVersion and kind; put them back so each item is a whole object.

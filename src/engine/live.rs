@@ -6,9 +6,10 @@
 //! and the others take their entry from that snapshot. A snapshot older than [`FRESHNESS`] is not
 //! trusted (another writer may have created an object since): the batch is listed again.
 //!
-//! A snapshot keeps only what the apply needs of each object ([`slim`]): identity, UID,
-//! resourceVersion and the owning-inventory annotation — a few hundred bytes, whatever the object's
-//! size, so that memory stays flat for large sets.
+//! A snapshot keeps only what the apply needs of each object ([`Slim`]): identity, UID,
+//! resourceVersion and the owning-inventory annotation — a few strings, not a JSON tree (a
+//! `serde_json` map costs over 600 bytes however few its entries), so that memory stays flat for
+//! large sets; the JSON form is built when the object is read, one at a time.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
@@ -31,7 +32,7 @@ const MIN_BATCH: usize = 3;
 struct Snapshot {
     taken: Instant,
     /// None when the LIST failed (e.g. a kind served only once its CRD is established): use GETs.
-    items: Option<Mutex<HashMap<String, Value>>>,
+    items: Option<Mutex<HashMap<String, Slim>>>,
 }
 
 pub(crate) struct LiveReader<'c> {
@@ -72,21 +73,21 @@ impl<'c> LiveReader<'c> {
                     .cluster
                     .list_mapped(&batch.0, batch.1.as_deref(), |item| {
                         let name = item.pointer("/metadata/name")?.as_str()?;
-                        names.contains(name).then(|| slim(&item))
+                        names.contains(name).then(|| Slim::of(&item))
                     })
                     .await;
                 let items = listed.ok().map(|items| {
-                    let by_name = items
-                        .into_iter()
-                        .filter_map(|item| Some((item.pointer("/metadata/name")?.as_str()?.to_owned(), item)))
-                        .collect();
-                    Mutex::new(by_name)
+                    Mutex::new(items.into_iter().map(|slim| (slim.name.clone(), slim)).collect())
                 });
                 Snapshot { taken: Instant::now(), items }
             })
             .await;
         match &snapshot.items {
-            Some(items) => Ok(items.lock().unwrap_or_else(|e| e.into_inner()).remove(&obj.name)),
+            Some(items) => Ok(items
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .remove(&obj.name)
+                .map(|slim| slim.to_value())),
             None => self.cluster.get(obj).await,
         }
     }
@@ -94,23 +95,86 @@ impl<'c> LiveReader<'c> {
 
 /// What the apply needs of a live object: apiVersion, kind, name, namespace, uid, resourceVersion, and
 /// the owning-inventory annotation (the policy check).
-fn slim(item: &Value) -> Value {
-    let metadata = item.get("metadata");
-    let field = |key: &str| metadata.and_then(|m| m.get(key)).cloned().unwrap_or(Value::Null);
-    let owner = metadata
-        .and_then(|m| m.get("annotations"))
-        .and_then(|a| a.get(OWNING_INVENTORY))
-        .map(|owner| serde_json::json!({ OWNING_INVENTORY: owner }));
-    let mut slim_metadata = serde_json::Map::new();
-    for key in ["name", "namespace", "uid", "resourceVersion"] {
-        slim_metadata.insert(key.to_owned(), field(key));
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Slim {
+    api_version: Option<String>,
+    kind: Option<String>,
+    name: String,
+    namespace: Option<String>,
+    uid: Option<String>,
+    resource_version: Option<String>,
+    owner: Option<String>,
+}
+
+impl Slim {
+    fn of(item: &Value) -> Self {
+        let text = |pointer: &str| item.pointer(pointer).and_then(Value::as_str).map(str::to_owned);
+        let owner = item
+            .pointer("/metadata/annotations")
+            .and_then(|a| a.get(OWNING_INVENTORY))
+            .and_then(Value::as_str)
+            .map(str::to_owned);
+        Slim {
+            api_version: text("/apiVersion"),
+            kind: text("/kind"),
+            name: text("/metadata/name").unwrap_or_default(),
+            namespace: text("/metadata/namespace"),
+            uid: text("/metadata/uid"),
+            resource_version: text("/metadata/resourceVersion"),
+            owner,
+        }
     }
-    if let Some(owner) = owner {
-        slim_metadata.insert("annotations".to_owned(), owner);
+
+    /// The object as the apply reads it: the kept fields, in their places.
+    fn to_value(&self) -> Value {
+        let mut metadata = serde_json::json!({
+            "name": self.name,
+            "namespace": self.namespace,
+            "uid": self.uid,
+            "resourceVersion": self.resource_version,
+        });
+        if let Some(owner) = &self.owner {
+            metadata["annotations"] = serde_json::json!({ OWNING_INVENTORY: owner });
+        }
+        serde_json::json!({"apiVersion": self.api_version, "kind": self.kind, "metadata": metadata})
     }
-    serde_json::json!({
-        "apiVersion": item.get("apiVersion").cloned().unwrap_or(Value::Null),
-        "kind": item.get("kind").cloned().unwrap_or(Value::Null),
-        "metadata": slim_metadata,
-    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn a_slim_copy_keeps_identity_uid_resource_version_and_owner_only() {
+        let live = json!({
+            "apiVersion": "v1", "kind": "ConfigMap",
+            "metadata": {
+                "name": "a", "namespace": "shop", "uid": "u-1", "resourceVersion": "42",
+                "labels": {"app": "shop"},
+                "annotations": {OWNING_INVENTORY: "inv", "other": "x"},
+                "managedFields": [{"manager": "kapply"}],
+            },
+            "data": {"big": "value"},
+        });
+        assert_eq!(
+            Slim::of(&live).to_value(),
+            json!({
+                "apiVersion": "v1", "kind": "ConfigMap",
+                "metadata": {
+                    "name": "a", "namespace": "shop", "uid": "u-1", "resourceVersion": "42",
+                    "annotations": {OWNING_INVENTORY: "inv"},
+                },
+            })
+        );
+    }
+
+    #[test]
+    fn an_object_nobody_owns_gets_no_annotations_and_a_cluster_scoped_one_no_namespace() {
+        let live = json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "shop", "uid": "u"}});
+        let value = Slim::of(&live).to_value();
+        assert!(value.pointer("/metadata/annotations").is_none(), "{value}");
+        assert_eq!(value.pointer("/metadata/namespace"), Some(&Value::Null));
+        assert_eq!(value.pointer("/metadata/name"), Some(&json!("shop")));
+    }
 }
