@@ -98,7 +98,7 @@ impl<'a> ApplyPhase<'a> {
     /// [`run`](Self::run), after the inventory event.
     pub(crate) async fn apply_inventory_namespace(&self) -> Option<(ObjRef, ApplyResultBox)> {
         let ns = ObjRef::new("", "Namespace", None, self.prepared.info.namespace.clone());
-        let obj = self.prepared.objects.get(&ns)?;
+        let obj = &self.prepared.object(&ns)?;
         if !self.prepared.graph.dependencies(&ns).is_empty() {
             return None;
         }
@@ -146,7 +146,7 @@ impl<'a> ApplyPhase<'a> {
                 if !state.established_crds.is_empty() {
                     let kinds: Vec<GroupKind> = std::mem::take(&mut state.established_crds)
                         .iter()
-                        .filter_map(|crd| crd_group_kind(&self.prepared.objects[crd].body))
+                        .filter_map(|crd| crd_group_kind(&self.prepared.object(crd)?.body))
                         .collect();
                     let refreshed = self.cluster.refresh_discovery_until_served(&kinds, DISCOVERY_PATIENCE);
                     if let Err(err) = refreshed.await {
@@ -155,8 +155,8 @@ impl<'a> ApplyPhase<'a> {
                 }
                 while in_flight.len() < self.options.concurrency.max(1) {
                     let Some(obj) = state.queue.pop_front() else { break };
-                    let object = &self.prepared.objects[&obj];
-                    in_flight.push(async move { (obj, self.apply_one(object).await) });
+                    let object = self.prepared.object(&obj).expect("every scheduled object is in the set");
+                    in_flight.push(async move { (obj, self.apply_one(&object).await) });
                 }
             }
             let waiting = !cancelled && !state.waiter.is_empty();

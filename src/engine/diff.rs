@@ -76,7 +76,7 @@ async fn diff_one(
     obj: &ObjRef,
     options: &ApplyOptions,
 ) -> ObjectDiff {
-    let object = &prepared.objects[obj];
+    let object = &prepared.object(obj).expect("diffed objects are in the set");
     let name = obj.to_string();
     // The body apply would send: marked as this inventory's.
     let mut body = object.body.clone();
