@@ -128,10 +128,9 @@ pub struct Graph {
     deps: Vec<Vec<usize>>,
     /// Per node: the ids depending on it, ascending, without repeats.
     rdeps: Vec<Vec<usize>>,
-    /// The same adjacency as references, so accessors can hand out slices.
-    dep_refs: Vec<Vec<ObjRef>>,
-    rdep_refs: Vec<Vec<ObjRef>>,
-    edges: Vec<Edge>,
+    /// By id, in [`Graph::edges`] order. References are built when asked for, not kept: a set of
+    /// 10,000 objects in one Namespace has 10,000 edges, each naming that Namespace again.
+    edges: Vec<(usize, usize, EdgeKind)>,
     external: Vec<ExternalDependency>,
     /// Per node: its apply wave (length of the longest dependency chain below it).
     level: Vec<usize>,
@@ -159,19 +158,30 @@ impl Graph {
     }
 
     /// What `obj` depends on (in the set), in kind order; empty for an object not in the graph.
-    pub fn dependencies(&self, obj: &ObjRef) -> &[ObjRef] {
-        self.index.get(obj).map_or(&[], |&i| &self.dep_refs[i])
+    pub fn dependencies(&self, obj: &ObjRef) -> Vec<ObjRef> {
+        self.refs(self.index.get(obj).map_or(&[], |&i| &self.deps[i]))
     }
 
     /// What depends on `obj`, in kind order; empty for an object not in the graph.
-    pub fn dependents(&self, obj: &ObjRef) -> &[ObjRef] {
-        self.index.get(obj).map_or(&[], |&i| &self.rdep_refs[i])
+    pub fn dependents(&self, obj: &ObjRef) -> Vec<ObjRef> {
+        self.refs(self.index.get(obj).map_or(&[], |&i| &self.rdeps[i]))
+    }
+
+    fn refs(&self, ids: &[usize]) -> Vec<ObjRef> {
+        ids.iter().map(|&i| self.objects[i].clone()).collect()
     }
 
     /// Every edge, ordered by `from`, then `to` (both kind order), then [`EdgeKind`]. Two objects linked
     /// for several reasons (say, a namespace edge also written in depends-on) have one edge per reason.
-    pub fn edges(&self) -> &[Edge] {
-        &self.edges
+    pub fn edges(&self) -> Vec<Edge> {
+        self.edges
+            .iter()
+            .map(|&(from, to, via)| Edge {
+                from: self.objects[from].clone(),
+                to: self.objects[to].clone(),
+                via,
+            })
+            .collect()
     }
 
     /// Dependencies on objects outside the set, ordered like [`edges`](Self::edges). Never an error here:
@@ -446,33 +456,14 @@ impl Builder {
                 rdeps[to].push(from);
             }
         }
-        let refs = |ids: &Vec<Vec<usize>>| -> Vec<Vec<ObjRef>> {
-            ids.iter().map(|v| v.iter().map(|&i| self.objects[i].clone()).collect()).collect()
-        };
-        let dep_refs = refs(&deps);
-        let rdep_refs = refs(&rdeps);
-        let edges = self
-            .edges
-            .iter()
-            .map(|&(f, t, via)| Edge { from: self.objects[f].clone(), to: self.objects[t].clone(), via })
-            .collect();
+        let edges = self.edges.iter().copied().collect();
         let mut external: Vec<(usize, ObjRef, EdgeKind)> = self.external.into_iter().collect();
         external.sort_by(|a, b| a.0.cmp(&b.0).then_with(|| cmp_kind_order(&a.1, &b.1)).then(a.2.cmp(&b.2)));
         let external = external
             .into_iter()
             .map(|(f, to, via)| ExternalDependency { from: self.objects[f].clone(), to, via })
             .collect();
-        Ok(Graph {
-            objects: self.objects,
-            index: self.index,
-            deps,
-            rdeps,
-            dep_refs,
-            rdep_refs,
-            edges,
-            external,
-            level,
-        })
+        Ok(Graph { objects: self.objects, index: self.index, deps, rdeps, edges, external, level })
     }
 }
 

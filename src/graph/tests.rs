@@ -134,7 +134,7 @@ fn an_edge_with_two_reasons_is_listed_per_reason_but_counted_as_one_dependency()
 fn dependents_are_listed_in_kind_order() {
     let g = graph(&[widget("app", "w"), config_map("app", "b"), config_map("app", "a"), namespace("app")]);
     assert_eq!(
-        names(g.dependents(&ns_ref("app"))),
+        names(&g.dependents(&ns_ref("app"))),
         ["ConfigMap/app/a", "ConfigMap/app/b", "Widget.example.com/app/w"]
     );
 }
