@@ -31,15 +31,16 @@ pub fn batches<'a>(refs: impl IntoIterator<Item = &'a ObjRef>) -> BTreeMap<Batch
     batches
 }
 
-/// One object's observed state: its computed status and, when it exists, the live object.
+/// One object's observed state: its computed status and, when it exists, the live object trimmed to
+/// what deciding about it takes ([`trim`]).
 #[derive(Debug, Clone)]
 pub struct Observed {
     pub status: StatusResult,
     pub live: Option<Value>,
 }
 
-/// One batch's refs with what its LIST returned.
-type Listed = (Vec<ObjRef>, Result<Vec<Value>, ClusterError>);
+/// One batch's refs with what its LIST returned: per listed name, the status and the trimmed object.
+type Listed = (Vec<ObjRef>, Result<HashMap<String, (StatusResult, Value)>, ClusterError>);
 
 /// The result of one poll.
 #[derive(Debug, Default)]
@@ -58,27 +59,33 @@ pub async fn poll(cluster: &Cluster, refs: &[ObjRef]) -> Poll {
     let batches = batches(refs);
     let lists = batches.len();
     let results: Vec<Listed> = stream::iter(batches)
-        .map(|((gk, ns), refs)| async move { (refs, cluster.list(&gk, ns.as_deref()).await) })
+        .map(|((gk, ns), refs)| async move {
+            // Each listed object is reduced to its status and trimmed as it arrives: a poll of
+            // thousands of objects never holds their whole bodies.
+            let listed = cluster
+                .list_mapped(&gk, ns.as_deref(), |item| {
+                    let name = item.pointer("/metadata/name")?.as_str()?.to_owned();
+                    let status =
+                        kstatus::compute(&item).unwrap_or_else(|e| StatusResult::unknown(e.to_string()));
+                    Some((name, (status, trim(item))))
+                })
+                .await
+                .map(|items| items.into_iter().collect());
+            (refs, listed)
+        })
         .buffer_unordered(LIST_CONCURRENCY)
         .collect()
         .await;
     let mut observed = BTreeMap::new();
     for (refs, listed) in results {
         match listed {
-            Ok(items) => {
-                let mut by_name: HashMap<String, Value> = items
-                    .into_iter()
-                    .filter_map(|item| Some((item.pointer("/metadata/name")?.as_str()?.to_owned(), item)))
-                    .collect();
+            Ok(mut by_name) => {
                 for r in refs {
-                    let live = by_name.remove(&r.name);
-                    let status = match &live {
-                        Some(obj) => {
-                            kstatus::compute(obj).unwrap_or_else(|e| StatusResult::unknown(e.to_string()))
-                        }
-                        None => StatusResult::not_found(),
+                    let observation = match by_name.remove(&r.name) {
+                        Some((status, live)) => Observed { status, live: Some(live) },
+                        None => Observed { status: StatusResult::not_found(), live: None },
                     };
-                    observed.insert(r, Observed { status, live });
+                    observed.insert(r, observation);
                 }
             }
             Err(ClusterError::UnknownKind(_)) => {
@@ -97,6 +104,40 @@ pub async fn poll(cluster: &Cluster, refs: &[ObjRef]) -> Poll {
     }
     Poll { observed, lists }
 }
+
+/// A live object reduced to what deciding about it takes — whether to prune it, in which order:
+/// apiVersion, kind, its metadata without `managedFields` and kubectl's last-applied copy, and a
+/// CustomResourceDefinition's `spec.group` and `spec.names` (the kind it defines). Its spec, data
+/// and status go: they can be megabytes, and a poll may see thousands of objects.
+pub fn trim(mut live: Value) -> Value {
+    let Some(map) = live.as_object_mut() else { return live };
+    let mut trimmed = serde_json::Map::new();
+    for key in ["apiVersion", "kind", "metadata"] {
+        if let Some(value) = map.remove(key) {
+            trimmed.insert(key.to_owned(), value);
+        }
+    }
+    if let Some(metadata) = trimmed.get_mut("metadata").and_then(Value::as_object_mut) {
+        metadata.remove("managedFields");
+        if let Some(annotations) = metadata.get_mut("annotations").and_then(Value::as_object_mut) {
+            annotations.remove(LAST_APPLIED);
+        }
+    }
+    let is_crd = trimmed.get("kind").and_then(Value::as_str) == Some("CustomResourceDefinition");
+    if is_crd && let Some(spec) = map.get_mut("spec").and_then(Value::as_object_mut) {
+        let mut kept = serde_json::Map::new();
+        for key in ["group", "names"] {
+            if let Some(value) = spec.remove(key) {
+                kept.insert(key.to_owned(), value);
+            }
+        }
+        trimmed.insert("spec".to_owned(), Value::Object(kept));
+    }
+    Value::Object(trimmed)
+}
+
+/// kubectl's copy of the last applied manifest: often the largest annotation, never needed here.
+const LAST_APPLIED: &str = "kubectl.kubernetes.io/last-applied-configuration";
 
 /// What a wait is waiting for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -126,6 +167,36 @@ impl Until {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn trimming_keeps_identity_metadata_and_a_crds_kind_and_drops_the_rest() {
+        let crd = serde_json::json!({
+            "apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
+            "metadata": {
+                "name": "widgets.example.com", "uid": "u", "finalizers": ["f"],
+                "annotations": {"config.kubernetes.io/depends-on": "x", LAST_APPLIED: "{...}"},
+                "managedFields": [{"manager": "kapply"}],
+            },
+            "spec": {"group": "example.com", "names": {"kind": "Widget"}, "versions": [{"name": "v1"}]},
+            "status": {"conditions": []},
+        });
+        assert_eq!(
+            trim(crd),
+            serde_json::json!({
+                "apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
+                "metadata": {
+                    "name": "widgets.example.com", "uid": "u", "finalizers": ["f"],
+                    "annotations": {"config.kubernetes.io/depends-on": "x"},
+                },
+                "spec": {"group": "example.com", "names": {"kind": "Widget"}},
+            })
+        );
+        let cm = serde_json::json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "a"}, "data": {"k": "v"}});
+        assert_eq!(
+            trim(cm),
+            serde_json::json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "a"}})
+        );
+    }
 
     #[test]
     fn objects_of_one_kind_and_namespace_share_a_batch() {
