@@ -233,9 +233,11 @@ fn parse_yaml(
         let Some(content_line) = chunk.content_line else { continue };
         let text = &file_text[chunk.range.clone()];
         let source = Source { file: file.to_path_buf(), document, line: Some(content_line) };
-        match serde_saphyr::from_str_with_options::<Value>(text, yaml_options()) {
-            Ok(Value::Null) => {}
-            Ok(mut value) => {
+        // StrictJson: two keys that YAML tells apart but JSON does not (`8080` and `"8080"`) would
+        // otherwise silently keep the last one.
+        match serde_saphyr::from_str_with_options::<StrictJson>(text, yaml_options()) {
+            Ok(StrictJson(Value::Null)) => {}
+            Ok(StrictJson(mut value)) => {
                 normalize_numbers(&mut value);
                 let text = DocText {
                     file_text: file_text.clone(),
@@ -358,7 +360,8 @@ fn parse_json(
     docs
 }
 
-/// A JSON value that rejects duplicate keys, as the YAML parser does (serde_json keeps the last).
+/// A JSON value that rejects duplicate keys: serde_json keeps the last, and the YAML parser only
+/// rejects keys that are the same YAML node (`8080` and `"8080"` are two nodes but one JSON key).
 struct StrictJson(Value);
 
 impl<'de> Deserialize<'de> for StrictJson {
@@ -654,6 +657,22 @@ mod tests {
         let (_, errors) = parse("a: 1\nb: 2\na: 3\n");
         assert_eq!(errors[0].location.line, Some(3));
         assert!(errors[0].to_string().contains("duplicate mapping key `a`"), "{}", errors[0]);
+    }
+
+    #[test]
+    fn keys_that_differ_in_yaml_but_not_in_json_are_rejected_with_their_line() {
+        let (_, errors) = parse("kind: ConfigMap\ndata:\n  8080: a\n  \"8080\": b\n");
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert!(errors[0].to_string().contains("duplicate key \"8080\""), "{}", errors[0]);
+        // The parser places the error at the first of the two keys.
+        assert_eq!(errors[0].location.line, Some(3), "{}", errors[0]);
+    }
+
+    #[test]
+    fn a_merge_key_overridden_by_an_explicit_key_is_not_a_duplicate() {
+        let (docs, errors) = parse("base: &b {x: 1, y: 2}\nderived:\n  <<: *b\n  y: 3\n");
+        assert!(errors.is_empty(), "{errors:?}");
+        assert_eq!(docs[0].value["derived"], json!({"x": 1, "y": 3}));
     }
 
     #[test]
