@@ -119,7 +119,8 @@ pub(crate) fn parse_text(
     errors: &mut Vec<ManifestError>,
 ) -> Vec<RawDocument> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let file_text: Arc<str> = Arc::from(text);
+    let file_text: Arc<str> = Arc::from(lone_cr_to_lf(text).as_ref());
+    let text = file_text.as_ref();
     if !looks_like_json(text) {
         return parse_yaml(file, &file_text, seq, errors);
     }
@@ -168,6 +169,19 @@ fn is_marker(line: &str, marker: &str) -> bool {
 /// line ends one, and text before the first `---` is a document only if it has content (not just
 /// comments and directives). A `---` or `...` at column 0 cannot be inside a scalar (YAML forbids it),
 /// so line-level splitting agrees with the parser.
+/// Old Mac line endings, a CR alone, made LF: YAML reads a lone CR as a line break, and the document
+/// splitter must too, or a `---` of such a file would not start a document. CRLF stays as it is.
+fn lone_cr_to_lf(text: &str) -> std::borrow::Cow<'_, str> {
+    let bytes = text.as_bytes();
+    let lone = |i: usize| bytes[i] == b'\r' && bytes.get(i + 1) != Some(&b'\n');
+    if !(0..bytes.len()).any(lone) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let fixed: Vec<u8> = (0..bytes.len()).map(|i| if lone(i) { b'\n' } else { bytes[i] }).collect();
+    // Only ASCII bytes were replaced by ASCII bytes: still UTF-8.
+    std::borrow::Cow::Owned(String::from_utf8(fixed).expect("ASCII for ASCII keeps UTF-8 valid"))
+}
+
 fn split_documents(text: &str) -> Vec<Chunk> {
     struct Current {
         start: usize,
@@ -673,6 +687,17 @@ mod tests {
         let (docs, errors) = parse("base: &b {x: 1, y: 2}\nderived:\n  <<: *b\n  y: 3\n");
         assert!(errors.is_empty(), "{errors:?}");
         assert_eq!(docs[0].value["derived"], json!({"x": 1, "y": 3}));
+    }
+
+    #[test]
+    fn old_mac_line_endings_split_documents_and_count_lines() {
+        let (docs, errors) = parse("a: 1\r---\rb: 2\rc: [\r");
+        assert_eq!(numbers(&docs), [(1, Some(1))]);
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert_eq!(errors[0].location.document, Some(2));
+        let (docs, errors) = parse("a: 1\r\n---\r\nb: 2\r---\rc: 3\r");
+        assert!(errors.is_empty(), "{errors:?}");
+        assert_eq!(numbers(&docs), [(1, Some(1)), (2, Some(3)), (3, Some(5))]);
     }
 
     #[test]
