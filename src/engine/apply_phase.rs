@@ -38,6 +38,14 @@ use super::{ApplyOptions, Prepared};
 /// served. The apiserver usually publishes the kind within a second.
 const DISCOVERY_PATIENCE: std::time::Duration = std::time::Duration::from_secs(30);
 
+/// True when a CRD serves at least one version: only then does discovery ever list its kind (and is
+/// worth waiting for).
+fn serves_a_version(crd: &Value) -> bool {
+    crd.pointer("/spec/versions").and_then(Value::as_array).is_some_and(|versions| {
+        versions.iter().any(|v| v.get("served").and_then(Value::as_bool) == Some(true))
+    })
+}
+
 /// What the prune phase needs to know about the apply phase.
 #[derive(Debug, Default)]
 pub(crate) struct Applied {
@@ -146,7 +154,9 @@ impl<'a> ApplyPhase<'a> {
                 if !state.established_crds.is_empty() {
                     let kinds: Vec<GroupKind> = std::mem::take(&mut state.established_crds)
                         .iter()
-                        .filter_map(|crd| crd_group_kind(&self.prepared.object(crd)?.body))
+                        .filter_map(|crd| self.prepared.object(crd))
+                        .filter(|crd| serves_a_version(&crd.body))
+                        .filter_map(|crd| crd_group_kind(&crd.body))
                         .collect();
                     let refreshed = self.cluster.refresh_discovery_until_served(&kinds, DISCOVERY_PATIENCE);
                     if let Err(err) = refreshed.await {
@@ -628,6 +638,17 @@ mod tests {
     use serde_json::json;
 
     use super::*;
+
+    #[test]
+    fn only_a_crd_serving_some_version_is_waited_for_in_discovery() {
+        let crd =
+            |versions: Value| json!({"spec": {"group": "g", "names": {"kind": "K"}, "versions": versions}});
+        assert!(serves_a_version(&crd(
+            json!([{"name": "v1", "served": false}, {"name": "v2", "served": true}])
+        )));
+        assert!(!serves_a_version(&crd(json!([{"name": "v1", "served": false}]))));
+        assert!(!serves_a_version(&crd(json!([]))));
+    }
 
     #[test]
     fn base64_matches_rfc_4648_test_vectors() {
