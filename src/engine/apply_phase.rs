@@ -209,6 +209,14 @@ impl<'a> ApplyPhase<'a> {
             }
             Err(err) => return Err(Refusal::Failed(object_error(err))),
         };
+        // A preview tells unchanged from configured by comparing contents, and a batch snapshot keeps
+        // only an object's identity and versions: read the whole object (a preview's one extra GET).
+        let live = match live {
+            Some(_) if dry_run.is_dry_run() => {
+                self.cluster.get(&obj.obj_ref).await.map_err(|err| Refusal::Failed(object_error(err)))?
+            }
+            live => live,
+        };
         self.apply_live(obj, live).await
     }
 

@@ -30,6 +30,11 @@ async fn preview_writes_nothing_yet_reports_what_apply_then_does() {
     let package = Package::new(&ns.name, "preview");
     package.write("a.yaml", &config_map("a", json!({})));
     package.write("old.yaml", &config_map("old", json!({})));
+    // Enough objects of one kind for kapply to read them with one LIST (a snapshot of their
+    // identities): a preview must still tell unchanged from configured.
+    for name in ["same-1", "same-2", "same-3"] {
+        package.write(&format!("{name}.yaml"), &config_map(name, json!({})));
+    }
     assert_eq!(package.apply(&[]).code, 0);
 
     package.remove("old.yaml");
@@ -45,6 +50,8 @@ async fn preview_writes_nothing_yet_reports_what_apply_then_does() {
             format!("ConfigMap/{n}/a configured {marker}"),
             format!("ConfigMap/{n}/b created {marker}"),
             format!("ConfigMap/{n}/old pruned {marker}"),
+            format!("ConfigMap/{n}/same-1 unchanged {marker}"),
+            format!("ConfigMap/{n}/same-3 unchanged {marker}"),
         ] {
             assert!(preview.stdout.contains(&line), "{mode:?}: {line}\n{}", preview.stdout);
         }
