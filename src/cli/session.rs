@@ -15,9 +15,12 @@ use crate::inventory::InventoryInfo;
 use crate::manifest::{self, LoadOptions, UnknownKinds};
 use crate::printers::{self, OutputFormat, PrinterOptions};
 
-/// Runs a subcommand's future on a multi-threaded runtime.
+/// Runs a subcommand's future on a single-threaded runtime. kapply's work is waiting on the network:
+/// the engine's loop is one task, and a second worker thread only adds hand-offs between threads and
+/// a second malloc arena. Measured on W3 (10,000 ConfigMaps, no-op re-apply, 2 cores): 15.7–17.2 s
+/// and 61 MiB peak RSS, against 18.6–21.4 s and 64 MiB with the multi-threaded runtime.
 pub fn block_on(future: impl Future<Output = Outcome>) -> Outcome {
-    match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    match tokio::runtime::Builder::new_current_thread().enable_all().build() {
         Ok(runtime) => runtime.block_on(future),
         Err(err) => {
             eprintln!("kapply: cannot start the async runtime: {err}");

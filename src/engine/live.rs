@@ -31,6 +31,8 @@ const MIN_BATCH: usize = 3;
 
 struct Snapshot {
     taken: Instant,
+    /// The apiVersion the batch was listed at: the same for all its objects, kept once.
+    api_version: String,
     /// None when the LIST failed (e.g. a kind served only once its CRD is established): use GETs.
     items: Option<Mutex<HashMap<String, Slim>>>,
 }
@@ -69,25 +71,30 @@ impl<'c> LiveReader<'c> {
         };
         let snapshot = cell
             .get_or_init(|| async {
+                let mut api_version = String::new();
                 let listed = self
                     .cluster
                     .list_mapped(&batch.0, batch.1.as_deref(), |item| {
                         let name = item.pointer("/metadata/name")?.as_str()?;
+                        if api_version.is_empty()
+                            && let Some(version) = item.get("apiVersion").and_then(Value::as_str)
+                        {
+                            api_version = version.to_owned();
+                        }
                         names.contains(name).then(|| Slim::of(&item))
                     })
                     .await;
                 let items = listed.ok().map(|items| {
                     Mutex::new(items.into_iter().map(|slim| (slim.name.clone(), slim)).collect())
                 });
-                Snapshot { taken: Instant::now(), items }
+                Snapshot { taken: Instant::now(), api_version, items }
             })
             .await;
         match &snapshot.items {
-            Some(items) => Ok(items
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .remove(&obj.name)
-                .map(|slim| slim.to_value())),
+            Some(items) => {
+                let slim = items.lock().unwrap_or_else(|e| e.into_inner()).remove(&obj.name);
+                Ok(slim.map(|slim| slim.to_value(&snapshot.api_version, &batch.0.kind)))
+            }
             None => self.cluster.get(obj).await,
         }
     }
@@ -97,8 +104,6 @@ impl<'c> LiveReader<'c> {
 /// the owning-inventory annotation (the policy check).
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct Slim {
-    api_version: Option<String>,
-    kind: Option<String>,
     name: String,
     namespace: Option<String>,
     uid: Option<String>,
@@ -115,8 +120,6 @@ impl Slim {
             .and_then(Value::as_str)
             .map(str::to_owned);
         Slim {
-            api_version: text("/apiVersion"),
-            kind: text("/kind"),
             name: text("/metadata/name").unwrap_or_default(),
             namespace: text("/metadata/namespace"),
             uid: text("/metadata/uid"),
@@ -125,8 +128,9 @@ impl Slim {
         }
     }
 
-    /// The object as the apply reads it: the kept fields, in their places.
-    fn to_value(&self) -> Value {
+    /// The object as the apply reads it (`api_version` and `kind` are its batch's): the kept fields,
+    /// in their places.
+    fn to_value(&self, api_version: &str, kind: &str) -> Value {
         let mut metadata = serde_json::json!({
             "name": self.name,
             "namespace": self.namespace,
@@ -136,7 +140,7 @@ impl Slim {
         if let Some(owner) = &self.owner {
             metadata["annotations"] = serde_json::json!({ OWNING_INVENTORY: owner });
         }
-        serde_json::json!({"apiVersion": self.api_version, "kind": self.kind, "metadata": metadata})
+        serde_json::json!({"apiVersion": api_version, "kind": kind, "metadata": metadata})
     }
 }
 
@@ -158,7 +162,7 @@ mod tests {
             "data": {"big": "value"},
         });
         assert_eq!(
-            Slim::of(&live).to_value(),
+            Slim::of(&live).to_value("v1", "ConfigMap"),
             json!({
                 "apiVersion": "v1", "kind": "ConfigMap",
                 "metadata": {
@@ -172,7 +176,7 @@ mod tests {
     #[test]
     fn an_object_nobody_owns_gets_no_annotations_and_a_cluster_scoped_one_no_namespace() {
         let live = json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "shop", "uid": "u"}});
-        let value = Slim::of(&live).to_value();
+        let value = Slim::of(&live).to_value("v1", "Namespace");
         assert!(value.pointer("/metadata/annotations").is_none(), "{value}");
         assert_eq!(value.pointer("/metadata/namespace"), Some(&Value::Null));
         assert_eq!(value.pointer("/metadata/name"), Some(&json!("shop")));
