@@ -124,14 +124,17 @@ impl ClusterError {
 /// output (the credential itself, when it printed one). What is left: the exit status and the
 /// plugin's standard error, which is what kubectl shows too.
 pub fn describe(err: &(dyn std::error::Error + 'static)) -> String {
-    let mut source = Some(err);
-    while let Some(current) = source {
-        if let Some(auth) = current.downcast_ref::<kube::client::AuthError>() {
-            return describe_auth(auth);
-        }
-        source = current.source();
+    match chain(err).find_map(|e| e.downcast_ref::<kube::client::AuthError>()) {
+        Some(auth) => describe_auth(auth),
+        None => err.to_string(),
     }
-    err.to_string()
+}
+
+/// An error and its sources, outermost first: where a kube error hides the cause that matters.
+pub(crate) fn chain<'a>(
+    err: &'a (dyn std::error::Error + 'static),
+) -> impl Iterator<Item = &'a (dyn std::error::Error + 'static)> {
+    std::iter::successors(Some(err), |e| e.source())
 }
 
 fn describe_auth(err: &kube::client::AuthError) -> String {

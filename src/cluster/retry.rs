@@ -101,16 +101,9 @@ fn failure(err: &kube::Error) -> Failure {
 
 /// True when the error's chain holds a refused connection: nothing was sent.
 fn refused(err: &(dyn std::error::Error + 'static)) -> bool {
-    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(err);
-    while let Some(err) = source {
-        if let Some(io) = err.downcast_ref::<std::io::Error>()
-            && io.kind() == std::io::ErrorKind::ConnectionRefused
-        {
-            return true;
-        }
-        source = err.source();
-    }
-    false
+    super::error::chain(err)
+        .filter_map(|e| e.downcast_ref::<std::io::Error>())
+        .any(|io| io.kind() == std::io::ErrorKind::ConnectionRefused)
 }
 
 #[cfg(test)]
