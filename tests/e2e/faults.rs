@@ -14,20 +14,9 @@ use crate::apply::{Package, config_map, live_config_map};
 use crate::fault_proxy::{Fault, FaultProxy, Rule};
 use crate::support::{TestNamespace, client};
 
-/// A Deployment kwok runs: Available a second or two after it is applied.
+/// A one-replica Deployment kwok runs, as manifest text.
 fn deployment(name: &str) -> String {
-    json!({
-        "apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": name},
-        "spec": {
-            "replicas": 1,
-            "selector": {"matchLabels": {"app": name}},
-            "template": {
-                "metadata": {"labels": {"app": name}},
-                "spec": {"containers": [{"name": "app", "image": "registry.invalid/app:1"}]},
-            },
-        },
-    })
-    .to_string()
+    crate::proof::deployment(name, 1, json!({})).to_string()
 }
 
 async fn deployment_available(client: &Client, namespace: &str, name: &str) -> bool {

@@ -44,7 +44,9 @@ async fn server_side_apply_conflict_names_the_field_and_force_wins() {
     assert_eq!(forced.data.unwrap()["a"], "2");
 }
 
-fn deployment(name: &str, replicas: i32, extra_spec: serde_json::Value) -> serde_json::Value {
+/// A Deployment kwok runs (Available a second or two after it is applied), with `extra_spec` merged
+/// into its spec.
+pub fn deployment(name: &str, replicas: i32, extra_spec: serde_json::Value) -> serde_json::Value {
     let mut d = json!({
         "apiVersion": "apps/v1", "kind": "Deployment",
         "metadata": {"name": name},
