@@ -534,6 +534,8 @@ impl State<'_, '_, '_> {
             }
             ActionResult::Deleted(DeleteResult::Gone) => {
                 self.emit(obj.clone(), PruneOutcome::Deleted);
+                // Seen gone now (a printer may show it), confirmed when the loop is done.
+                self.emitter.emit(Event::Status { obj: obj.clone(), status: StatusResult::not_found() });
                 self.scheduler.complete(&obj);
                 self.gone.push(obj);
             }
