@@ -21,8 +21,9 @@
 //!    independent objects interleave freely.
 //! 5. For each object of `Plan::prune`: exactly one [`Event::Prune`], after the final event of every
 //!    object of the apply set (pruning starts once applying and waiting are done). When it was deleted
-//!    and the run is not a dry run, zero or more `Status` (Terminating), then exactly one
-//!    [`Event::Deleted`].
+//!    and the run is not a dry run, zero or more `Status` (Terminating, then NotFound when seen gone),
+//!    then exactly one [`Event::Deleted`] — once the removal phase is done, when a last look confirms
+//!    it is still gone (or finds it back: [`DeletionOutcome::Reappeared`]).
 //! 6. Destroy: for each object of `Plan::delete`, exactly one [`Event::Delete`], then, as for prune,
 //!    `Status` events and exactly one `Deleted` when it was deleted in a real run.
 //! 7. After every object's final event: [`Event::Inventory`] once more in a real run — `Created`,
