@@ -136,7 +136,7 @@ impl<'a> ApplyPhase<'a> {
         let mut in_flight = FuturesUnordered::new();
         let mut cancelled = self.cancel.is_cancelled();
         // The background discovery refresh, while the gate awaits kinds (see `DiscoveryGate`).
-        let mut refresh: Option<futures::future::LocalBoxFuture<'_, crate::cluster::Result<()>>> = None;
+        let mut refresh: Option<futures::future::BoxFuture<'_, crate::cluster::Result<()>>> = None;
         loop {
             if !cancelled {
                 for obj in state.scheduler.ready() {
@@ -434,13 +434,16 @@ fn contains(live: &Value, desired: &Value, zero_dropped: bool) -> bool {
             let zero_dropped = zero_dropped || key == "metadata";
             match live.get(key) {
                 Some(live) => contains(live, value, zero_dropped),
-                None => zero_dropped && is_zero(value),
+                None => value.is_null() || (zero_dropped && is_zero(value)),
             }
         }),
         (Value::Array(live), Value::Array(desired)) => {
             live.len() == desired.len() && live.iter().zip(desired).all(|(l, d)| contains(l, d, zero_dropped))
         }
         (Value::Number(live), Value::Number(desired)) => live.as_f64() == desired.as_f64(),
+        // A server-side apply drops explicit nulls (`replicas: null`, `creationTimestamp: null`): they
+        // ask for nothing.
+        (_, Value::Null) => true,
         (live, desired) => live == desired,
     }
 }
@@ -724,6 +727,16 @@ mod tests {
         assert!(contains(&live, &desired, true));
         assert!(!contains(&live, &json!({"spec": {"minReadySeconds": 5}}), true), "a real value is a change");
         assert!(!contains(&json!({"spec": {"replicas": 1}}), &json!({"spec": {"replicas": 0}}), true));
+    }
+
+    #[test]
+    fn explicit_nulls_ask_for_nothing() {
+        // Regression (kyverno's Deployments, prometheus-operator's examples): previewed as configured.
+        let live = json!({"metadata": {"name": "d"}, "spec": {"replicas": 1}});
+        let desired =
+            json!({"metadata": {"name": "d", "creationTimestamp": null}, "spec": {"replicas": null}});
+        assert!(contains(&live, &desired, true));
+        assert!(contains(&live, &desired, false), "a custom resource too");
     }
 
     #[test]
