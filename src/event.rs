@@ -28,7 +28,9 @@
 //!    `Status` events and exactly one `Deleted` when it was deleted in a real run.
 //! 7. After every object's final event: [`Event::Inventory`] once more in a real run — `Created`,
 //!    `Updated` or `Unchanged` (the objects that really exist) after an apply, `Deleted` after a destroy.
-//! 8. [`Event::Summary`] last, exactly once; it equals [`SummaryBuilder`] folded over the events before
+//! 8. [`Event::Cancelled`], at most once, right before the `Summary`: the run was stopped early
+//!    (its cancellation token, or its overall timeout), so what was not done yet was skipped.
+//! 9. [`Event::Summary`] last, exactly once; it equals [`SummaryBuilder`] folded over the events before
 //!    it.
 //!
 //! [`Event::Warning`] may come anywhere between the `Plan` and the `Summary`.
@@ -80,6 +82,8 @@ pub enum Event {
     Warning { obj: Option<ObjRef>, message: String },
     /// The inventory ConfigMap was written (or deleted, at the end of a destroy).
     Inventory { inventory: ObjRef, action: InventoryAction, objects: usize },
+    /// The run was stopped early: right before the [`Event::Summary`], at most once.
+    Cancelled(CancelReason),
     /// Last event of every run that was not aborted.
     Summary(Summary),
 }
@@ -95,7 +99,7 @@ impl Event {
             | Event::Delete { obj, .. }
             | Event::Deleted { obj, .. } => Some(obj),
             Event::Warning { obj, .. } => obj.as_ref(),
-            Event::Plan(_) | Event::Inventory { .. } | Event::Summary(_) => None,
+            Event::Plan(_) | Event::Inventory { .. } | Event::Cancelled(_) | Event::Summary(_) => None,
         }
     }
 }
@@ -556,6 +560,26 @@ pub struct ObjectFailure {
     pub error: ObjectError,
 }
 
+/// Why a run stopped early.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum CancelReason {
+    /// Its cancellation token was cancelled (the CLI does so on SIGINT and SIGTERM).
+    Interrupted,
+    /// Its overall timeout expired.
+    TimedOut,
+}
+
+impl CancelReason {
+    /// `interrupted` or `timedOut`, as JSON output writes it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CancelReason::Interrupted => "interrupted",
+            CancelReason::TimedOut => "timedOut",
+        }
+    }
+}
+
 /// How a run ended as a whole: what the CLI turns into an exit code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum RunOutcome {
@@ -567,6 +591,8 @@ pub enum RunOutcome {
     Timeout,
     /// An object reached the Failed status (exit 4).
     ObjectFailed,
+    /// The run's cancellation token was cancelled before it finished (exit 130).
+    Interrupted,
 }
 
 impl RunOutcome {
@@ -576,6 +602,7 @@ impl RunOutcome {
             RunOutcome::Failed => "failed",
             RunOutcome::Timeout => "timeout",
             RunOutcome::ObjectFailed => "objectFailed",
+            RunOutcome::Interrupted => "interrupted",
         }
     }
 }
@@ -584,6 +611,8 @@ impl RunOutcome {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Summary {
     pub operation: Operation,
+    /// Set when the run was stopped early ([`Event::Cancelled`]).
+    pub cancelled: Option<CancelReason>,
     pub dry_run: DryRun,
     pub apply: ApplyCounts,
     pub reconcile: ReconcileCounts,
@@ -615,11 +644,15 @@ impl Summary {
     /// over an object in the Failed status ([`RunOutcome::ObjectFailed`]) over a timeout
     /// ([`RunOutcome::Timeout`]). Skips alone never fail a run (see [`SkipReason`]).
     pub fn outcome(&self) -> RunOutcome {
-        if self.apply.failed + self.prune.failed + self.delete.failed + self.deletion.reappeared > 0 {
+        if self.cancelled == Some(CancelReason::Interrupted) {
+            RunOutcome::Interrupted
+        } else if self.apply.failed + self.prune.failed + self.delete.failed + self.deletion.reappeared > 0 {
             RunOutcome::Failed
         } else if self.reconcile.failed > 0 {
             RunOutcome::ObjectFailed
-        } else if self.reconcile.timed_out + self.deletion.timed_out > 0 {
+        } else if self.reconcile.timed_out + self.deletion.timed_out > 0
+            || self.cancelled == Some(CancelReason::TimedOut)
+        {
             RunOutcome::Timeout
         } else {
             RunOutcome::Success
@@ -703,6 +736,7 @@ impl SummaryBuilder {
                 }
             },
             Event::Warning { .. } => summary.warnings += 1,
+            Event::Cancelled(reason) => summary.cancelled = Some(*reason),
             Event::Status { .. } | Event::Inventory { .. } | Event::Summary(_) => {}
         }
     }
@@ -812,6 +846,10 @@ pub fn check_order(events: &[Event]) -> Result<(), OrderViolation> {
                 "Deleted",
             ),
             Event::Warning { .. } => Ok(()),
+            Event::Cancelled(_) => match events.get(index + 1) {
+                Some(Event::Summary(_)) => Ok(()),
+                _ => Err("Cancelled is not right before the Summary".to_owned()),
+            },
             Event::Inventory { .. } if dry_run => Err("the inventory is written in a dry run".to_owned()),
             Event::Inventory { .. } if plan.operation == Operation::Apply && !acted && !inventory_first => {
                 inventory_first = true;

@@ -7,7 +7,8 @@ use std::io::{self, IsTerminal};
 use super::args::{ApplyArgs, PreviewArgs};
 use super::exit::Outcome;
 use super::session::{self, Output, Session};
-use crate::engine::{self, ApplyOptions};
+use crate::Applier;
+use crate::cluster::Cluster;
 use crate::event::DryRun;
 
 /// Runs `kapply apply`.
@@ -19,12 +20,13 @@ pub fn run(args: &ApplyArgs) -> Outcome {
 pub fn preview(args: &PreviewArgs) -> Outcome {
     let dry_run = if args.server_side { DryRun::Server } else { DryRun::Client };
     if args.destroy {
-        return super::destroy::run_with(
-            "preview",
-            &args.apply.manifests,
-            &args.apply.run,
-            options(&args.apply, dry_run),
-        );
+        let apply = &args.apply;
+        let settings = super::destroy::Settings {
+            propagation: apply.prune_propagation_policy.0,
+            timeout: apply.prune_timeout,
+            dry_run,
+        };
+        return super::destroy::run_with("preview", &apply.manifests, &apply.run, settings);
     }
     run_with("preview", &args.apply, dry_run)
 }
@@ -36,31 +38,33 @@ fn run_with(command: &'static str, args: &ApplyArgs, dry_run: DryRun) -> Outcome
             Ok(session) => session,
             Err(outcome) => return outcome,
         };
-        let options = options(args, dry_run);
         let format = run.output.unwrap_or_else(|| session::default_format(io::stdout().is_terminal()));
-        let cancel = session::cancel_on_signals_or_timeout(run.timeout);
-        let mut output = Output::new(format, run.status_events);
-        let result = engine::apply(&session.cluster, &session.prepared, &options, &cancel, &mut output).await;
-        output.finish(command, result)
+        let cancel = session::cancel_on_signals();
+        let output = Output::new(format, run.status_events);
+        let events = applier(&session.cluster, args, dry_run).run(session.set, cancel);
+        output.print_run(command, events).await
     })
 }
 
-/// The engine options of `apply` (and `preview`) flags.
-pub fn options(args: &ApplyArgs, dry_run: DryRun) -> ApplyOptions {
+/// The applier the `apply` (and `preview`) flags describe.
+pub fn applier<'c>(cluster: &'c Cluster, args: &ApplyArgs, dry_run: DryRun) -> Applier<'c> {
     let run = &args.run;
-    ApplyOptions {
-        field_manager: args.field_manager.clone(),
-        force_conflicts: args.force_conflicts,
-        policy: run.inventory_policy,
-        reconcile_timeout: args.reconcile_timeout,
-        no_wait: args.no_wait,
-        poll_period: run.poll_period,
-        wait_mode: run.wait_mode,
-        concurrency: usize::from(run.concurrency),
-        no_prune: args.no_prune,
-        prune_propagation: args.prune_propagation_policy.0,
-        prune_timeout: args.prune_timeout,
-        recreate_on_immutable: args.recreate_on_immutable,
-        dry_run,
+    let applier = Applier::new(cluster)
+        .field_manager(args.field_manager.clone())
+        .force_conflicts(args.force_conflicts)
+        .inventory_policy(run.inventory_policy)
+        .reconcile_timeout(args.reconcile_timeout)
+        .wait_for_current(!args.no_wait)
+        .poll_period(run.poll_period)
+        .wait_mode(run.wait_mode)
+        .concurrency(usize::from(run.concurrency))
+        .prune(!args.no_prune)
+        .prune_propagation(args.prune_propagation_policy.0)
+        .prune_timeout(args.prune_timeout)
+        .recreate_on_immutable(args.recreate_on_immutable)
+        .dry_run(dry_run);
+    match run.timeout {
+        Some(timeout) => applier.timeout(timeout),
+        None => applier,
     }
 }

@@ -6,22 +6,27 @@ use std::io::{self, IsTerminal};
 use super::args::{DestroyArgs, ManifestArgs, RunArgs};
 use super::exit::Outcome;
 use super::session::{self, Output, Session};
-use crate::engine::{self, ApplyOptions};
+use std::time::Duration;
+
+use crate::Destroyer;
+use crate::engine::Propagation;
 use crate::event::DryRun;
+
+/// What destroy's own flags (or preview's prune flags, for `preview --destroy`) set.
+pub struct Settings {
+    pub propagation: Propagation,
+    pub timeout: Duration,
+    pub dry_run: DryRun,
+}
 
 /// Runs `kapply destroy`.
 pub fn run(args: &DestroyArgs) -> Outcome {
-    let options = ApplyOptions {
-        policy: args.run.inventory_policy,
-        poll_period: args.run.poll_period,
-        wait_mode: args.run.wait_mode,
-        concurrency: usize::from(args.run.concurrency),
-        prune_propagation: args.delete_propagation_policy.0,
-        prune_timeout: args.delete_timeout,
+    let settings = Settings {
+        propagation: args.delete_propagation_policy.0,
+        timeout: args.delete_timeout,
         dry_run: DryRun::None,
-        ..ApplyOptions::default()
     };
-    run_with("destroy", &args.manifests, &args.run, options)
+    run_with("destroy", &args.manifests, &args.run, settings)
 }
 
 /// Destroys (or previews the destruction of) the inventory named by the manifests' template or by
@@ -30,7 +35,7 @@ pub fn run_with(
     command: &'static str,
     manifests: &ManifestArgs,
     run: &RunArgs,
-    options: ApplyOptions,
+    settings: Settings,
 ) -> Outcome {
     session::block_on(async {
         let (cluster, info) =
@@ -39,9 +44,19 @@ pub fn run_with(
                 Err(outcome) => return outcome,
             };
         let format = run.output.unwrap_or_else(|| session::default_format(io::stdout().is_terminal()));
-        let cancel = session::cancel_on_signals_or_timeout(run.timeout);
-        let mut output = Output::new(format, run.status_events);
-        let result = engine::destroy(&cluster, &info, &options, &cancel, &mut output).await;
-        output.finish(command, result)
+        let cancel = session::cancel_on_signals();
+        let output = Output::new(format, run.status_events);
+        let mut destroyer = Destroyer::new(&cluster, info)
+            .inventory_policy(run.inventory_policy)
+            .poll_period(run.poll_period)
+            .wait_mode(run.wait_mode)
+            .concurrency(usize::from(run.concurrency))
+            .propagation(settings.propagation)
+            .delete_timeout(settings.timeout)
+            .dry_run(settings.dry_run);
+        if let Some(timeout) = run.timeout {
+            destroyer = destroyer.timeout(timeout);
+        }
+        output.print_run(command, destroyer.run(cancel)).await
     })
 }

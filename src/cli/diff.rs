@@ -23,7 +23,7 @@ pub fn run(args: &DiffArgs) -> Outcome {
             policy: args.inventory_policy,
             concurrency: usize::from(args.concurrency),
         };
-        let diffs = match engine::diff(&session.cluster, &session.prepared, &options).await {
+        let diffs = match engine::diff(&session.cluster, &session.set.prepared, &options).await {
             Ok(diffs) => diffs,
             Err(err) => {
                 eprintln!("kapply diff: {err}");

@@ -3,17 +3,19 @@
 
 use std::future::Future;
 use std::io::{self, IsTerminal, Write};
-use std::time::Duration;
+
+use futures::StreamExt;
+use tokio_util::sync::CancellationToken;
 
 use super::args::{ConnectionArgs, InventoryArgs, ManifestArgs};
 use super::exit::Outcome;
 use super::status::inputs_of;
 use crate::cluster::Cluster;
-use crate::engine::{self, Cancel, CancelReason, EngineError, EventSink, InventoryFlags, Prepared, Report};
-use crate::event::{Event, RunOutcome};
+use crate::engine::EngineError;
+use crate::event::{Event, RunOutcome, Summary};
 use crate::inventory::InventoryInfo;
-use crate::manifest::{self, LoadOptions, UnknownKinds};
 use crate::printers::{self, OutputFormat, PrinterOptions};
+use crate::{EventStream, LoadError, Loader, Set};
 
 /// Runs a subcommand's future on a single-threaded runtime. kapply's work is waiting on the network:
 /// the engine's loop is one task, and a second worker thread only adds hand-offs between threads and
@@ -34,10 +36,10 @@ pub fn default_format(stdout_is_terminal: bool) -> OutputFormat {
     if stdout_is_terminal { OutputFormat::Table } else { OutputFormat::Events }
 }
 
-/// A cancellation that fires on the first SIGINT/SIGTERM or when `timeout` passes. A second signal
-/// exits at once (130): the inventory written before applying still lists every object.
-pub fn cancel_on_signals_or_timeout(timeout: Option<Duration>) -> Cancel {
-    let cancel = Cancel::new();
+/// A cancellation token cancelled on the first SIGINT/SIGTERM. A second signal exits at once (130):
+/// the inventory written before applying still lists every object.
+pub fn cancel_on_signals() -> CancellationToken {
+    let cancel = CancellationToken::new();
     tokio::spawn({
         let cancel = cancel.clone();
         async move {
@@ -45,19 +47,12 @@ pub fn cancel_on_signals_or_timeout(timeout: Option<Duration>) -> Cancel {
             eprintln!(
                 "kapply: interrupted; finishing the requests in flight and recording the inventory (interrupt again to quit now)"
             );
-            cancel.cancel(CancelReason::Interrupted);
+            cancel.cancel();
             wait_for_signal().await;
             eprintln!("kapply: interrupted twice; quitting");
             std::process::exit(i32::from(Outcome::Interrupted.code()));
         }
     });
-    if let Some(timeout) = timeout {
-        let cancel = cancel.clone();
-        tokio::spawn(async move {
-            tokio::time::sleep(timeout).await;
-            cancel.cancel(CancelReason::TimedOut);
-        });
-    }
     cancel
 }
 
@@ -83,10 +78,10 @@ async fn wait_for_signal() {
     }
 }
 
-/// A connected cluster and a prepared run.
+/// A connected cluster and a loaded set.
 pub struct Session {
     pub cluster: Cluster,
-    pub prepared: Prepared,
+    pub set: Set,
 }
 
 impl Session {
@@ -113,40 +108,29 @@ impl Session {
             eprintln!("kapply {command}: {err}");
             Outcome::Failed
         })?;
-        let namespace =
-            connection.namespace.clone().unwrap_or_else(|| cluster.default_namespace().to_owned());
-        let options = LoadOptions {
-            recursive: manifests.recursive,
-            default_namespace: Some(namespace.clone()),
-            unknown_kinds: UnknownKinds::Error,
-        };
-        let discovered = cluster.discovered().await;
-        let objects = manifest::load(&inputs, &options, &discovered).map_err(|errors| {
-            eprintln!("{}", clip_lines(&errors.to_string()));
-            eprintln!("kapply {command}: nothing was applied: fix the manifests above and run again");
-            Outcome::Usage
-        })?;
-        if objects.is_empty() {
-            let shown: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
-            eprintln!("kapply {command}: no objects in {}: nothing to do", shown.join(", "));
-            return Err(Outcome::Usage);
+        let mut loader = Loader::new(&cluster).recursive(manifests.recursive);
+        if let Some(namespace) = &connection.namespace {
+            loader = loader.namespace(namespace);
         }
-        let unserved = unserved_versions(&objects, &discovered);
-        if !unserved.is_empty() {
-            eprintln!("{}", clip_lines(&unserved.join("\n")));
-            eprintln!("kapply {command}: nothing was applied: fix the manifests above and run again");
-            return Err(Outcome::Usage);
+        if let Some(id) = &inventory.inventory_id {
+            loader = loader.inventory_id(id);
         }
-        let flags = InventoryFlags {
-            id: inventory.inventory_id.clone(),
-            name: inventory.inventory_name.clone(),
-            namespace: inventory.inventory_namespace.clone(),
-        };
-        let prepared = engine::prepare(objects, &flags, &namespace).map_err(|err| {
-            eprintln!("kapply {command}: {}", clip_lines(&err.to_string()));
+        if let Some(name) = &inventory.inventory_name {
+            loader = loader.inventory_name(name);
+        }
+        if let Some(namespace) = &inventory.inventory_namespace {
+            loader = loader.inventory_namespace(namespace);
+        }
+        let set = loader.load(&inputs).await.map_err(|err| {
+            if let LoadError::Manifests(_) | LoadError::UnservedVersions(_) = &err {
+                eprintln!("{}", clip_lines(&err.to_string()));
+                eprintln!("kapply {command}: nothing was applied: fix the manifests above and run again");
+            } else {
+                eprintln!("kapply {command}: {}", clip_lines(&err.to_string()));
+            }
             if err.is_invalid_input() { Outcome::Usage } else { Outcome::Failed }
         })?;
-        Ok(Session { cluster, prepared })
+        Ok(Session { cluster, set })
     }
 }
 
@@ -161,7 +145,8 @@ impl Session {
     ) -> Result<(Cluster, InventoryInfo), Outcome> {
         if !manifests.all_paths().is_empty() {
             let session = Session::open(command, manifests, connection, inventory).await?;
-            return Ok((session.cluster, session.prepared.info));
+            let info = session.set.inventory().clone();
+            return Ok((session.cluster, info));
         }
         let cluster = Cluster::connect(&connection.connect_options()).await.map_err(|err| {
             eprintln!("kapply {command}: {err}");
@@ -204,17 +189,22 @@ impl Output {
         Output { printer: printers::printer_for(format, stdout, options), error: None }
     }
 
-    /// Stops the printer and maps the run's result to an exit outcome, reporting an aborted run.
-    pub fn finish(mut self, command: &str, result: Result<Report, EngineError>) -> Outcome {
-        let outcome = match result {
-            Ok(report) => outcome_of(&report),
-            Err(err) => {
-                let _ = self.printer.error(&err.to_string());
-                let _ = self.printer.finish();
-                eprintln!("kapply {command}: {}", clip_lines(&err.to_string()));
-                return if err.is_invalid_input() { Outcome::Usage } else { Outcome::Failed };
+    /// Prints every event of `events` as it arrives, stops the printer and maps the run's result to an
+    /// exit outcome, reporting an aborted run.
+    pub async fn print_run(mut self, command: &str, mut events: EventStream<'_>) -> Outcome {
+        let mut summary: Option<Summary> = None;
+        while let Some(item) = events.next().await {
+            match item {
+                Ok(event) => {
+                    if let Event::Summary(last) = &event {
+                        summary = Some(last.clone());
+                    }
+                    self.event(&event);
+                }
+                Err(err) => return self.abort(command, &err),
             }
-        };
+        }
+        let outcome = summary.as_ref().map_or(Outcome::Failed, outcome_of);
         let finished = self.printer.finish().and_then(|()| io::stdout().flush());
         match self.error.or(finished.err()) {
             Some(err) if err.kind() != io::ErrorKind::BrokenPipe => {
@@ -224,9 +214,15 @@ impl Output {
             _ => outcome,
         }
     }
-}
 
-impl EventSink for Output {
+    /// A run that failed as a whole: the printer reports it, and so does stderr.
+    fn abort(mut self, command: &str, err: &EngineError) -> Outcome {
+        let _ = self.printer.error(&err.to_string());
+        let _ = self.printer.finish();
+        eprintln!("kapply {command}: {}", clip_lines(&err.to_string()));
+        if err.is_invalid_input() { Outcome::Usage } else { Outcome::Failed }
+    }
+
     fn event(&mut self, event: &Event) {
         if self.error.is_none()
             && let Err(err) = self.printer.print(event)
@@ -234,29 +230,6 @@ impl EventSink for Output {
             self.error = Some(err);
         }
     }
-}
-
-/// Objects at an apiVersion the server does not serve for their kind (kinds a CRD of the set defines
-/// are left to the apply: the CRD may add the version).
-fn unserved_versions(objects: &[crate::Object], discovered: &crate::cluster::Discovered) -> Vec<String> {
-    let defined_in_set: std::collections::HashSet<crate::GroupKind> = objects
-        .iter()
-        .filter(|o| o.obj_ref.group_kind().is_crd())
-        .filter_map(|o| crate::graph::crd_group_kind(&o.body))
-        .collect();
-    objects
-        .iter()
-        .filter(|o| !defined_in_set.contains(&o.obj_ref.group_kind()))
-        .filter(|o| discovered.serves_version(&o.obj_ref.group_kind(), &o.api_version) == Some(false))
-        .map(|o| {
-            format!(
-                "{}: {} is not served at apiVersion {} by this cluster; use a version it serves",
-                o.source,
-                o.obj_ref.group_kind(),
-                o.api_version
-            )
-        })
-        .collect()
 }
 
 /// Error text with every line cut to a readable length, keeping its start and its end (where the
@@ -278,17 +251,14 @@ pub fn clip_lines(text: &str) -> String {
         .join("\n")
 }
 
-/// The exit outcome of a finished run.
-pub fn outcome_of(report: &Report) -> Outcome {
-    if report.cancelled == Some(CancelReason::Interrupted) {
-        return Outcome::Interrupted;
-    }
-    match report.summary.outcome() {
-        RunOutcome::Success if report.cancelled == Some(CancelReason::TimedOut) => Outcome::Timeout,
+/// The exit outcome of a finished run, from its summary.
+pub fn outcome_of(summary: &Summary) -> Outcome {
+    match summary.outcome() {
         RunOutcome::Success => Outcome::Success,
         RunOutcome::Failed => Outcome::Failed,
         RunOutcome::Timeout => Outcome::Timeout,
         RunOutcome::ObjectFailed => Outcome::ObjectFailed,
+        RunOutcome::Interrupted => Outcome::Interrupted,
     }
 }
 

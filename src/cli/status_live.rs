@@ -57,7 +57,7 @@ pub fn run(args: &StatusArgs) -> Outcome {
             PollUntil::Deleted => Until::Deleted,
             PollUntil::Forever => Until::Forever,
         };
-        let cancel = session::cancel_on_signals_or_timeout(args.timeout);
+        let cancel = session::cancel_on_signals();
         let shown = |status: &StatusResult| {
             args.statuses.is_empty()
                 || args.statuses.iter().any(|s| s.eq_ignore_ascii_case(status.status.as_str()))
@@ -70,7 +70,8 @@ pub fn run(args: &StatusArgs) -> Outcome {
             until,
             args.wait_mode,
             args.poll_period,
-            &cancel,
+            cancel,
+            args.timeout,
             |obj, status| {
                 if args.output == StatusOutput::Table || !shown(status) || write_error.is_some() {
                     return;
@@ -96,7 +97,7 @@ pub fn run(args: &StatusArgs) -> Outcome {
                 stdout.lock().write_all(super::status::table(super::status::STATUS_HEADER, &rows).as_bytes());
         }
         let any_failed = observation.statuses.values().any(|s| s.status == crate::kstatus::Status::Failed);
-        match (observation.complete, cancel.reason()) {
+        match (observation.complete, observation.cancelled) {
             (true, _) if any_failed && matches!(until, Until::Known | Until::Current) => {
                 Outcome::ObjectFailed
             }

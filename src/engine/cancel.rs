@@ -1,61 +1,61 @@
-//! [`Cancel`]: how a run is asked to stop early — Ctrl-C, or the overall `--timeout`.
+//! [`Cancel`]: how a run is asked to stop early — its caller's [`CancellationToken`], or its own
+//! overall timeout — and why it stopped.
 
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
-use tokio::sync::watch;
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
 
-/// Why a run stopped early.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum CancelReason {
-    /// The user interrupted it (SIGINT, SIGTERM).
-    Interrupted,
-    /// The overall `--timeout` expired.
-    TimedOut,
-}
+pub use crate::event::CancelReason;
 
-/// A cancellation signal shared by the run and whoever may stop it. Cloning shares it.
-///
-/// The first reason given wins; later calls change nothing.
+/// The cancellation state one run watches: the caller's token and the run's deadline. Cloning
+/// shares it. The first reason seen wins.
 #[derive(Debug, Clone)]
-pub struct Cancel {
+pub(crate) struct Cancel {
+    token: CancellationToken,
+    deadline: Option<Instant>,
     reason: Arc<Mutex<Option<CancelReason>>>,
-    notify: watch::Sender<bool>,
-}
-
-impl Default for Cancel {
-    fn default() -> Self {
-        Self::new()
-    }
 }
 
 impl Cancel {
-    pub fn new() -> Self {
-        Cancel { reason: Arc::new(Mutex::new(None)), notify: watch::Sender::new(false) }
-    }
-
-    /// Asks the run to stop, for `reason`.
-    pub fn cancel(&self, reason: CancelReason) {
-        let mut current = self.reason.lock().unwrap_or_else(|e| e.into_inner());
-        if current.is_none() {
-            *current = Some(reason);
-            self.notify.send_replace(true);
-        }
+    /// Stops when `token` is cancelled or `timeout` (from now) passes.
+    pub(crate) fn new(token: CancellationToken, timeout: Option<Duration>) -> Self {
+        let deadline = timeout.map(|timeout| Instant::now() + timeout);
+        Cancel { token, deadline, reason: Arc::new(Mutex::new(None)) }
     }
 
     /// Why the run was cancelled, if it was.
-    pub fn reason(&self) -> Option<CancelReason> {
-        *self.reason.lock().unwrap_or_else(|e| e.into_inner())
+    pub(crate) fn reason(&self) -> Option<CancelReason> {
+        let mut reason = self.reason.lock().unwrap_or_else(|e| e.into_inner());
+        if reason.is_none() {
+            // Cancelled by the caller counts first when both happened unseen: it was a decision.
+            if self.token.is_cancelled() {
+                *reason = Some(CancelReason::Interrupted);
+            } else if self.deadline.is_some_and(|deadline| Instant::now() >= deadline) {
+                *reason = Some(CancelReason::TimedOut);
+            }
+        }
+        *reason
     }
 
-    pub fn is_cancelled(&self) -> bool {
+    pub(crate) fn is_cancelled(&self) -> bool {
         self.reason().is_some()
     }
 
     /// Resolves once the run is cancelled (at once if it already is).
-    pub async fn cancelled(&self) {
-        let mut receiver = self.notify.subscribe();
-        // An error means the sender is gone, which cannot happen while `self` holds it.
-        let _ = receiver.wait_for(|cancelled| *cancelled).await;
+    pub(crate) async fn cancelled(&self) {
+        let reason = match self.deadline {
+            Some(deadline) => tokio::select! {
+                () = self.token.cancelled() => CancelReason::Interrupted,
+                () = tokio::time::sleep_until(deadline) => CancelReason::TimedOut,
+            },
+            None => {
+                self.token.cancelled().await;
+                CancelReason::Interrupted
+            }
+        };
+        self.reason.lock().unwrap_or_else(|e| e.into_inner()).get_or_insert(reason);
     }
 }
 
@@ -64,17 +64,25 @@ mod tests {
     use super::*;
 
     #[tokio::test]
-    async fn the_first_reason_wins_and_waiters_wake() {
-        let cancel = Cancel::new();
+    async fn the_token_cancels_and_the_first_reason_wins() {
+        let token = CancellationToken::new();
+        let cancel = Cancel::new(token.clone(), None);
         assert!(!cancel.is_cancelled());
         let waiter = tokio::spawn({
             let cancel = cancel.clone();
             async move { cancel.cancelled().await }
         });
-        cancel.cancel(CancelReason::TimedOut);
-        cancel.cancel(CancelReason::Interrupted);
+        token.cancel();
         waiter.await.unwrap();
-        assert_eq!(cancel.reason(), Some(CancelReason::TimedOut));
+        assert_eq!(cancel.reason(), Some(CancelReason::Interrupted));
         cancel.cancelled().await;
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_timeout_cancels_as_timed_out() {
+        let cancel = Cancel::new(CancellationToken::new(), Some(Duration::from_secs(5)));
+        assert_eq!(cancel.reason(), None);
+        cancel.cancelled().await;
+        assert_eq!(cancel.reason(), Some(CancelReason::TimedOut));
     }
 }

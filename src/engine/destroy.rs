@@ -17,9 +17,9 @@ use super::cancel::Cancel;
 use super::emit::{Emitter, EventSink};
 use super::inventory_store::InventoryStore;
 use super::prune_phase::PrunePhase;
-use super::{ApplyOptions, EngineError, Prepared, Removal, Report};
+use super::{ApplyOptions, EngineError, Prepared, Removal};
 use crate::cluster::Cluster;
-use crate::event::{Event, InventoryAction, Plan, PruneOutcome, SkipReason};
+use crate::event::{Event, InventoryAction, Plan, PruneOutcome, SkipReason, Summary};
 use crate::graph;
 use crate::inventory::{self, InventoryInfo};
 use crate::object::ObjRef;
@@ -30,13 +30,13 @@ use crate::object::ObjRef;
 /// # Errors
 /// The inventory cannot be read or written. An inventory that does not exist is not an error: there
 /// is nothing to destroy.
-pub async fn destroy(
+pub(crate) async fn destroy(
     cluster: &Cluster,
     info: &InventoryInfo,
     options: &ApplyOptions,
     cancel: &Cancel,
     sink: &mut dyn EventSink,
-) -> Result<Report, EngineError> {
+) -> Result<Summary, EngineError> {
     let mut emitter = Emitter::new(sink);
     let store = InventoryStore::new(cluster, info.clone());
     let live = store.read().await?;
@@ -45,7 +45,7 @@ pub async fn destroy(
     order.sort_by(graph::cmp_delete_order);
     emitter.emit(Event::Plan(Plan::for_destroy(order.clone(), options.dry_run)));
     let Some(live) = live else {
-        return Ok(Report { summary: emitter.finish(), cancelled: cancel.reason() });
+        return Ok(emitter.finish(cancel.reason()));
     };
 
     // Found by its id label: its name may differ from the one the flags imply.
@@ -98,7 +98,7 @@ pub async fn destroy(
                     action: InventoryAction::Deleted,
                     objects: 0,
                 });
-                return Ok(Report { summary: emitter.finish(), cancelled: cancel.reason() });
+                return Ok(emitter.finish(cancel.reason()));
             }
         }
     }
@@ -117,5 +117,5 @@ pub async fn destroy(
             emitter.emit(Event::Inventory { inventory: inventory_ref.clone(), action, objects });
         }
     }
-    Ok(Report { summary: emitter.finish(), cancelled: cancel.reason() })
+    Ok(emitter.finish(cancel.reason()))
 }

@@ -1,14 +1,14 @@
 //! The engine's side of the event stream: every event goes to the sink and into the summary, so the
 //! final [`Event::Summary`] always equals the events before it.
 
-use crate::event::{Event, Summary, SummaryBuilder};
+use crate::event::{CancelReason, Event, Summary, SummaryBuilder};
 
 /// Receives the events of a run, in order. The CLI's sink prints them; a library user may collect them.
-pub trait EventSink {
+pub trait EventSink: Send {
     fn event(&mut self, event: &Event);
 }
 
-impl<F: FnMut(&Event)> EventSink for F {
+impl<F: FnMut(&Event) + Send> EventSink for F {
     fn event(&mut self, event: &Event) {
         self(event)
     }
@@ -30,8 +30,12 @@ impl<'s> Emitter<'s> {
         self.sink.event(&event);
     }
 
-    /// Emits the [`Event::Summary`] that ends the run and returns it.
-    pub(crate) fn finish(self) -> Summary {
+    /// Emits [`Event::Cancelled`] when the run was stopped early, then the [`Event::Summary`] that
+    /// ends the run, and returns it.
+    pub(crate) fn finish(mut self, cancelled: Option<CancelReason>) -> Summary {
+        if let Some(reason) = cancelled {
+            self.emit(Event::Cancelled(reason));
+        }
         let summary = self.summary.finish();
         self.sink.event(&Event::Summary(summary.clone()));
         summary

@@ -16,7 +16,7 @@
 //! The engine never prints: it hands every event to an [`EventSink`], and the printers show them.
 //!
 //! # Cancellation
-//! A [`Cancel`] stops a run cleanly: no new apply starts, requests in flight finish and are reported,
+//! A `Cancel` (the caller's token and the run's timeout) stops a run cleanly: no new apply starts, requests in flight finish and are reported,
 //! waits end as skipped (interrupted) or timed out (`--timeout`), nothing is pruned, and the inventory is
 //! still written with every object that may exist. A kill (SIGKILL) at any moment is covered by step 1.
 
@@ -38,8 +38,9 @@ use std::time::Duration;
 
 use kube::api::PropagationPolicy;
 
-pub use cancel::{Cancel, CancelReason};
-pub use destroy::destroy;
+pub(crate) use cancel::Cancel;
+pub use cancel::CancelReason;
+pub(crate) use destroy::destroy;
 pub use diff::{DiffOptions, ObjectDiff, diff};
 pub use emit::EventSink;
 pub use observe::{Observation, observe};
@@ -226,27 +227,19 @@ pub async fn list_inventories(cluster: &Cluster) -> Result<Vec<inventory::Invent
     Ok(inventories)
 }
 
-/// What a finished run returns besides its events.
-#[derive(Debug, Clone)]
-pub struct Report {
-    pub summary: Summary,
-    /// Set when the run was cancelled (interrupted or out of time) before it finished.
-    pub cancelled: Option<CancelReason>,
-}
-
 /// Applies a prepared set: see the [module documentation](self) for the steps and their order.
 ///
 /// # Errors
 /// Only failures of the whole run: the live inventory cannot be read (or several ConfigMaps carry its
 /// id), an inventory write fails, or the inventory would exceed a ConfigMap's size. Everything about one
 /// object is an event.
-pub async fn apply(
+pub(crate) async fn apply(
     cluster: &Cluster,
     prepared: &Prepared,
     options: &ApplyOptions,
     cancel: &Cancel,
     sink: &mut dyn EventSink,
-) -> Result<Report, EngineError> {
+) -> Result<Summary, EngineError> {
     let mut emitter = emit::Emitter::new(sink);
     let store = inventory_store::InventoryStore::new(cluster, prepared.info.clone());
     let live_inventory = store.read().await?;
@@ -292,6 +285,5 @@ pub async fn apply(
         let (action, objects) = store.write_final(&union, &final_set).await?;
         emitter.emit(Event::Inventory { inventory: inventory_ref.clone(), action, objects });
     }
-    let summary = emitter.finish();
-    Ok(Report { summary, cancelled: cancel.reason() })
+    Ok(emitter.finish(cancel.reason()))
 }

@@ -4,7 +4,9 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use super::cancel::Cancel;
+use tokio_util::sync::CancellationToken;
+
+use super::cancel::{Cancel, CancelReason};
 use super::waiter::{Verdict, WaitMode, Waiter};
 use crate::cluster::Cluster;
 use crate::kstatus::StatusResult;
@@ -13,24 +15,30 @@ use crate::status::Until;
 
 /// What [`observe`] saw.
 #[derive(Debug, Clone, Default)]
+#[non_exhaustive]
 pub struct Observation {
     /// The last status of every object.
     pub statuses: BTreeMap<ObjRef, StatusResult>,
     /// True when every object reached the `until` condition; false after a timeout or cancellation.
     pub complete: bool,
+    /// Why the observation stopped early, if it did.
+    pub cancelled: Option<CancelReason>,
 }
 
-/// Observes `refs` until each satisfies `until` or `cancel` fires (an overall timeout is a cancel), calling
+/// Observes `refs` until each satisfies `until`, `cancel` is cancelled or `timeout` passes, calling
 /// `on_change` for every status change (the first observation of each object included).
+#[allow(clippy::too_many_arguments)]
 pub async fn observe(
     cluster: &Cluster,
     refs: &[ObjRef],
     until: Until,
     mode: WaitMode,
     period: Duration,
-    cancel: &Cancel,
+    cancel: CancellationToken,
+    timeout: Option<Duration>,
     mut on_change: impl FnMut(&ObjRef, &StatusResult),
 ) -> Observation {
+    let cancel = Cancel::new(cancel, timeout);
     // A status nobody reports: every first observation is a change.
     let unseen = StatusResult::unknown("not observed yet");
     // Deadlines are the caller's business (through `cancel`): a century is "never".
@@ -60,6 +68,7 @@ pub async fn observe(
         }
     }
     observation.complete = waiter.is_empty();
+    observation.cancelled = if observation.complete { None } else { cancel.reason() };
     for (obj, status) in waiter.pending() {
         observation.statuses.insert(obj.clone(), status.clone());
     }

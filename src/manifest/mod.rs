@@ -62,12 +62,28 @@ pub enum Input {
 }
 
 impl Input {
+    /// A file or a directory.
     pub fn path(path: impl Into<PathBuf>) -> Self {
         Input::Path(path.into())
     }
 
+    /// Text from elsewhere (embedded manifests, a generator's output), shown under `name` in errors.
     pub fn text(name: impl Into<PathBuf>, text: impl Into<String>) -> Self {
         Input::Text { name: name.into(), text: text.into() }
+    }
+
+    /// The text of standard input, already read; its documents show as `<stdin>`.
+    pub fn stdin(text: impl Into<String>) -> Self {
+        Input::Stdin(text.into())
+    }
+
+    /// How errors name the input: its path, `<stdin>`, or the text's name.
+    pub fn name(&self) -> &Path {
+        match self {
+            Input::Path(path) => path,
+            Input::Stdin(_) => Path::new("<stdin>"),
+            Input::Text { name, .. } => name,
+        }
     }
 }
 

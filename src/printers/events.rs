@@ -131,6 +131,8 @@ impl<W: Write + Send> Printer for EventsPrinter<W> {
             Event::Inventory { inventory, action, objects } => {
                 writeln!(self.out, "inventory {inventory} {}: {objects} object(s)", action.as_str())
             }
+            // The summary's last line says it.
+            Event::Cancelled(_) => Ok(()),
             Event::Summary(summary) => self.summary(summary),
         }
     }

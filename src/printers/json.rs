@@ -17,9 +17,9 @@ use jiff::Timestamp;
 use serde::Serialize;
 
 use crate::event::{
-    AbandonReason, ApplyCounts, ApplyOutcome, DeletionCounts, DeletionOutcome, Event, ObjectError,
-    ObjectFailure, ObjectStatus, Plan, PruneOutcome, ReconcileCounts, RemoveCounts, SkipReason, Summary,
-    WaitOutcome,
+    AbandonReason, ApplyCounts, ApplyOutcome, CancelReason, DeletionCounts, DeletionOutcome, Event,
+    ObjectError, ObjectFailure, ObjectStatus, Plan, PruneOutcome, ReconcileCounts, RemoveCounts, SkipReason,
+    Summary, WaitOutcome,
 };
 use crate::kstatus::{Condition, StatusResult};
 use crate::object::ObjRef;
@@ -122,6 +122,8 @@ impl<W: Write + Send> Printer for JsonPrinter<W> {
                 "inventory",
                 InventoryBody { obj: ObjFields::of(inventory), action: action.as_str(), objects: *objects },
             ),
+            // The summary carries it (`cancelled`).
+            Event::Cancelled(_) => Ok(()),
             Event::Summary(summary) => self.line("summary", SummaryBody::of(summary)),
         }
     }
@@ -317,6 +319,8 @@ struct SummaryBody<'a> {
     operation: &'static str,
     dry_run: &'static str,
     outcome: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    cancelled: Option<&'static str>,
     apply: ApplyJson,
     reconcile: ReconcileJson,
     prune: PruneJson,
@@ -343,6 +347,7 @@ impl<'a> SummaryBody<'a> {
             operation: summary.operation.as_str(),
             dry_run: summary.dry_run.as_str(),
             outcome: summary.outcome().as_str(),
+            cancelled: summary.cancelled.map(CancelReason::as_str),
             apply: ApplyJson::of(&summary.apply),
             reconcile: ReconcileJson::of(&summary.reconcile),
             prune: PruneJson::of(&summary.prune),

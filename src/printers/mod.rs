@@ -27,7 +27,7 @@ use std::fmt;
 use std::io::{self, Write};
 use std::str::FromStr;
 
-use crate::event::{Event, ObjectStatus, Operation, Summary};
+use crate::event::{CancelReason, Event, ObjectStatus, Operation, Summary};
 
 pub use events::EventsPrinter;
 pub use json::JsonPrinter;
@@ -169,6 +169,18 @@ pub(crate) fn totals_lines(summary: &Summary) -> Vec<String> {
             line.push_str(&format!(", {} re-created by someone else", d.reappeared));
         }
         lines.push(line);
+    }
+    match summary.cancelled {
+        Some(CancelReason::Interrupted) => lines.push(
+            "interrupted: the requests in flight finished, nothing more was applied or pruned, the inventory \
+             was recorded"
+                .to_owned(),
+        ),
+        Some(CancelReason::TimedOut) => lines.push(
+            "timed out: the run's time ran out; nothing more was applied or pruned, the inventory was recorded"
+                .to_owned(),
+        ),
+        _ => {}
     }
     lines
 }

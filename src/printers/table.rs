@@ -202,7 +202,7 @@ impl TableState {
                 });
                 return false;
             }
-            Event::Inventory { .. } => return false,
+            Event::Inventory { .. } | Event::Cancelled(_) => return false,
             Event::Summary(summary) => self.summary = Some(summary.clone()),
         }
         true

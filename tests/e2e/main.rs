@@ -6,6 +6,7 @@
 mod apply;
 mod bad_input;
 mod cluster;
+mod embed;
 mod fault_proxy;
 mod faults;
 mod kills;

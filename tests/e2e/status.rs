@@ -38,26 +38,18 @@ async fn a_deployment_is_waited_on_until_current_with_one_list_per_kind_and_name
 
     // The poll right after applying counts too: a fast rollout may be Current by the time `wait` starts.
     let mut seen: Vec<_> = first.observed.iter().map(|(r, o)| (r.clone(), o.status.status)).collect();
-    // The engine's waiter in poll mode: one LIST per batch per period. A cancel bounds the wait.
-    let cancel = kapply::engine::Cancel::new();
-    let deadline = {
-        let cancel = cancel.clone();
-        tokio::spawn(async move {
-            tokio::time::sleep(Duration::from_secs(90)).await;
-            cancel.cancel(kapply::engine::CancelReason::TimedOut);
-        })
-    };
+    // The engine's waiter in poll mode: one LIST per batch per period. A timeout bounds the wait.
     let last = kapply::engine::observe(
         &cluster,
         &refs,
         Until::Current,
         kapply::engine::WaitMode::Poll,
         Duration::from_millis(500),
-        &cancel,
+        tokio_util::sync::CancellationToken::new(),
+        Some(Duration::from_secs(90)),
         |r, s| seen.push((r.clone(), s.status)),
     )
     .await;
-    deadline.abort();
     for (r, status) in &last.statuses {
         assert_eq!(status.status, Status::Current, "{r}: {}", status.message);
     }

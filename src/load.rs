@@ -1,0 +1,201 @@
+//! [`Loader`]: from manifest inputs to a [`Set`] a run can apply — read, validated, every kind resolved
+//! against the cluster's discovery (served versions included), the inventory found and the dependency
+//! graph built. Nothing is written to the cluster.
+//!
+//! ```no_run
+//! # async fn example() -> Result<(), Box<dyn std::error::Error>> {
+//! use kapply::{Cluster, ConnectOptions, Input, Loader};
+//!
+//! let cluster = Cluster::connect(&ConnectOptions::default()).await?;
+//! let set = Loader::new(&cluster)
+//!     .namespace("shop")
+//!     .inventory_id("shop")
+//!     .load(&[Input::path("deploy/"), Input::text("extra.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: extra}\n")])
+//!     .await?;
+//! println!("{} objects, inventory {}", set.len(), set.inventory());
+//! # Ok(())
+//! # }
+//! ```
+
+use std::fmt;
+
+use crate::cluster::{Cluster, Discovered};
+use crate::engine::{self, EngineError, InventoryFlags, Prepared};
+use crate::inventory::InventoryInfo;
+use crate::manifest::{self, Input, LoadOptions, ManifestErrors, UnknownKinds};
+use crate::object::{GroupKind, Object};
+
+/// A validated set of objects and the inventory that records it: what an [`crate::Applier`] applies.
+///
+/// Made by [`Loader::load`]; cheap to keep (bodies are held as compact text until applied).
+#[derive(Debug, Clone)]
+pub struct Set {
+    pub(crate) prepared: Prepared,
+}
+
+impl Set {
+    /// The inventory the set is recorded in.
+    pub fn inventory(&self) -> &InventoryInfo {
+        &self.prepared.info
+    }
+
+    /// How many objects the set holds (the inventory template not counted).
+    pub fn len(&self) -> usize {
+        self.prepared.objects.len()
+    }
+
+    /// True when the set holds no object.
+    pub fn is_empty(&self) -> bool {
+        self.prepared.objects.is_empty()
+    }
+
+    /// The objects, in apply order (dependencies first).
+    pub fn objects(&self) -> impl Iterator<Item = Object> + '_ {
+        self.prepared.graph.objects().iter().filter_map(|obj| self.prepared.object(obj))
+    }
+}
+
+/// Why a set could not be loaded. Nothing was written to the cluster in any case.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum LoadError {
+    /// No input was given.
+    #[error("no manifests given")]
+    NoInput,
+    /// The inputs hold no object (an inventory template alone counts as none).
+    #[error("no objects in {0}: nothing to do")]
+    NoObjects(String),
+    /// Manifests that cannot be read, parsed or validated: every problem, each naming its file and
+    /// document.
+    #[error(transparent)]
+    Manifests(#[from] ManifestErrors),
+    /// Objects at an apiVersion the cluster does not serve for their kind, one line each.
+    #[error("{}", .0.join("\n"))]
+    UnservedVersions(Vec<String>),
+    /// The set is inconsistent (no or several inventories, a cycle, a bad annotation), or the
+    /// inventory cannot be used.
+    #[error(transparent)]
+    Invalid(EngineError),
+}
+
+impl LoadError {
+    /// True for every error the input itself causes (the CLI exits 2 for these).
+    pub fn is_invalid_input(&self) -> bool {
+        match self {
+            LoadError::Invalid(error) => error.is_invalid_input(),
+            _ => true,
+        }
+    }
+}
+
+/// Loads manifests into a [`Set`]; a builder whose settings all have defaults.
+#[derive(Clone)]
+#[must_use]
+pub struct Loader<'c> {
+    cluster: &'c Cluster,
+    recursive: bool,
+    namespace: Option<String>,
+    inventory: InventoryFlags,
+}
+
+impl fmt::Debug for Loader<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Loader")
+            .field("recursive", &self.recursive)
+            .field("namespace", &self.namespace)
+            .field("inventory", &self.inventory)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<'c> Loader<'c> {
+    /// A loader resolving kinds against `cluster`'s discovery.
+    pub fn new(cluster: &'c Cluster) -> Self {
+        Loader { cluster, recursive: false, namespace: None, inventory: InventoryFlags::default() }
+    }
+
+    /// Also read the subdirectories of directory inputs (`kubectl -R`). Off by default.
+    pub fn recursive(mut self, recursive: bool) -> Self {
+        self.recursive = recursive;
+        self
+    }
+
+    /// The namespace of namespaced objects that name none, and of the inventory when no template
+    /// names one. Default: the kubeconfig context's namespace.
+    pub fn namespace(mut self, namespace: impl Into<String>) -> Self {
+        self.namespace = Some(namespace.into());
+        self
+    }
+
+    /// The inventory's id, when no inventory template is among the manifests.
+    pub fn inventory_id(mut self, id: impl Into<String>) -> Self {
+        self.inventory.id = Some(id.into());
+        self
+    }
+
+    /// The inventory ConfigMap's name (default `inventory-<id>`), when no template is among the
+    /// manifests.
+    pub fn inventory_name(mut self, name: impl Into<String>) -> Self {
+        self.inventory.name = Some(name.into());
+        self
+    }
+
+    /// The inventory's namespace (default: [`Loader::namespace`]), when no template is among the
+    /// manifests.
+    pub fn inventory_namespace(mut self, namespace: impl Into<String>) -> Self {
+        self.inventory.namespace = Some(namespace.into());
+        self
+    }
+
+    /// Reads `inputs` (files, directories, standard input's text, or text from anywhere), validates
+    /// every object, resolves every kind through the cluster's discovery and builds the plan.
+    ///
+    /// # Errors
+    /// Every problem of the input at once ([`LoadError`]); nothing is written to the cluster.
+    pub async fn load(&self, inputs: &[Input]) -> Result<Set, LoadError> {
+        if inputs.is_empty() {
+            return Err(LoadError::NoInput);
+        }
+        let namespace = self.namespace.clone().unwrap_or_else(|| self.cluster.default_namespace().to_owned());
+        let options = LoadOptions {
+            recursive: self.recursive,
+            default_namespace: Some(namespace.clone()),
+            unknown_kinds: UnknownKinds::Error,
+        };
+        let discovered = self.cluster.discovered().await;
+        let objects = manifest::load(inputs, &options, &discovered)?;
+        if objects.is_empty() {
+            let names: Vec<String> = inputs.iter().map(|input| input.name().display().to_string()).collect();
+            return Err(LoadError::NoObjects(names.join(", ")));
+        }
+        let unserved = unserved_versions(&objects, &discovered);
+        if !unserved.is_empty() {
+            return Err(LoadError::UnservedVersions(unserved));
+        }
+        let prepared = engine::prepare(objects, &self.inventory, &namespace).map_err(LoadError::Invalid)?;
+        Ok(Set { prepared })
+    }
+}
+
+/// Objects at an apiVersion the server does not serve for their kind (kinds a CRD of the set defines
+/// are left to the apply: the CRD may add the version).
+fn unserved_versions(objects: &[Object], discovered: &Discovered) -> Vec<String> {
+    let defined_in_set: std::collections::HashSet<GroupKind> = objects
+        .iter()
+        .filter(|o| o.obj_ref.group_kind().is_crd())
+        .filter_map(|o| crate::graph::crd_group_kind(&o.body))
+        .collect();
+    objects
+        .iter()
+        .filter(|o| !defined_in_set.contains(&o.obj_ref.group_kind()))
+        .filter(|o| discovered.serves_version(&o.obj_ref.group_kind(), &o.api_version) == Some(false))
+        .map(|o| {
+            format!(
+                "{}: {} is not served at apiVersion {} by this cluster; use a version it serves",
+                o.source,
+                o.obj_ref.group_kind(),
+                o.api_version
+            )
+        })
+        .collect()
+}
