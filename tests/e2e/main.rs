@@ -12,6 +12,7 @@ mod kills;
 mod lifecycle;
 mod proof;
 mod prune_matrix;
+mod restart;
 mod secrets;
 mod security;
 mod status;
