@@ -11,9 +11,15 @@
 //! - a create (POST) is retried only when the request never left (connection refused): a create
 //!   that may have reached the server would come back as 409 AlreadyExists.
 //!
+//! A refused connection is retried longer once the cluster has answered this process: the apiserver
+//! was there, so it is restarting. A lone kube-apiserver told to stop (SIGTERM) stops listening at
+//! once but exits only once its open watches have drained, up to 60 s later (or when the kubelet's
+//! grace period ends, 30 s by default), and then takes seconds to serve again.
+//!
 //! Errors that persist come back after the last attempt, so they are reported as usual.
 
 use std::future::Future;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 /// How a request may be retried.
@@ -25,14 +31,20 @@ pub(crate) enum Verb {
     Create,
 }
 
-/// Attempts at most, with pauses of 200 ms doubling up to [`MAX_PAUSE`]: about 20 s in all, enough
-/// for an apiserver restart.
+/// Attempts at most, with pauses of 200 ms doubling up to [`MAX_PAUSE`]: about 16 s in all, enough
+/// for an apiserver that crashed and comes back.
 const ATTEMPTS: u32 = 8;
+/// Attempts at a request whose connection was refused after the cluster answered: about 96 s in all,
+/// a graceful restart's 60 s of drain and its start (see the module documentation).
+const ATTEMPTS_WHILE_RESTARTING: u32 = 24;
 const FIRST_PAUSE: Duration = Duration::from_millis(200);
 const MAX_PAUSE: Duration = Duration::from_secs(5);
 /// A 500 or 502 may be a bug that answers the same every time (a failing webhook answers 500):
 /// fewer attempts for those.
 const ATTEMPTS_ON_SERVER_ERROR: u32 = 3;
+
+/// Set once any request of this process got an answer from the server.
+static ANSWERED: AtomicBool = AtomicBool::new(false);
 
 /// Runs `request` until it succeeds, fails in a way a retry cannot fix, or runs out of attempts.
 pub(crate) async fn retrying<T, F, Fut>(
@@ -47,8 +59,12 @@ where
     let mut pause = FIRST_PAUSE;
     let mut attempt = 1;
     loop {
-        match request().await {
-            Err(err) if attempt < attempts_for(&err, verb) => {
+        let result = request().await;
+        if matches!(result, Ok(_) | Err(kube::Error::Api(_))) {
+            ANSWERED.store(true, Ordering::Relaxed);
+        }
+        match result {
+            Err(err) if attempt < attempts_for(&err, verb, ANSWERED.load(Ordering::Relaxed)) => {
                 let err = super::error::describe(&err);
                 tracing::debug!("{what}: attempt {attempt} failed ({err}); retrying in {pause:?}");
                 tokio::time::sleep(pause).await;
@@ -60,11 +76,13 @@ where
     }
 }
 
-/// How many attempts an error allows in all (1: do not retry).
-fn attempts_for(err: &kube::Error, verb: Verb) -> u32 {
+/// How many attempts an error allows in all (1: do not retry); `answered`: the server has answered
+/// a request of this process before.
+fn attempts_for(err: &kube::Error, verb: Verb, answered: bool) -> u32 {
     match failure(err) {
         Failure::Final => 1,
         Failure::ServerError if verb == Verb::Idempotent => ATTEMPTS_ON_SERVER_ERROR,
+        Failure::NotSent if answered => ATTEMPTS_WHILE_RESTARTING,
         Failure::NotSent => ATTEMPTS,
         Failure::Interrupted if verb == Verb::Idempotent => ATTEMPTS,
         Failure::ServerError | Failure::Interrupted => 1,
@@ -122,30 +140,46 @@ mod tests {
     #[test]
     fn client_errors_are_never_retried() {
         for code in [400, 403, 404, 409, 422] {
-            assert_eq!(attempts_for(&api(code), Verb::Idempotent), 1, "{code}");
+            assert_eq!(attempts_for(&api(code), Verb::Idempotent, false), 1, "{code}");
         }
     }
 
     #[test]
     fn server_errors_are_retried_a_few_times_for_idempotent_requests_only() {
         for code in [500, 502] {
-            assert_eq!(attempts_for(&api(code), Verb::Idempotent), ATTEMPTS_ON_SERVER_ERROR);
-            assert_eq!(attempts_for(&api(code), Verb::Create), 1);
+            assert_eq!(attempts_for(&api(code), Verb::Idempotent, false), ATTEMPTS_ON_SERVER_ERROR);
+            assert_eq!(attempts_for(&api(code), Verb::Create, false), 1);
         }
     }
 
     #[test]
     fn a_refused_connection_is_retried_for_every_verb() {
         let err = transport(std::io::ErrorKind::ConnectionRefused);
-        assert_eq!(attempts_for(&err, Verb::Create), ATTEMPTS);
-        assert_eq!(attempts_for(&err, Verb::Idempotent), ATTEMPTS);
+        assert_eq!(attempts_for(&err, Verb::Create, false), ATTEMPTS);
+        assert_eq!(attempts_for(&err, Verb::Idempotent, false), ATTEMPTS);
+    }
+
+    #[test]
+    fn a_refused_connection_is_retried_through_a_restart_once_the_server_has_answered() {
+        let err = transport(std::io::ErrorKind::ConnectionRefused);
+        for verb in [Verb::Create, Verb::Idempotent] {
+            assert_eq!(attempts_for(&err, verb, true), ATTEMPTS_WHILE_RESTARTING);
+        }
+        let waited: Duration =
+            (1..ATTEMPTS_WHILE_RESTARTING).map(|n| (FIRST_PAUSE * 2u32.pow(n - 1)).min(MAX_PAUSE)).sum();
+        assert!(waited > Duration::from_secs(90), "{waited:?}: a 60 s drain and a start");
+        // Other failures are retried as before.
+        let reset = transport(std::io::ErrorKind::ConnectionReset);
+        assert_eq!(attempts_for(&reset, Verb::Idempotent, true), ATTEMPTS);
+        assert_eq!(attempts_for(&reset, Verb::Create, true), 1);
+        assert_eq!(attempts_for(&api(500), Verb::Idempotent, true), ATTEMPTS_ON_SERVER_ERROR);
     }
 
     #[test]
     fn a_broken_connection_is_retried_only_when_a_replay_is_harmless() {
         let err = transport(std::io::ErrorKind::ConnectionReset);
-        assert_eq!(attempts_for(&err, Verb::Idempotent), ATTEMPTS);
-        assert_eq!(attempts_for(&err, Verb::Create), 1);
+        assert_eq!(attempts_for(&err, Verb::Idempotent, false), ATTEMPTS);
+        assert_eq!(attempts_for(&err, Verb::Create, false), 1);
     }
 
     #[test]

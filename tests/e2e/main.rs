@@ -14,6 +14,7 @@ mod lifecycle;
 mod proof;
 mod prune_matrix;
 mod published_bugs;
+mod restart;
 mod secrets;
 mod security;
 mod status;

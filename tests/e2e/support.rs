@@ -62,7 +62,8 @@ pub async fn client() -> Client {
     client_for(kubeconfig_path()).await
 }
 
-async fn client_for(path: &Path) -> Client {
+/// A kube client for the control plane of another kubeconfig (a private control plane's).
+pub async fn client_for(path: &Path) -> Client {
     let kubeconfig = Kubeconfig::read_from(path).expect("read test kubeconfig");
     let config = Config::from_custom_kubeconfig(kubeconfig, &KubeConfigOptions::default())
         .await
