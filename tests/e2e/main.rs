@@ -5,6 +5,7 @@
 
 mod apply;
 mod bad_input;
+mod bundles;
 mod cluster;
 mod fault_proxy;
 mod faults;
