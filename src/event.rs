@@ -21,8 +21,9 @@
 //!    independent objects interleave freely.
 //! 5. For each object of `Plan::prune`: exactly one [`Event::Prune`], after the final event of every
 //!    object of the apply set (pruning starts once applying and waiting are done). When it was deleted
-//!    and the run is not a dry run, zero or more `Status` (Terminating), then exactly one
-//!    [`Event::Deleted`].
+//!    and the run is not a dry run, zero or more `Status` (Terminating, then NotFound when seen gone),
+//!    then exactly one [`Event::Deleted`] — once the removal phase is done, when a last look confirms
+//!    it is still gone (or finds it back: [`DeletionOutcome::Reappeared`]).
 //! 6. Destroy: for each object of `Plan::delete`, exactly one [`Event::Delete`], then, as for prune,
 //!    `Status` events and exactly one `Deleted` when it was deleted in a real run.
 //! 7. After every object's final event: [`Event::Inventory`] once more in a real run — `Created`,
@@ -417,6 +418,10 @@ pub enum DeletionOutcome {
     Gone,
     /// The prune (delete) timeout expired; the last status seen, typically Terminating.
     Timeout(StatusResult),
+    /// It was seen gone, but exists again when the removal ends: something re-created it (a
+    /// controller, another tool). A failure — a removal is never reported done while its object is
+    /// there.
+    Reappeared(ObjectError),
 }
 
 /// What was done to the inventory ConfigMap.
@@ -508,11 +513,13 @@ impl RemoveCounts {
 pub struct DeletionCounts {
     pub gone: usize,
     pub timed_out: usize,
+    /// Seen gone, then there again at the end of the removal.
+    pub reappeared: usize,
 }
 
 impl DeletionCounts {
     pub fn total(&self) -> usize {
-        self.gone + self.timed_out
+        self.gone + self.timed_out + self.reappeared
     }
 }
 
@@ -608,7 +615,7 @@ impl Summary {
     /// over an object in the Failed status ([`RunOutcome::ObjectFailed`]) over a timeout
     /// ([`RunOutcome::Timeout`]). Skips alone never fail a run (see [`SkipReason`]).
     pub fn outcome(&self) -> RunOutcome {
-        if self.apply.failed + self.prune.failed + self.delete.failed > 0 {
+        if self.apply.failed + self.prune.failed + self.delete.failed + self.deletion.reappeared > 0 {
             RunOutcome::Failed
         } else if self.reconcile.failed > 0 {
             RunOutcome::ObjectFailed
@@ -685,6 +692,14 @@ impl SummaryBuilder {
                 DeletionOutcome::Timeout(status) => {
                     summary.deletion.timed_out += 1;
                     summary.not_deleted.push(ObjectStatus { obj: obj.clone(), status: status.clone() });
+                }
+                DeletionOutcome::Reappeared(error) => {
+                    summary.deletion.reappeared += 1;
+                    let action = match summary.operation {
+                        Operation::Destroy => FailedAction::Delete,
+                        Operation::Apply => FailedAction::Prune,
+                    };
+                    summary.failures.push(failure(obj, action, error));
                 }
             },
             Event::Warning { .. } => summary.warnings += 1,
@@ -951,7 +966,7 @@ mod tests {
         let summary = Summary::from_events(&events);
         assert_eq!(summary.prune, RemoveCounts { deleted: 1, skipped: 1, abandoned: 1, failed: 0 });
         assert_eq!(summary.delete, RemoveCounts { deleted: 0, skipped: 0, abandoned: 0, failed: 1 });
-        assert_eq!(summary.deletion, DeletionCounts { gone: 1, timed_out: 1 });
+        assert_eq!(summary.deletion, DeletionCounts { gone: 1, timed_out: 1, reappeared: 0 });
         assert_eq!(summary.not_deleted.len(), 1);
         assert_eq!(summary.failures[0].action, FailedAction::Delete);
     }

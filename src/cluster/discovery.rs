@@ -1,7 +1,7 @@
 //! The discovery cache: which kinds the server serves, at which versions, namespaced or not.
 
 use kube::Client;
-use kube::discovery::{ApiResource, Discovery, Scope};
+use kube::discovery::{ApiCapabilities, ApiGroup, ApiResource, Discovery, Scope};
 
 use super::error::{ClusterError, Result};
 use super::retry::{Verb, retrying};
@@ -35,28 +35,45 @@ impl Discovered {
         Ok(Self { discovery: std::sync::Arc::new(discovery) })
     }
 
-    /// Resolves a kind at `api_version` when that version serves it, else at the group's preferred
-    /// version (the identity of an object does not depend on the version it is read at).
+    /// Resolves a kind at `api_version` when that version serves it, else at the most preferred
+    /// version that does (the identity of an object does not depend on the version it is read at).
     pub fn resolve(&self, gk: &GroupKind, api_version: Option<&str>) -> Option<Resolved> {
         let group = self.discovery.get(&gk.group)?;
-        let version = api_version.map(|v| v.rsplit('/').next().unwrap_or(v));
-        let exact = version.and_then(|v| {
-            group.versioned_resources(v).into_iter().find(|(resource, _)| resource.kind == gk.kind)
-        });
-        let (resource, caps) = exact.or_else(|| group.recommended_kind(&gk.kind))?;
+        let exact = api_version.and_then(|v| find_in(group, version_of(v), &gk.kind));
+        let (resource, caps) = exact.or_else(|| find_kind(group, &gk.kind))?;
         Some(Resolved { resource, namespaced: caps.scope == Scope::Namespaced })
     }
-}
 
-impl Discovered {
     /// Whether the server serves `gk` at exactly `api_version`: None when it does not serve the kind
     /// at all (validation reports that), Some(false) for a version it dropped or never had.
     pub fn serves_version(&self, gk: &GroupKind, api_version: &str) -> Option<bool> {
         let group = self.discovery.get(&gk.group)?;
-        group.recommended_kind(&gk.kind)?;
-        let version = api_version.rsplit('/').next().unwrap_or(api_version);
-        Some(group.versioned_resources(version).iter().any(|(resource, _)| resource.kind == gk.kind))
+        find_kind(group, &gk.kind)?;
+        Some(find_in(group, version_of(api_version), &gk.kind).is_some())
     }
+}
+
+/// `v1` of `apps/v1` (and of `v1`).
+fn version_of(api_version: &str) -> &str {
+    api_version.rsplit('/').next().unwrap_or(api_version)
+}
+
+/// `kind` at one version of the group, when that version serves it.
+fn find_in(group: &ApiGroup, version: &str, kind: &str) -> Option<(ApiResource, ApiCapabilities)> {
+    group.versioned_resources(version).into_iter().find(|(resource, _)| resource.kind == kind)
+}
+
+/// `kind` at the group's preferred version, else at the first other version serving it, in the
+/// server's priority order.
+///
+/// Not kube's `recommended_kind`: that looks at the preferred version only, and a group's kinds need
+/// not share versions — kyverno.io prefers `v2` while `ClusterPolicy` is served at `v1` alone, and
+/// monitoring.coreos.com prefers `v1` while `AlertmanagerConfig` is `v1alpha1` only. kubectl finds
+/// both; so must every read, list, watch, delete and scope check here.
+fn find_kind(group: &ApiGroup, kind: &str) -> Option<(ApiResource, ApiCapabilities)> {
+    let preferred = group.preferred_version_or_latest();
+    find_in(group, preferred, kind)
+        .or_else(|| group.versions().filter(|v| *v != preferred).find_map(|v| find_in(group, v, kind)))
 }
 
 impl ScopeResolver for Discovered {

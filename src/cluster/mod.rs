@@ -19,7 +19,6 @@ use kube::config::{KubeConfigOptions, Kubeconfig};
 use kube::{Client, Config};
 use serde_json::Value;
 use std::path::PathBuf;
-use std::time::Duration;
 use tokio::sync::RwLock;
 
 pub use discovery::{Discovered, Resolved};
@@ -140,34 +139,12 @@ impl Cluster {
         &self.client
     }
 
-    /// Runs discovery again: needed after CRDs are established, so their kinds resolve.
+    /// Runs discovery again and keeps what it saw: needed after CRDs are established, so their kinds
+    /// resolve.
     pub async fn refresh_discovery(&self) -> Result<()> {
-        self.refresh_discovery_until_served(&[], Duration::ZERO).await
-    }
-
-    /// Runs discovery again until it serves every kind of `kinds`, for at most `patience`.
-    ///
-    /// A CRD's Established condition comes before the apiserver publishes its kind in discovery
-    /// (aggregated discovery is rebuilt asynchronously), so one refresh right after it can miss the
-    /// kind. Whatever the last run saw is kept; a kind still missing then fails its objects'
-    /// applies as not served.
-    pub async fn refresh_discovery_until_served(
-        &self,
-        kinds: &[GroupKind],
-        patience: Duration,
-    ) -> Result<()> {
-        let deadline = tokio::time::Instant::now() + patience;
-        let mut pause = Duration::from_millis(50);
-        loop {
-            let fresh = Discovered::run(self.client.clone()).await?;
-            let served = kinds.iter().all(|gk| fresh.resolve(gk, None).is_some());
-            *self.discovery.write().await = fresh;
-            if served || tokio::time::Instant::now() + pause > deadline {
-                return Ok(());
-            }
-            tokio::time::sleep(pause).await;
-            pause = (pause * 2).min(Duration::from_secs(1));
-        }
+        let fresh = Discovered::run(self.client.clone()).await?;
+        *self.discovery.write().await = fresh;
+        Ok(())
     }
 
     /// A snapshot of the discovery cache, e.g. as a [`crate::manifest::ScopeResolver`].

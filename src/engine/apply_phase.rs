@@ -10,8 +10,8 @@
 //!
 //! An object whose apply response is already Current (a ConfigMap, a Namespace, anything without
 //! status to wait for) completes at once, without a poll. After a CustomResourceDefinition becomes
-//! Current (established), discovery is refreshed before anything else is sent, until it serves the
-//! CRD's kind (for at most [`DISCOVERY_PATIENCE`]), so its custom resources resolve in the same run.
+//! Current (established), its custom resources are held back until discovery serves their kind, while
+//! discovery is refreshed in the background and everything else goes on (see [`DiscoveryGate`]).
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 
@@ -21,30 +21,19 @@ use serde_json::Value;
 
 use crate::cluster::{ApplyAction, Cluster, ClusterError};
 use crate::event::{ApplyOutcome, DryRun, Event, ObjectError, SkipReason, WaitOutcome};
-use crate::graph::{Scheduler, crd_group_kind};
+use crate::graph::Scheduler;
 use crate::inventory::{self, Ownership, PolicyError};
 use crate::kstatus::{self, Status, StatusResult};
 use crate::mutation;
-use crate::object::{GroupKind, OWNING_INVENTORY, ObjRef, Object};
+use crate::object::{OWNING_INVENTORY, ObjRef, Object};
 use crate::status::Until;
 
 use super::cancel::{Cancel, CancelReason};
+use super::discovery_gate::DiscoveryGate;
 use super::emit::Emitter;
 use super::live::LiveReader;
 use super::waiter::{Verdict, Waiter};
 use super::{ApplyOptions, Prepared};
-
-/// How long discovery may lag behind an established CRD before its custom resources fail as not
-/// served. The apiserver usually publishes the kind within a second.
-const DISCOVERY_PATIENCE: std::time::Duration = std::time::Duration::from_secs(30);
-
-/// True when a CRD serves at least one version: only then does discovery ever list its kind (and is
-/// worth waiting for).
-fn serves_a_version(crd: &Value) -> bool {
-    crd.pointer("/spec/versions").and_then(Value::as_array).is_some_and(|versions| {
-        versions.iter().any(|v| v.get("served").and_then(Value::as_bool) == Some(true))
-    })
-}
 
 /// What the prune phase needs to know about the apply phase.
 #[derive(Debug, Default)]
@@ -135,6 +124,7 @@ impl<'a> ApplyPhase<'a> {
             queue: VecDeque::new(),
             waiter: Waiter::new(Until::Current, self.options.poll_period, self.options.wait_mode),
             established_crds: Vec::new(),
+            gate: DiscoveryGate::default(),
             applied: Applied::default(),
             emitter,
             outcome,
@@ -145,32 +135,39 @@ impl<'a> ApplyPhase<'a> {
         }
         let mut in_flight = FuturesUnordered::new();
         let mut cancelled = self.cancel.is_cancelled();
+        // The background discovery refresh, while the gate awaits kinds (see `DiscoveryGate`).
+        let mut refresh: Option<futures::future::LocalBoxFuture<'_, crate::cluster::Result<()>>> = None;
         loop {
             if !cancelled {
                 for obj in state.scheduler.ready() {
                     state.scheduler.start(&obj);
                     state.queue.push_back(obj);
                 }
-                if !state.established_crds.is_empty() {
-                    let kinds: Vec<GroupKind> = std::mem::take(&mut state.established_crds)
-                        .iter()
-                        .filter_map(|crd| self.prepared.object(crd))
-                        .filter(|crd| serves_a_version(&crd.body))
-                        .filter_map(|crd| crd_group_kind(&crd.body))
-                        .collect();
-                    let refreshed = self.cluster.refresh_discovery_until_served(&kinds, DISCOVERY_PATIENCE);
-                    if let Err(err) = refreshed.await {
-                        state.emitter.emit(Event::Warning { obj: None, message: err.to_string() });
+                let discovered = self.cluster.discovered().await;
+                for crd in std::mem::take(&mut state.established_crds) {
+                    if let Some(crd) = self.prepared.object(&crd) {
+                        state.gate.crd_established(&crd.body, &discovered, tokio::time::Instant::now());
                     }
                 }
                 while in_flight.len() < self.options.concurrency.max(1) {
                     let Some(obj) = state.queue.pop_front() else { break };
                     let object = self.prepared.object(&obj).expect("every scheduled object is in the set");
+                    if state.gate.hold(&object, &discovered) {
+                        continue;
+                    }
                     in_flight.push(async move { (obj, self.apply_one(&object).await) });
+                }
+                if refresh.is_none() && state.gate.wants_refresh() {
+                    let (pause, cluster) = (state.gate.next_pause(), self.cluster);
+                    refresh = Some(Box::pin(async move {
+                        tokio::time::sleep(pause).await;
+                        cluster.refresh_discovery().await
+                    }));
                 }
             }
             let waiting = !cancelled && !state.waiter.is_empty();
-            if in_flight.is_empty() && !waiting {
+            let holding = !cancelled && state.gate.is_holding();
+            if in_flight.is_empty() && !waiting && !holding {
                 break;
             }
             tokio::select! {
@@ -184,6 +181,18 @@ impl<'a> ApplyPhase<'a> {
                 () = state.waiter.wakeup(), if waiting => {
                     let tick = state.waiter.poll(self.cluster).await;
                     state.observe(tick);
+                }
+                refreshed = async { refresh.as_mut().expect("guarded").await }, if refresh.is_some() && !cancelled => {
+                    refresh = None;
+                    if let Err(err) = refreshed {
+                        state.emitter.emit(Event::Warning { obj: None, message: err.to_string() });
+                    }
+                    let discovered = self.cluster.discovered().await;
+                    let version = |obj: &ObjRef| self.prepared.object(obj).map(|o| o.api_version.clone());
+                    let released = state.gate.refreshed(&discovered, version, tokio::time::Instant::now());
+                    for obj in released.into_iter().rev() {
+                        state.queue.push_front(obj);
+                    }
                 }
                 () = self.cancel.cancelled(), if !cancelled => cancelled = true,
             }
@@ -231,7 +240,9 @@ impl<'a> ApplyPhase<'a> {
         if dry_run == DryRun::Client {
             let action = match &live {
                 None => ApplyAction::Created,
-                Some(live) if contains(live, &as_stored(&body)) => ApplyAction::Unchanged,
+                Some(live) if contains(live, &as_stored(&body), drops_zero_values(obj)) => {
+                    ApplyAction::Unchanged
+                }
                 Some(_) => ApplyAction::Configured,
             };
             let response = live.unwrap_or(body);
@@ -410,18 +421,47 @@ fn base64(bytes: &[u8]) -> String {
 }
 
 /// True when every field of `desired` has the same value in `live`: a client-side preview's best
-/// guess that an apply would change nothing (the server may still default or prune fields).
-fn contains(live: &Value, desired: &Value) -> bool {
+/// guess that an apply would change nothing (the server may still default fields).
+///
+/// With `zero_dropped`, a field `live` lacks matches an empty or zero value in `desired` (`{}`,
+/// `[]`, `0`, `false`, `""`, `null`): the server stores built-in kinds as Go structs whose
+/// `omitempty` fields drop such values (`minReadySeconds: 0`, `labels: {}`), so sending them again
+/// changes nothing — `diff` and a server-side preview agree. `metadata` is such a struct for every
+/// kind; a custom resource's other fields are kept as sent, so there a missing field is a change.
+fn contains(live: &Value, desired: &Value, zero_dropped: bool) -> bool {
     match (live, desired) {
-        (Value::Object(live), Value::Object(desired)) => {
-            desired.iter().all(|(key, value)| live.get(key).is_some_and(|l| contains(l, value)))
-        }
+        (Value::Object(live), Value::Object(desired)) => desired.iter().all(|(key, value)| {
+            let zero_dropped = zero_dropped || key == "metadata";
+            match live.get(key) {
+                Some(live) => contains(live, value, zero_dropped),
+                None => zero_dropped && is_zero(value),
+            }
+        }),
         (Value::Array(live), Value::Array(desired)) => {
-            live.len() == desired.len() && live.iter().zip(desired).all(|(l, d)| contains(l, d))
+            live.len() == desired.len() && live.iter().zip(desired).all(|(l, d)| contains(l, d, zero_dropped))
         }
         (Value::Number(live), Value::Number(desired)) => live.as_f64() == desired.as_f64(),
         (live, desired) => live == desired,
     }
+}
+
+/// The values Go's `omitempty` leaves out.
+fn is_zero(value: &Value) -> bool {
+    match value {
+        Value::Null => true,
+        Value::Bool(b) => !b,
+        Value::Number(n) => n.as_f64() == Some(0.0),
+        Value::String(s) => s.is_empty(),
+        Value::Array(a) => a.is_empty(),
+        Value::Object(o) => o.is_empty(),
+    }
+}
+
+/// Whether the server stores `obj` as a built-in Go type (see [`contains`]): the core group and the
+/// groups Kubernetes itself serves (`apps`, `batch`, … and `*.k8s.io`), CRDs included.
+fn drops_zero_values(obj: &Object) -> bool {
+    let group = obj.obj_ref.group.as_str();
+    matches!(group, "" | "apps" | "batch" | "autoscaling" | "policy") || group.ends_with(".k8s.io")
 }
 
 /// An apply result carried from [`ApplyPhase::apply_inventory_namespace`] to [`ApplyPhase::run`].
@@ -433,8 +473,10 @@ struct State<'e, 's, 'o> {
     /// Ready objects not sent yet (started in the scheduler).
     queue: VecDeque<ObjRef>,
     waiter: Waiter,
-    /// CRDs that became Current since discovery was last refreshed.
+    /// CRDs that became Current since the loop last told the gate.
     established_crds: Vec<ObjRef>,
+    /// Custom resources held until discovery serves their kind.
+    gate: DiscoveryGate,
     applied: Applied,
     emitter: &'e mut Emitter<'s>,
     outcome: &'o mut inventory::Outcome,
@@ -590,6 +632,7 @@ impl State<'_, '_, '_> {
             self.emitter.emit(Event::Reconciled { obj, outcome });
         }
         let mut not_sent: Vec<ObjRef> = self.queue.drain(..).collect();
+        not_sent.extend(self.gate.release_all());
         not_sent.extend(
             phase
                 .prepared
@@ -648,17 +691,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn only_a_crd_serving_some_version_is_waited_for_in_discovery() {
-        let crd =
-            |versions: Value| json!({"spec": {"group": "g", "names": {"kind": "K"}, "versions": versions}});
-        assert!(serves_a_version(&crd(
-            json!([{"name": "v1", "served": false}, {"name": "v2", "served": true}])
-        )));
-        assert!(!serves_a_version(&crd(json!([{"name": "v1", "served": false}]))));
-        assert!(!serves_a_version(&crd(json!([]))));
-    }
-
-    #[test]
     fn base64_matches_rfc_4648_test_vectors() {
         let vectors = [
             ("", ""),
@@ -678,9 +710,38 @@ mod tests {
         let desired = json!({"apiVersion": "v1", "kind": "Secret", "stringData": {"password": "foobar"}});
         let live =
             json!({"apiVersion": "v1", "kind": "Secret", "data": {"password": "Zm9vYmFy"}, "type": "Opaque"});
-        assert!(contains(&live, &as_stored(&desired)));
+        assert!(contains(&live, &as_stored(&desired), true));
         let changed = json!({"apiVersion": "v1", "kind": "Secret", "stringData": {"password": "other"}});
-        assert!(!contains(&live, &as_stored(&changed)));
+        assert!(!contains(&live, &as_stored(&changed), true));
+    }
+
+    #[test]
+    fn zero_values_the_server_drops_compare_as_unchanged() {
+        // Regression: `minReadySeconds: 0` and `labels: {}` were previewed as configured.
+        let live = json!({"metadata": {"name": "d"}, "spec": {"replicas": 1}});
+        let desired =
+            json!({"metadata": {"name": "d", "labels": {}}, "spec": {"replicas": 1, "minReadySeconds": 0}});
+        assert!(contains(&live, &desired, true));
+        assert!(!contains(&live, &json!({"spec": {"minReadySeconds": 5}}), true), "a real value is a change");
+        assert!(!contains(&json!({"spec": {"replicas": 1}}), &json!({"spec": {"replicas": 0}}), true));
+    }
+
+    #[test]
+    fn a_custom_resource_keeps_zero_values_except_in_metadata() {
+        let live = json!({"metadata": {"name": "w"}, "spec": {}});
+        assert!(!contains(&live, &json!({"spec": {"size": 0}}), false), "the server would store it");
+        assert!(contains(&live, &json!({"metadata": {"labels": {}}}), false), "metadata drops it");
+        let widget = crate::object::testing::obj(
+            json!({"apiVersion": "example.com/v1", "kind": "Widget", "metadata": {"name": "w"}}),
+        );
+        let deployment = crate::object::testing::obj(
+            json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "d"}}),
+        );
+        let crd = crate::object::testing::obj(
+            json!({"apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition", "metadata": {"name": "c"}}),
+        );
+        assert!(!drops_zero_values(&widget));
+        assert!(drops_zero_values(&deployment) && drops_zero_values(&crd));
     }
 
     #[test]

@@ -24,6 +24,7 @@ mod apply_phase;
 mod cancel;
 mod destroy;
 mod diff;
+mod discovery_gate;
 mod emit;
 mod inventory_store;
 mod live;

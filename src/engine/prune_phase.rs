@@ -11,7 +11,11 @@
 //! 3. nothing applied in this run depends on it (a depends-on entry, or custom resources of a CRD);
 //! 4. [`PruneFilters`]: the UID was not just applied, keep/detach (abandon: our owner annotation is
 //!    removed), ownership under the policy, not a namespace still in use;
-//! 5. deleted with a UID precondition, then waited for until gone.
+//! 5. deleted with a UID precondition, then waited for until gone;
+//! 6. once the loop is done, every object seen gone is looked for once more (one LIST per kind and
+//!    namespace), and only then reported gone: one that a controller re-created in the meantime (an
+//!    aggregated ClusterRole, a workload's owner) fails as [`DeletionOutcome::Reappeared`] instead of
+//!    being claimed deleted.
 //!
 //! Between 4 and 5, for a prune (not a destroy): the user may delete every object steps 1–4 leave to
 //! delete, as SelfSubjectAccessReviews tell; if one is forbidden, nothing is deleted.
@@ -178,6 +182,7 @@ impl<'a> PrunePhase<'a> {
             emitter,
             outcome,
             kept_dependencies: Vec::new(),
+            gone: Vec::new(),
         };
         let mut queue: VecDeque<(ObjRef, Action)> = VecDeque::new();
         let mut in_flight = FuturesUnordered::new();
@@ -223,6 +228,28 @@ impl<'a> PrunePhase<'a> {
         if cancelled {
             let not_sent: Vec<ObjRef> = queue.into_iter().map(|(obj, _)| obj).collect();
             state.cancel_the_rest(deletion.objects(), not_sent);
+        }
+        self.confirm_gone(&mut state).await;
+    }
+
+    /// Step 6: reports each object seen gone as [`DeletionOutcome::Gone`], or as
+    /// [`DeletionOutcome::Reappeared`] when it exists again (it then stays in the inventory).
+    async fn confirm_gone(&self, state: &mut State<'_, '_, '_>) {
+        let gone = std::mem::take(&mut state.gone);
+        if gone.is_empty() {
+            return;
+        }
+        let mut observed = status::poll(self.cluster, &gone).await.observed;
+        for obj in gone {
+            let outcome = match observed.remove(&obj) {
+                Some(status::Observed { live: Some(body), .. }) => {
+                    state.outcome.prune_failed.insert(obj.clone());
+                    DeletionOutcome::Reappeared(reappeared(&obj, &body))
+                }
+                // Not found, or not listable now: it was seen gone, and nothing says otherwise.
+                _ => DeletionOutcome::Gone,
+            };
+            state.emitter.emit(Event::Deleted { obj, outcome });
         }
     }
 
@@ -453,6 +480,8 @@ struct State<'e, 's, 'o> {
     outcome: &'o mut inventory::Outcome,
     /// Candidates that abandoned objects depend on, each with one such object, to be decided.
     kept_dependencies: Vec<(ObjRef, ObjRef)>,
+    /// Objects seen gone, to be confirmed once the loop is done (step 6).
+    gone: Vec<ObjRef>,
 }
 
 impl State<'_, '_, '_> {
@@ -505,8 +534,10 @@ impl State<'_, '_, '_> {
             }
             ActionResult::Deleted(DeleteResult::Gone) => {
                 self.emit(obj.clone(), PruneOutcome::Deleted);
-                self.emitter.emit(Event::Deleted { obj: obj.clone(), outcome: DeletionOutcome::Gone });
+                // Seen gone now (a printer may show it), confirmed when the loop is done.
+                self.emitter.emit(Event::Status { obj: obj.clone(), status: StatusResult::not_found() });
                 self.scheduler.complete(&obj);
+                self.gone.push(obj);
             }
             ActionResult::Deleted(DeleteResult::Terminating) => {
                 self.emit(obj.clone(), PruneOutcome::Deleted);
@@ -539,8 +570,8 @@ impl State<'_, '_, '_> {
         for (obj, verdict) in tick.verdicts {
             match verdict {
                 Verdict::Reached(_) => {
-                    self.emitter.emit(Event::Deleted { obj: obj.clone(), outcome: DeletionOutcome::Gone });
                     self.scheduler.complete(&obj);
+                    self.gone.push(obj);
                 }
                 Verdict::TimedOut(status) => {
                     // Still there: it stays recorded, and so does everything it depends on.
@@ -572,6 +603,18 @@ impl State<'_, '_, '_> {
             self.emit(obj, PruneOutcome::Skipped(SkipReason::Cancelled));
         }
     }
+}
+
+/// The error of an object that exists again after it was seen gone.
+fn reappeared(obj: &ObjRef, body: &Value) -> ObjectError {
+    let uid = body.pointer("/metadata/uid").and_then(Value::as_str).unwrap_or("unknown");
+    let ours = crate::object::annotation(body, OWNING_INVENTORY).is_some();
+    let by = if ours { "re-applied with this inventory's annotation" } else { "re-created by someone else" };
+    ObjectError::new(format!("was deleted, but exists again (uid {uid}, {by}); it stays in the inventory"))
+        .with_hint(format!(
+            "find what re-creates {obj} (a controller, another tool) and stop it, then re-run; or delete it \
+             yourself"
+        ))
 }
 
 /// A prune with forbidden deletions: nothing is deleted. Each forbidden candidate fails with its error,

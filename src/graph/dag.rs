@@ -72,6 +72,9 @@ pub enum EdgeKind {
     DependsOn,
     /// The source of an apply-time mutation (`config.kubernetes.io/apply-time-mutation`).
     ApplyTimeMutation,
+    /// An aggregated ClusterRole selects the ClusterRole (deletion order only: see
+    /// [`aggregation`](super::aggregation)).
+    Aggregation,
 }
 
 impl fmt::Display for EdgeKind {
@@ -81,6 +84,7 @@ impl fmt::Display for EdgeKind {
             EdgeKind::CustomResourceDefinition => "custom resource definition",
             EdgeKind::DependsOn => "depends-on",
             EdgeKind::ApplyTimeMutation => "apply-time-mutation",
+            EdgeKind::Aggregation => "aggregation rule",
         })
     }
 }
@@ -292,7 +296,9 @@ pub fn build(objects: &[Object], mutation_sources: impl Fn(&Object) -> Vec<ObjRe
 /// Builds a deletion graph for prune candidates known only by reference and live body.
 ///
 /// Uses the namespace, CRD and depends-on edges among the candidates (a live object's apply-time
-/// mutations are not followed: their sources are already applied). Nothing here can fail, because a
+/// mutations are not followed: their sources are already applied), and makes an aggregated
+/// ClusterRole depend on the ClusterRoles it selects, so it is deleted before them and nothing is left
+/// to re-create it. Nothing here can fail, because a
 /// malformed annotation on a live object must not block a prune: bad or repeated depends-on entries
 /// are ignored, self-edges dropped, repeated references merged, and a cycle is broken by dropping its
 /// edges that run against kind order, so the objects on it fall back to reversed kind order.
@@ -302,6 +308,9 @@ pub fn deletion_graph(items: &[(ObjRef, &Value)]) -> Graph {
         items.iter().filter(|(obj, _)| seen.insert(obj)).map(|(obj, body)| (obj, *body)).collect();
     let mut builder = Builder::new(&nodes);
     builder.add_implicit_edges(&nodes);
+    for (aggregated, selected) in super::aggregation::aggregation_pairs(&nodes) {
+        builder.add_explicit(aggregated, selected.clone(), EdgeKind::Aggregation);
+    }
     for (from, body) in &nodes {
         if let Some(value) = object::annotation(body, DEPENDS_ON) {
             for to in parse_depends_on_lenient(value) {

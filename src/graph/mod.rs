@@ -16,6 +16,7 @@
 //! An edge `A -> B` means A depends on B: B is applied first, A is deleted first. Cycle messages use
 //! the same arrow.
 
+mod aggregation;
 mod dag;
 mod depends_on;
 mod kind_order;

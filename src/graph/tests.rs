@@ -533,6 +533,32 @@ fn delete_order_uses_namespace_crd_and_depends_on_edges_from_live_bodies() {
 }
 
 #[test]
+fn an_aggregated_cluster_role_is_deleted_before_the_roles_it_selects() {
+    // Regression: deleted after them, the aggregation controller re-created it once kapply saw it gone.
+    let role = |name: &str, extra: serde_json::Value| {
+        let mut body = json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole",
+                              "metadata": {"name": name, "labels": {"aggregate-to-admin": "true"}}});
+        body.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
+        body
+    };
+    let admin = role(
+        "admin",
+        json!({"aggregationRule": {"clusterRoleSelectors": [{"matchLabels": {"aggregate-to-admin": "true"}}]}}),
+    );
+    let edit = role("edit", json!({}));
+    let view = role("view", json!({}));
+    let items: Vec<(ObjRef, &serde_json::Value)> =
+        [&edit, &view, &admin].into_iter().map(|v| (ObjRef::from_value(v).unwrap(), v)).collect();
+    assert_eq!(
+        wave_names(&delete_order(&items)),
+        [
+            vec!["ClusterRole.rbac.authorization.k8s.io/admin"],
+            vec!["ClusterRole.rbac.authorization.k8s.io/view", "ClusterRole.rbac.authorization.k8s.io/edit"],
+        ]
+    );
+}
+
+#[test]
 fn delete_order_without_edges_is_one_wave_in_reversed_kind_order() {
     let a = json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "a", "namespace": "x"}});
     let b =

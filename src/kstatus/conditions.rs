@@ -65,6 +65,17 @@ impl ObservedCondition<'_> {
             self.message.to_owned()
         }
     }
+
+    /// The condition's reason, or its type and status run together (`ReadyFalse`, `StalledTrue`) when
+    /// the controller left it empty: every InProgress and Failed result has a reason to show and to
+    /// match on, which cli-utils, copying the empty string, does not give.
+    pub(super) fn reason_or_default(&self) -> String {
+        if self.reason.is_empty() {
+            format!("{}{}", self.type_, self.status.as_str())
+        } else {
+            self.reason.to_owned()
+        }
+    }
 }
 
 /// The conditions of an object, in the order the object lists them.
@@ -73,6 +84,8 @@ pub(super) struct Conditions<'a>(Vec<ObservedCondition<'a>>);
 
 impl<'a> Conditions<'a> {
     /// Reads `status.conditions`. Entries without a `type` are skipped: no rule could match them.
+    /// A `null` entry is skipped too, as null means absent everywhere (cli-utils reads it as an empty
+    /// condition, which matches nothing either).
     ///
     /// # Errors
     /// `status.conditions` not a list, an entry not an object, or a field of the wrong type.
@@ -80,6 +93,9 @@ impl<'a> Conditions<'a> {
         let items = fields.list(&["status", "conditions"])?;
         let mut conditions = Vec::with_capacity(items.len());
         for (index, item) in items.iter().enumerate() {
+            if item.is_null() {
+                continue;
+            }
             if let Some(condition) = parse_one(Fields::item("status.conditions", index, item)?)? {
                 conditions.push(condition);
             }
@@ -99,6 +115,19 @@ impl<'a> Conditions<'a> {
     /// Whether some condition of type `type_` has status `status`.
     pub(super) fn has(&self, type_: &str, status: Truth) -> bool {
         self.find(type_, status).is_some()
+    }
+
+    /// The first condition, in list order, that matches one of `wanted` (type and status), with the
+    /// index of the entry of `wanted` it matched.
+    ///
+    /// Where several rules read the same list (Reconciling or Stalled, a Job's Complete, Failed or
+    /// Suspended, a CRD's NamesAccepted or Established), cli-utils walks the list once and the
+    /// condition listed first decides. Following that order is what makes kapply's verdict the one
+    /// kpt and Config Sync show for an object whose conditions contradict each other.
+    pub(super) fn first_of(&self, wanted: &[(&str, Truth)]) -> Option<(usize, &ObservedCondition<'a>)> {
+        self.iter().find_map(|c| {
+            wanted.iter().position(|(type_, status)| c.type_ == *type_ && c.status == *status).map(|i| (i, c))
+        })
     }
 }
 
@@ -147,6 +176,25 @@ mod tests {
     }
 
     #[test]
+    fn null_conditions_are_skipped() {
+        let obj = json!({"status": {"conditions": [null, {"type": "Ready", "status": "True"}, null]}});
+        let types: Vec<_> = parse(&obj).unwrap().iter().map(|c| c.type_).collect();
+        assert_eq!(types, ["Ready"]);
+    }
+
+    #[test]
+    fn first_of_follows_list_order_not_the_order_asked() {
+        let obj = json!({"status": {"conditions": [
+            {"type": "Stalled", "status": "True"}, {"type": "Reconciling", "status": "True"},
+        ]}});
+        let conditions = Conditions::parse(Fields::new(&obj)).unwrap();
+        let (index, c) =
+            conditions.first_of(&[("Reconciling", Truth::True), ("Stalled", Truth::True)]).unwrap();
+        assert_eq!((index, c.type_), (1, "Stalled"));
+        assert!(conditions.first_of(&[("Stalled", Truth::False)]).is_none());
+    }
+
+    #[test]
     fn a_numeric_condition_status_is_an_error() {
         let obj = json!({"status": {"conditions": [{"type": "Ready", "status": 1}]}});
         assert_eq!(
@@ -159,5 +207,13 @@ mod tests {
     fn an_empty_message_is_replaced_by_a_description_of_the_condition() {
         let c = ObservedCondition { type_: "Ready", status: Truth::False, reason: "", message: "" };
         assert_eq!(c.message_or_default(), "Ready condition is False");
+    }
+
+    #[test]
+    fn an_empty_reason_is_replaced_by_the_condition_type_and_status() {
+        let c = ObservedCondition { type_: "Ready", status: Truth::Unknown, reason: "", message: "" };
+        assert_eq!(c.reason_or_default(), "ReadyUnknown");
+        let c = ObservedCondition { reason: "Waiting", ..c };
+        assert_eq!(c.reason_or_default(), "Waiting");
     }
 }

@@ -40,18 +40,17 @@ pub(super) fn pdb() -> StatusResult {
 }
 
 /// CustomResourceDefinition: Failed on a name conflict or a failed establishment, Current once
-/// established, otherwise still installing.
+/// established, otherwise still installing. The first of these conditions in list order decides, as in
+/// cli-utils (the apiextensions controller never lists contradicting ones).
 pub(super) fn crd(s: &Subject<'_>) -> StatusResult {
-    let conditions = s.conditions;
-    if let Some(c) = conditions.find("NamesAccepted", Truth::False) {
-        return StatusResult::failed(c.reason, c.message_or_default());
+    let decisive = s.conditions.iter().find(|c| match (c.type_, c.status) {
+        ("NamesAccepted", Truth::False) | ("Established", Truth::True) => true,
+        ("Established", Truth::False) => c.reason != "Installing",
+        _ => false,
+    });
+    match decisive {
+        Some(c) if c.status == Truth::True => StatusResult::current("CRD is established"),
+        Some(c) => StatusResult::failed(c.reason_or_default(), c.message_or_default()),
+        None => StatusResult::in_progress("Installing", "Install in progress"),
     }
-    let established = || conditions.iter().filter(|c| c.type_ == "Established");
-    if let Some(c) = established().find(|c| c.status == Truth::False && c.reason != "Installing") {
-        return StatusResult::failed(c.reason, c.message_or_default());
-    }
-    if established().any(|c| c.status == Truth::True) {
-        return StatusResult::current("CRD is established");
-    }
-    StatusResult::in_progress("Installing", "Install in progress")
 }

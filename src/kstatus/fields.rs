@@ -102,6 +102,18 @@ impl<'a> Fields<'a> {
         Ok(self.str(path)?.unwrap_or(default))
     }
 
+    /// A boolean: JSON `true`/`false`, or those words in a string in any case (as condition statuses
+    /// are read).
+    pub(super) fn bool(&self, path: &[&str]) -> Field<Option<bool>> {
+        self.read(path, "a boolean", |v| match v {
+            Value::Bool(b) => Some(*b),
+            Value::String(s) => {
+                ["false", "true"].iter().position(|w| w.eq_ignore_ascii_case(s.trim())).map(|i| i == 1)
+            }
+            _ => None,
+        })
+    }
+
     /// A list, empty when absent.
     pub(super) fn list(&self, path: &[&str]) -> Field<&'a [Value]> {
         Ok(self.read(path, "a list", |v| v.as_array().map(Vec::as_slice))?.unwrap_or_default())
@@ -204,6 +216,18 @@ mod tests {
         {
             assert_eq!(as_int(&value), None, "{value}");
         }
+    }
+
+    #[test]
+    fn booleans_are_json_booleans_or_the_words_in_any_case() {
+        let obj = json!({"a": true, "b": "False", "c": " TRUE ", "d": 1, "e": "yes"});
+        let fields = Fields::new(&obj);
+        assert_eq!(fields.bool(&["a"]), Ok(Some(true)));
+        assert_eq!(fields.bool(&["b"]), Ok(Some(false)));
+        assert_eq!(fields.bool(&["c"]), Ok(Some(true)));
+        assert_eq!(fields.bool(&["missing"]), Ok(None));
+        assert_eq!(fields.bool(&["d"]).unwrap_err().to_string(), "d is not a boolean: 1");
+        assert_eq!(fields.bool(&["e"]).unwrap_err().to_string(), r#"e is not a boolean: "yes""#);
     }
 
     #[test]

@@ -31,14 +31,16 @@ pub(super) fn generation_not_observed(fields: Fields<'_>, kind: &str) -> Field<O
     }))
 }
 
-/// Rule 3: a controller that speaks kstatus says so itself. `Reconciling` is looked at before
-/// `Stalled`, whatever their order in the list, so the outcome does not depend on that order.
+/// Rule 3: a controller that speaks kstatus says so itself. When both `Reconciling=True` and
+/// `Stalled=True` are present, the one listed first decides, as in cli-utils.
 pub(super) fn reconciling_or_stalled(conditions: &Conditions<'_>) -> Option<StatusResult> {
-    if let Some(c) = conditions.find(RECONCILING, Truth::True) {
-        return Some(StatusResult::in_progress(c.reason, c.message_or_default()));
-    }
-    let c = conditions.find(STALLED, Truth::True)?;
-    Some(StatusResult::failed(c.reason, c.message_or_default()))
+    let (which, c) = conditions.first_of(&[(RECONCILING, Truth::True), (STALLED, Truth::True)])?;
+    let (reason, message) = (c.reason_or_default(), c.message_or_default());
+    Some(if which == 0 {
+        StatusResult::in_progress(reason, message)
+    } else {
+        StatusResult::failed(reason, message)
+    })
 }
 
 /// Rule 5: the first `Ready` condition that is True, False or Unknown decides; one with another status
@@ -47,7 +49,7 @@ pub(super) fn ready(conditions: &Conditions<'_>) -> Option<StatusResult> {
     let c = conditions.iter().find(|c| c.type_ == "Ready" && c.status != Truth::Other)?;
     Some(match c.status {
         Truth::True => StatusResult::current("Resource is Ready"),
-        _ => StatusResult::in_progress(c.reason, c.message_or_default()),
+        _ => StatusResult::in_progress(c.reason_or_default(), c.message_or_default()),
     })
 }
 

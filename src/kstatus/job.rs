@@ -14,15 +14,26 @@ pub(super) fn status(s: &Subject<'_>) -> Field<StatusResult> {
     let failed = f.int_or(&["status", "failed"], 0)?;
     let start_time = f.str_or(&["status", "startTime"], "")?;
 
-    if s.conditions.has("Complete", Truth::True) {
-        return Ok(StatusResult::current(format!("Job Completed. succeeded: {succeeded}/{completions}")));
-    }
-    if s.conditions.has("Failed", Truth::True) {
-        return Ok(StatusResult::failed("JobFailed", format!("Job Failed. failed: {failed}/{completions}")));
-    }
-    // A suspended Job waits for someone to resume it; waiting for it would never end.
-    if s.conditions.has("Suspended", Truth::True) {
-        return Ok(StatusResult::current("Job is suspended"));
+    // The first decisive condition in list order wins, as in cli-utils. `Suspended=True` decides only
+    // while `spec.suspend` is true: the condition outlives a resume until the controller catches up,
+    // and a Job being resumed is not done (cli-utils since commit 2aef07c, after its v0.37.2 release).
+    for c in s.conditions.iter().filter(|c| c.status == Truth::True) {
+        match c.type_ {
+            "Complete" => {
+                return Ok(StatusResult::current(format!(
+                    "Job Completed. succeeded: {succeeded}/{completions}"
+                )));
+            }
+            "Failed" => {
+                let message = format!("Job Failed. failed: {failed}/{completions}");
+                return Ok(StatusResult::failed("JobFailed", message));
+            }
+            // A suspended Job waits for someone to resume it; waiting for it would never end.
+            "Suspended" if f.bool(&["spec", "suspend"])? == Some(true) => {
+                return Ok(StatusResult::current("Job is suspended"));
+            }
+            _ => {}
+        }
     }
     if start_time.is_empty() {
         return Ok(StatusResult::in_progress("JobNotStarted", "Job not started"));

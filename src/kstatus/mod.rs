@@ -8,7 +8,8 @@
 //! # Rules, in order
 //! 1. `metadata.deletionTimestamp` set: [`Status::Terminating`].
 //! 2. `metadata.generation` and `status.observedGeneration` both set and different: InProgress.
-//! 3. A `Reconciling=True` condition: InProgress; a `Stalled=True` condition: Failed.
+//! 3. A `Reconciling=True` condition: InProgress; a `Stalled=True` condition: Failed (the first listed
+//!    decides, as in cli-utils).
 //! 4. The rule of a known kind (Deployment, Pod, Job, CRD, ...), matched on its [`GroupKind`].
 //! 5. A `Ready` condition: True is Current, False or Unknown is InProgress.
 //! 6. Otherwise Current.
@@ -153,8 +154,9 @@ impl Condition {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct StatusResult {
     pub status: Status,
-    /// A CamelCase reason (`LessReplicas`, `PodUnschedulable`, ...) for InProgress and Failed results;
-    /// None for the others, and when the object's own condition gave none.
+    /// A CamelCase reason (`LessReplicas`, `PodUnschedulable`, ...) for InProgress and Failed results
+    /// (`<Type><Status>`, e.g. `ReadyFalse`, when the object's own condition gave none); None for the
+    /// others.
     pub reason: Option<String>,
     /// A human-readable explanation, always set.
     pub message: String,

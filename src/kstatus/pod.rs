@@ -54,10 +54,13 @@ fn pending(s: &Subject<'_>) -> Field<StatusResult> {
 }
 
 /// Names of the containers waiting in `CrashLoopBackOff`, in `status.containerStatuses` order.
-/// Entries without a name or a waiting reason are not looping.
+/// Entries without a name or a waiting reason are not looping; a `null` entry is absent.
 fn crash_looping_containers(fields: Fields<'_>) -> Field<Vec<&str>> {
     let mut names = Vec::new();
     for (index, item) in fields.list(&["status", "containerStatuses"])?.iter().enumerate() {
+        if item.is_null() {
+            continue;
+        }
         let container = Fields::item("status.containerStatuses", index, item)?;
         let name = container.str(&["name"])?;
         let reason = container.str(&["state", "waiting", "reason"])?;

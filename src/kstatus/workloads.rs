@@ -33,12 +33,13 @@ fn extra_pods(have: i64, want: i64) -> Option<StatusResult> {
 /// `Progressing` and `Available` conditions.
 pub(super) fn deployment(s: &Subject<'_>) -> Field<StatusResult> {
     let f = s.fields;
-    // Without a deadline the controller never sets `Progressing`, so there is nothing to wait for.
-    let no_deadline = f.int(&["spec", "progressDeadlineSeconds"])?.is_none_or(|d| d == NO_PROGRESS_DEADLINE);
     let progressing_conditions = || s.conditions.iter().filter(|c| c.type_ == "Progressing");
     if progressing_conditions().any(|c| c.reason == "ProgressDeadlineExceeded") {
         return Ok(StatusResult::failed("ProgressDeadlineExceeded", "Progress deadline exceeded"));
     }
+    // Without a deadline the controller never sets `Progressing`, so there is nothing to wait for.
+    // Read only now: a missed deadline decides whatever the field holds.
+    let no_deadline = f.int(&["spec", "progressDeadlineSeconds"])?.is_none_or(|d| d == NO_PROGRESS_DEADLINE);
     let progressing = no_deadline
         || progressing_conditions().any(|c| c.status == Truth::True && c.reason == "NewReplicaSetAvailable");
     let available = s.conditions.has("Available", Truth::True);
@@ -97,7 +98,8 @@ pub(super) fn stateful_set(s: &Subject<'_>) -> Field<StatusResult> {
     let ready = f.int_or(&["status", "readyReplicas"], 0)?;
     let current = f.int_or(&["status", "currentReplicas"], 0)?;
     let updated = f.int_or(&["status", "updatedReplicas"], 0)?;
-    let partition = f.int(&["spec", "updateStrategy", "rollingUpdate", "partition"])?;
+    // -1 is how cli-utils spells "no partition"; the API server refuses negative partitions anyway.
+    let partition = f.int(&["spec", "updateStrategy", "rollingUpdate", "partition"])?.filter(|&p| p != -1);
 
     let first_shortfall = shortfall(LESS_REPLICAS, "Replicas", replicas, spec)
         .or_else(|| shortfall(LESS_READY, "Ready", ready, spec))
@@ -140,7 +142,8 @@ pub(super) fn daemon_set(s: &Subject<'_>) -> Field<StatusResult> {
         let message = format!("{} status.observedGeneration not found", s.kind);
         return Ok(StatusResult::in_progress("NoObservedGeneration", message));
     }
-    let Some(desired) = f.int(&["status", "desiredNumberScheduled"])? else {
+    // -1 is how cli-utils spells "not reported yet"; the API server refuses negative counts anyway.
+    let Some(desired) = f.int(&["status", "desiredNumberScheduled"])?.filter(|&d| d != -1) else {
         return Ok(StatusResult::in_progress("NoDesiredNumber", "Missing .status.desiredNumberScheduled"));
     };
     let current = f.int_or(&["status", "currentNumberScheduled"], 0)?;

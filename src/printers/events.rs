@@ -119,6 +119,9 @@ impl<W: Write + Send> Printer for EventsPrinter<W> {
             Event::Deleted { obj, outcome } => match outcome {
                 DeletionOutcome::Gone => self.object_line(obj, "deletion confirmed"),
                 DeletionOutcome::Timeout(_) => self.object_line(obj, "deletion timeout"),
+                DeletionOutcome::Reappeared(error) => {
+                    self.object_line(obj, &format!("deletion failed: {error}"))
+                }
             },
             Event::Warning { obj: Some(obj), message } => writeln!(self.out, "warning: {obj}: {message}"),
             Event::Warning { obj: None, message } => writeln!(self.out, "warning: {message}"),

@@ -102,6 +102,12 @@ impl<W: Write + Send> Printer for JsonPrinter<W> {
                     DeletionOutcome::Timeout(status) => {
                         ReconcileBody::new(obj, "NotFound", "timeout").last_status(status)
                     }
+                    DeletionOutcome::Reappeared(error) => {
+                        let mut body = ReconcileBody::new(obj, "NotFound", "failed");
+                        body.reason = Some("Reappeared");
+                        body.message = Some(error.to_string());
+                        body
+                    }
                 };
                 self.line("reconcile", body)
             }
@@ -443,11 +449,12 @@ struct DeletionJson {
     total: usize,
     reconciled: usize,
     timed_out: usize,
+    failed: usize,
 }
 
 impl DeletionJson {
     fn of(c: &DeletionCounts) -> Self {
-        DeletionJson { total: c.total(), reconciled: c.gone, timed_out: c.timed_out }
+        DeletionJson { total: c.total(), reconciled: c.gone, timed_out: c.timed_out, failed: c.reappeared }
     }
 }
 

@@ -164,7 +164,11 @@ pub(crate) fn totals_lines(summary: &Summary) -> Vec<String> {
     }
     if summary.deletion.total() > 0 {
         let d = &summary.deletion;
-        lines.push(format!("{} deletion(s) confirmed, {} timed out", d.gone, d.timed_out));
+        let mut line = format!("{} deletion(s) confirmed, {} timed out", d.gone, d.timed_out);
+        if d.reappeared > 0 {
+            line.push_str(&format!(", {} re-created by someone else", d.reappeared));
+        }
+        lines.push(line);
     }
     lines
 }

@@ -188,6 +188,10 @@ impl TableState {
                         row.status = Some(status.status);
                         row.message = format!("deletion timeout: {}", status.message);
                     }
+                    DeletionOutcome::Reappeared(error) => {
+                        row.status = Some(Status::Current);
+                        row.message = format!("deletion failed: {error}");
+                    }
                 }
                 row.finished = true;
             }

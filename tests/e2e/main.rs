@@ -13,6 +13,7 @@ mod kills;
 mod lifecycle;
 mod proof;
 mod prune_matrix;
+mod published_bugs;
 mod secrets;
 mod security;
 mod status;
