@@ -2,12 +2,15 @@
 //!
 //! Each bundle is a pinned release of a real project, fetched by `scripts/bundles` (which
 //! `scripts/test` runs) into `~/.cache/kapply/bundles/<name>-<version>/`. Every test: preview → apply
-//! (exit 0, every object created and Current) → a re-apply that reports every object unchanged →
-//! `diff` showing nothing → prune a few objects → destroy, after which every object of the bundle is
-//! gone and stays gone (aggregated ClusterRoles included). Each step's time is printed
-//! (`cargo test --test e2e bundles -- --nocapture` shows them); nothing asserts on time.
+//! (exit 0, every object created and Current) → a re-apply that reports every object unchanged (but
+//! the few the server itself writes again, named with the reason) → client-side and server-side
+//! previews reporting every object unchanged, and `diff` showing nothing → prune a few objects →
+//! destroy, after which every object of the bundle is gone and stays gone (aggregated ClusterRoles
+//! included). Each step's time is printed (`cargo test --test e2e bundles -- --nocapture` shows
+//! them); nothing asserts on time.
 //!
-//! What a test changes in its copy of a bundle, and why, is said where it does it. Cluster-scoped
+//! Every document is applied as published (see [`load`] for why none needs a change on kwok); a test
+//! only adds a Namespace that a bundle's install instructions tell the user to create. Cluster-scoped
 //! objects (CRDs, ClusterRoles, admission policies) have fixed names, so no two tests install the same
 //! bundle, and each bundle has an inventory id and namespace of its own.
 
