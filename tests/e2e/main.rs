@@ -5,6 +5,7 @@
 
 mod apply;
 mod bad_input;
+mod bundles;
 mod cluster;
 mod embed;
 mod fault_proxy;
