@@ -324,3 +324,65 @@ impl<'c> Destroyer<'c> {
         })
     }
 }
+
+/// Diffs a [`Set`] against the cluster: per object, the live object against the server's dry run of
+/// applying it (Secret values masked), then the prune candidates a prune would delete, as removals.
+#[derive(Clone)]
+#[must_use]
+pub struct Differ<'c> {
+    cluster: &'c Cluster,
+    options: engine::DiffOptions,
+}
+
+impl fmt::Debug for Differ<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Differ").field("options", &self.options).finish_non_exhaustive()
+    }
+}
+
+impl<'c> Differ<'c> {
+    /// A differ with the defaults of `kapply diff`.
+    pub fn new(cluster: &'c Cluster) -> Self {
+        let options = engine::DiffOptions {
+            field_manager: ApplyOptions::default().field_manager,
+            force_conflicts: false,
+            policy: InventoryPolicy::Strict,
+            concurrency: usize::from(engine::DEFAULT_CONCURRENCY),
+        };
+        Differ { cluster, options }
+    }
+
+    /// The field manager the dry runs apply as.
+    pub fn field_manager(mut self, manager: impl Into<String>) -> Self {
+        self.options.field_manager = manager.into();
+        self
+    }
+
+    /// Dry-run with force, as an apply taking over conflicting fields would; without it a conflict is
+    /// that object's error.
+    pub fn force_conflicts(mut self, force: bool) -> Self {
+        self.options.force_conflicts = force;
+        self
+    }
+
+    /// The policy a prune would use: decides which candidates show as removals.
+    pub fn inventory_policy(mut self, policy: InventoryPolicy) -> Self {
+        self.options.policy = policy;
+        self
+    }
+
+    /// Dry runs in flight at once (default 16, at least 1).
+    pub fn concurrency(mut self, concurrency: usize) -> Self {
+        self.options.concurrency = concurrency.max(1);
+        self
+    }
+
+    /// The diffs, in apply order, then the removals.
+    ///
+    /// # Errors
+    /// The live inventory cannot be read. A dry run that fails is that object's
+    /// [`ObjectDiff::error`](engine::ObjectDiff::error).
+    pub async fn diff(&self, set: &Set) -> Result<Vec<engine::ObjectDiff>, EngineError> {
+        engine::diff(self.cluster, &set.prepared, &self.options).await
+    }
+}

@@ -1,35 +1,74 @@
-//! kapply — a bulk server-side applier for Kubernetes.
+//! kapply — a bulk server-side applier for Kubernetes, as a library.
 //!
 //! kapply reads a set of manifests, orders them by kind and dependency, server-side-applies each object
 //! as soon as what it depends on is ready, records what it applied in a ConfigMap inventory (compatible
 //! with SIG CLI's cli-utils), prunes what left the set, and waits until everything is Current, computing
-//! status the kstatus way.
+//! status the kstatus way. The `kapply` binary is a thin shell over this API.
 //!
-//! The pure core — [`manifest`], [`object`], [`graph`], [`kstatus`], [`mutation`] — does no network I/O
-//! and can be embedded by any Rust program (a GitOps controller, a test harness). The cluster-facing parts
-//! build on it; the `kapply` binary is a thin shell over this library.
+//! # A run is a stream of events
+//! ```no_run
+//! # async fn example() -> Result<(), Box<dyn std::error::Error>> {
+//! use futures::StreamExt;
+//! use kapply::{Applier, Cluster, ConnectOptions, Event, Input, Loader};
+//! use tokio_util::sync::CancellationToken;
+//!
+//! let cluster = Cluster::connect(&ConnectOptions::default()).await?;
+//! let set = Loader::new(&cluster).inventory_id("shop").load(&[Input::path("deploy/")]).await?;
+//! let mut events = Applier::new(&cluster).field_manager("my-controller").run(set, CancellationToken::new());
+//! while let Some(event) = events.next().await {
+//!     if let Event::Summary(summary) = event? {
+//!         println!("{}", summary.outcome().as_str());
+//!     }
+//! }
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! - [`Cluster`] is the one door to the API server; [`Loader`] turns manifests into a [`Set`]
+//!   (validated, every kind resolved, the plan built — nothing written).
+//! - [`Applier`], [`Destroyer`] run a set (or an inventory) as an [`EventStream`]; [`Differ`] diffs one;
+//!   [`observe`] follows the status of objects.
+//! - [`event`] is the contract between a run and whoever consumes it (its ordering rules included);
+//!   [`printers`] render it as text, JSON lines or a live table.
+//! - [`kstatus`] computes an object's status from the object alone (pure); [`manifest`] reads and
+//!   validates manifests offline; [`object`] names objects and the annotations kapply reads;
+//!   [`inventory`] holds the cli-utils inventory format.
+//!
+//! `examples/embed.rs` is a whole program that applies an embedded set of manifests.
 
-mod applier;
-pub mod cli;
 pub mod cluster;
-pub mod diff;
-pub mod engine;
 pub mod event;
-pub mod graph;
 pub mod inventory;
 pub mod kstatus;
-mod load;
 pub mod manifest;
-pub mod mutation;
 pub mod object;
 pub mod printers;
+
+mod applier;
+mod load;
+
+// Internals: public only for kapply's own fuzz targets, benchmarks and end-to-end tests. Not part of
+// the API, with no stability promise.
+#[doc(hidden)]
+pub mod diff;
+#[doc(hidden)]
+pub mod engine;
+#[doc(hidden)]
+pub mod graph;
+#[doc(hidden)]
+pub mod mutation;
+#[doc(hidden)]
 pub mod status;
 
-pub use applier::{Applier, Destroyer, EventStream};
+pub use applier::{Applier, Destroyer, Differ, EventStream};
 pub use cluster::{Cluster, ClusterError, ConnectOptions};
-pub use engine::{CancelReason, EngineError as Error, Propagation, WaitMode};
+pub use engine::{
+    CancelReason, DEFAULT_CONCURRENCY, EngineError as Error, ObjectDiff, Observation, Propagation, WaitMode,
+    list_inventories, observe, read_inventory,
+};
 pub use event::{DryRun, Event, RunOutcome, Summary};
 pub use inventory::{InventoryInfo, InventoryPolicy};
 pub use load::{LoadError, Loader, Set};
 pub use manifest::Input;
 pub use object::{GroupKind, ObjRef, Object, Source};
+pub use status::Until;

@@ -1,5 +1,5 @@
 //! `kapply apply` and `kapply preview`: load and validate the manifests, then hand them to
-//! [`crate::engine::apply`] and print its events. Everything here is wiring: flags become options,
+//! [`kapply::engine::apply`] and print its events. Everything here is wiring: flags become options,
 //! events go to a printer, the summary becomes an exit code.
 
 use std::io::{self, IsTerminal};
@@ -7,9 +7,9 @@ use std::io::{self, IsTerminal};
 use super::args::{ApplyArgs, PreviewArgs};
 use super::exit::Outcome;
 use super::session::{self, Output, Session};
-use crate::Applier;
-use crate::cluster::Cluster;
-use crate::event::DryRun;
+use kapply::Applier;
+use kapply::Cluster;
+use kapply::event::DryRun;
 
 /// Runs `kapply apply`.
 pub fn run(args: &ApplyArgs) -> Outcome {

@@ -30,20 +30,6 @@ pub enum Command {
     Status(StatusArgs),
 }
 
-impl Command {
-    /// The subcommand's name as typed on the command line.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Command::Init(_) => "init",
-            Command::Apply(_) => "apply",
-            Command::Preview(_) => "preview",
-            Command::Diff(_) => "diff",
-            Command::Destroy(_) => "destroy",
-            Command::Status(_) => "status",
-        }
-    }
-}
-
 #[derive(Debug, Args)]
 pub struct InitArgs {
     /// Directory to write inventory-template.yaml into (its manifests also choose the namespace).
@@ -70,8 +56,8 @@ pub struct ConnectionArgs {
 }
 
 impl ConnectionArgs {
-    pub fn connect_options(&self) -> crate::cluster::ConnectOptions {
-        crate::cluster::ConnectOptions { kubeconfig: self.kubeconfig.clone(), context: self.context.clone() }
+    pub fn connect_options(&self) -> kapply::ConnectOptions {
+        kapply::ConnectOptions { kubeconfig: self.kubeconfig.clone(), context: self.context.clone() }
     }
 }
 
@@ -114,8 +100,8 @@ pub struct StatusArgs {
     #[arg(long, value_enum, default_value_t = PollUntil::Known)]
     pub poll_until: PollUntil,
     /// How to observe: watch (changes seen at once) or poll (a LIST per kind and namespace per period).
-    #[arg(long, default_value = "watch", value_parser = |s: &str| s.parse::<crate::engine::WaitMode>())]
-    pub wait_mode: crate::engine::WaitMode,
+    #[arg(long, default_value = "watch", value_parser = |s: &str| s.parse::<kapply::WaitMode>())]
+    pub wait_mode: kapply::WaitMode,
     /// How often to read statuses in poll mode.
     #[arg(long, default_value = "1s", value_parser = parse_duration)]
     pub poll_period: Duration,
@@ -180,24 +166,24 @@ pub struct RunArgs {
     /// Which existing objects this inventory may take over (and prune or delete): strict (only its
     /// own), adopt (also objects owned by no inventory), adopt-all (also objects of another inventory).
     #[arg(long, default_value = "strict", value_parser = parse_policy)]
-    pub inventory_policy: crate::inventory::InventoryPolicy,
+    pub inventory_policy: kapply::inventory::InventoryPolicy,
     /// How to observe the objects being waited for: watch (one watch per kind and namespace, changes
     /// seen at once) or poll (one LIST per kind and namespace every --poll-period).
-    #[arg(long, default_value = "watch", value_parser = |s: &str| s.parse::<crate::engine::WaitMode>())]
-    pub wait_mode: crate::engine::WaitMode,
+    #[arg(long, default_value = "watch", value_parser = |s: &str| s.parse::<kapply::WaitMode>())]
+    pub wait_mode: kapply::WaitMode,
     /// How often to read the status of the objects being waited for (poll mode; in watch mode, how
     /// often deadlines are checked at least).
     #[arg(long, default_value = "1s", value_parser = parse_duration)]
     pub poll_period: Duration,
     /// How many requests to send at once.
-    #[arg(long, default_value_t = crate::engine::DEFAULT_CONCURRENCY, value_parser = clap::value_parser!(u16).range(1..))]
+    #[arg(long, default_value_t = kapply::DEFAULT_CONCURRENCY, value_parser = clap::value_parser!(u16).range(1..))]
     pub concurrency: u16,
     /// Give up on the whole run after this long (default: no limit beyond the per-object timeouts).
     #[arg(long, value_parser = parse_duration)]
     pub timeout: Option<Duration>,
     /// Output format (default: table when standard output is a terminal, events otherwise).
     #[arg(short = 'o', long, value_parser = parse_output)]
-    pub output: Option<crate::printers::OutputFormat>,
+    pub output: Option<kapply::printers::OutputFormat>,
     /// Also print every status change (events and json output).
     #[arg(long)]
     pub status_events: bool,
@@ -270,9 +256,9 @@ pub struct DiffArgs {
     pub force_conflicts: bool,
     /// The inventory policy a prune would use: which prune candidates show as removals.
     #[arg(long, default_value = "strict", value_parser = parse_policy)]
-    pub inventory_policy: crate::inventory::InventoryPolicy,
+    pub inventory_policy: kapply::inventory::InventoryPolicy,
     /// How many dry runs to send at once.
-    #[arg(long, default_value_t = crate::engine::DEFAULT_CONCURRENCY, value_parser = clap::value_parser!(u16).range(1..))]
+    #[arg(long, default_value_t = kapply::DEFAULT_CONCURRENCY, value_parser = clap::value_parser!(u16).range(1..))]
     pub concurrency: u16,
     /// Colour the diff: auto (when standard output is a terminal), always, never.
     #[arg(long, value_enum, default_value_t = Color::Auto)]
@@ -304,18 +290,18 @@ pub struct DestroyArgs {
 
 /// A deletion propagation policy (`Background`, `Foreground`, `Orphan`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct PropagationArg(pub crate::engine::Propagation);
+pub struct PropagationArg(pub kapply::Propagation);
 
 fn parse_propagation(text: &str) -> Result<PropagationArg, String> {
     text.parse().map(PropagationArg)
 }
 
-fn parse_policy(text: &str) -> Result<crate::inventory::InventoryPolicy, String> {
-    text.parse().map_err(|e: crate::inventory::InventoryError| e.to_string())
+fn parse_policy(text: &str) -> Result<kapply::inventory::InventoryPolicy, String> {
+    text.parse().map_err(|e: kapply::inventory::InventoryError| e.to_string())
 }
 
-fn parse_output(text: &str) -> Result<crate::printers::OutputFormat, String> {
-    text.parse().map_err(|e: crate::printers::UnknownFormat| e.to_string())
+fn parse_output(text: &str) -> Result<kapply::printers::OutputFormat, String> {
+    text.parse().map_err(|e: kapply::printers::UnknownFormat| e.to_string())
 }
 
 /// Parses a duration as kubectl writes them (`30s`, `5m`, `1h30m`, `0`), or friendlier (`2 minutes`).

@@ -1,5 +1,5 @@
 //! `kapply destroy` (and `kapply preview --destroy`): delete everything the inventory lists, then the
-//! inventory, through [`crate::engine::destroy`].
+//! inventory, through [`kapply::engine::destroy`].
 
 use std::io::{self, IsTerminal};
 
@@ -8,9 +8,9 @@ use super::exit::Outcome;
 use super::session::{self, Output, Session};
 use std::time::Duration;
 
-use crate::Destroyer;
-use crate::engine::Propagation;
-use crate::event::DryRun;
+use kapply::Destroyer;
+use kapply::Propagation;
+use kapply::event::DryRun;
 
 /// What destroy's own flags (or preview's prune flags, for `preview --destroy`) set.
 pub struct Settings {

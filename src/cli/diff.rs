@@ -7,8 +7,8 @@ use std::io::{self, IsTerminal, Write};
 use super::args::{Color, DiffArgs};
 use super::exit::Outcome;
 use super::session::{self, Session};
-use crate::diff::colorize;
-use crate::engine;
+use kapply::printers::colorize_diff as colorize;
+use kapply::Differ;
 
 /// Runs `kapply diff`.
 pub fn run(args: &DiffArgs) -> Outcome {
@@ -17,13 +17,12 @@ pub fn run(args: &DiffArgs) -> Outcome {
             Ok(session) => session,
             Err(_) => return Outcome::Usage,
         };
-        let options = engine::DiffOptions {
-            field_manager: args.field_manager.clone(),
-            force_conflicts: args.force_conflicts,
-            policy: args.inventory_policy,
-            concurrency: usize::from(args.concurrency),
-        };
-        let diffs = match engine::diff(&session.cluster, &session.set.prepared, &options).await {
+        let differ = Differ::new(&session.cluster)
+            .field_manager(args.field_manager.clone())
+            .force_conflicts(args.force_conflicts)
+            .inventory_policy(args.inventory_policy)
+            .concurrency(usize::from(args.concurrency));
+        let diffs = match differ.diff(&session.set).await {
             Ok(diffs) => diffs,
             Err(err) => {
                 eprintln!("kapply diff: {err}");

@@ -7,8 +7,8 @@ use std::path::Path;
 
 use super::args::InitArgs;
 use super::exit::Outcome;
-use crate::inventory::{self, TEMPLATE_FILE};
-use crate::manifest::{self, Input, LoadOptions, UnknownKinds};
+use kapply::inventory::{self, TEMPLATE_FILE};
+use kapply::manifest::{self, Input, LoadOptions, UnknownKinds};
 
 /// Writes `DIRECTORY/inventory-template.yaml`; refuses to overwrite an existing one.
 pub fn run(args: &InitArgs) -> Outcome {
@@ -53,7 +53,7 @@ fn init(args: &InitArgs) -> Result<std::path::PathBuf, String> {
 
 /// The directory's objects, namespaced ones without a namespace placed in the context's: that makes
 /// [`inventory::choose_init_namespace`] fall back to the context exactly when cli-utils does.
-fn directory_objects(dir: &Path, context_ns: &str) -> Result<Vec<crate::Object>, manifest::ManifestErrors> {
+fn directory_objects(dir: &Path, context_ns: &str) -> Result<Vec<kapply::Object>, manifest::ManifestErrors> {
     let options = LoadOptions {
         recursive: false,
         default_namespace: Some(context_ns.to_owned()),

@@ -16,8 +16,8 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-pub use args::{Cli, Command};
-pub use exit::Outcome;
+use args::{Cli, Command};
+use exit::Outcome;
 
 /// Entry point of the binary: never panics on user error, always returns a documented exit code.
 pub fn main() -> ExitCode {

@@ -10,12 +10,12 @@ use tokio_util::sync::CancellationToken;
 use super::args::{ConnectionArgs, InventoryArgs, ManifestArgs};
 use super::exit::Outcome;
 use super::status::inputs_of;
-use crate::cluster::Cluster;
-use crate::engine::EngineError;
-use crate::event::{Event, RunOutcome, Summary};
-use crate::inventory::InventoryInfo;
-use crate::printers::{self, OutputFormat, PrinterOptions};
-use crate::{EventStream, LoadError, Loader, Set};
+use kapply::Cluster;
+use kapply::Error as EngineError;
+use kapply::event::{Event, RunOutcome, Summary};
+use kapply::inventory::InventoryInfo;
+use kapply::printers::{self, OutputFormat, PrinterOptions};
+use kapply::{EventStream, LoadError, Loader, Set};
 
 /// Runs a subcommand's future on a single-threaded runtime. kapply's work is waiting on the network:
 /// the engine's loop is one task, and a second worker thread only adds hand-offs between threads and

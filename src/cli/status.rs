@@ -8,9 +8,9 @@ use serde_json::{Value, json};
 
 use super::args::{StatusArgs, StatusOutput};
 use super::exit::Outcome;
-use crate::kstatus::{self, Status, StatusResult};
-use crate::manifest::{self, Input};
-use crate::object::{ObjRef, Source};
+use kapply::kstatus::{self, Status, StatusResult};
+use kapply::manifest::{self, Input};
+use kapply::object::{ObjRef, Source};
 
 /// Runs `kapply status`: live (the inventory's objects in the cluster), or `--offline` (objects in
 /// files).

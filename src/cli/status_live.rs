@@ -8,10 +8,10 @@ use serde_json::json;
 use super::args::{PollUntil, StatusArgs, StatusOutput};
 use super::exit::Outcome;
 use super::session::{self, Session};
-use crate::engine::{self, CancelReason};
-use crate::kstatus::StatusResult;
-use crate::object::ObjRef;
-use crate::status::Until;
+use kapply::CancelReason;
+use kapply::kstatus::StatusResult;
+use kapply::object::ObjRef;
+use kapply::Until;
 
 /// Runs the live `kapply status`.
 ///
@@ -29,7 +29,7 @@ pub fn run(args: &StatusArgs) -> Outcome {
                 Ok(found) => found,
                 Err(outcome) => return outcome,
             };
-        let inventory = match engine::read_inventory(&cluster, &info).await {
+        let inventory = match kapply::read_inventory(&cluster, &info).await {
             Ok(Some(inventory)) => inventory,
             Ok(None) if args.poll_until == PollUntil::Deleted => return Outcome::Success,
             Ok(None) => {
@@ -64,7 +64,7 @@ pub fn run(args: &StatusArgs) -> Outcome {
         };
         let stdout = io::stdout();
         let mut write_error = None;
-        let observation = engine::observe(
+        let observation = kapply::observe(
             &cluster,
             &refs,
             until,
@@ -96,7 +96,7 @@ pub fn run(args: &StatusArgs) -> Outcome {
             let _ =
                 stdout.lock().write_all(super::status::table(super::status::STATUS_HEADER, &rows).as_bytes());
         }
-        let any_failed = observation.statuses.values().any(|s| s.status == crate::kstatus::Status::Failed);
+        let any_failed = observation.statuses.values().any(|s| s.status == kapply::kstatus::Status::Failed);
         match (observation.complete, observation.cancelled) {
             (true, _) if any_failed && matches!(until, Until::Known | Until::Current) => {
                 Outcome::ObjectFailed
@@ -124,14 +124,14 @@ fn status_line(obj: &ObjRef, status: &StatusResult) -> serde_json::Value {
 }
 
 async fn list_inventories(args: &StatusArgs) -> Outcome {
-    let cluster = match crate::cluster::Cluster::connect(&args.connection.connect_options()).await {
+    let cluster = match kapply::Cluster::connect(&args.connection.connect_options()).await {
         Ok(cluster) => cluster,
         Err(err) => {
             eprintln!("kapply status: {err}");
             return Outcome::Failed;
         }
     };
-    let inventories = match engine::list_inventories(&cluster).await {
+    let inventories = match kapply::list_inventories(&cluster).await {
         Ok(inventories) => inventories,
         Err(err) => {
             eprintln!("kapply status: {err}");

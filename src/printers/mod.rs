@@ -29,6 +29,7 @@ use std::str::FromStr;
 
 use crate::event::{CancelReason, Event, ObjectStatus, Operation, Summary};
 
+pub use crate::diff::colorize as colorize_diff;
 pub use events::EventsPrinter;
 pub use json::JsonPrinter;
 pub use table::{TablePrinter, TableState, render};
