@@ -125,7 +125,7 @@ const SCHEMA_ERRORS_AS_500: [&str; 2] =
 fn refusal(object: &Object, result: Result<(), ClusterError>) -> Option<(Source, ObjRef, String)> {
     match result {
         Err(ClusterError::Api { code, message, causes, .. }) if is_invalid_input(code, &message) => {
-            let message = with_causes(message, &causes);
+            let message = redact_secret_values(&object.body, with_causes(message, &causes));
             Some((object.source.clone(), object.obj_ref.clone(), message))
         }
         _ => None,
@@ -149,6 +149,60 @@ fn with_causes(message: String, causes: &[(String, String)]) -> String {
         .map(|(field, cause)| if field.is_empty() { cause.clone() } else { format!("{field}: {cause}") })
         .collect();
     if missing.is_empty() { message } else { format!("{message} ({})", missing.join("; ")) }
+}
+
+/// `message` without the values of `body` when it is a Secret: the server's type errors quote the
+/// value they refused (`expected string, got &value.valueUnstructured{Value:12345}`), and a Secret's
+/// values must never be printed. Quoted values and every `data` or `stringData` value of four
+/// characters or more become `<redacted>` (shorter ones would also hit the words around them).
+fn redact_secret_values(body: &serde_json::Value, message: String) -> String {
+    const REDACTED: &str = "<redacted>";
+    let is_secret = body.get("kind").and_then(serde_json::Value::as_str) == Some("Secret")
+        && body.get("apiVersion").and_then(serde_json::Value::as_str) == Some("v1");
+    if !is_secret {
+        return message;
+    }
+    let mut message = redact_unstructured_values(&message, REDACTED);
+    let values = ["data", "stringData"]
+        .iter()
+        .filter_map(|field| body.get(*field).and_then(serde_json::Value::as_object))
+        .flat_map(|map| map.values())
+        .map(|value| value.as_str().map(str::to_owned).unwrap_or_else(|| value.to_string()));
+    let mut values: Vec<String> = values.filter(|value| value.chars().count() >= 4).collect();
+    // Longest first: a value containing another is redacted whole.
+    values.sort_by_key(|value| std::cmp::Reverse(value.len()));
+    for value in values {
+        message = message.replace(&value, REDACTED);
+    }
+    message
+}
+
+/// `valueUnstructured{Value:…}` (how a server-side apply quotes a value of the wrong type) with its
+/// value replaced by `redacted`, braces balanced.
+fn redact_unstructured_values(message: &str, redacted: &str) -> String {
+    const OPEN: &str = "valueUnstructured{Value:";
+    let mut out = String::with_capacity(message.len());
+    let mut rest = message;
+    while let Some(start) = rest.find(OPEN) {
+        out.push_str(&rest[..start + OPEN.len()]);
+        rest = &rest[start + OPEN.len()..];
+        let mut depth = 1usize;
+        let end = rest
+            .char_indices()
+            .find(|(_, c)| {
+                match c {
+                    '{' => depth += 1,
+                    '}' => depth -= 1,
+                    _ => {}
+                }
+                depth == 0
+            })
+            .map_or(rest.len(), |(at, _)| at);
+        out.push_str(redacted);
+        rest = &rest[end..];
+    }
+    out.push_str(rest);
+    out
 }
 
 /// One line of the validation error: `<file>:<line> (document N): Kind/ns/name: <server message>`.
@@ -209,7 +263,7 @@ mod tests {
     }
 
     #[test]
-    fn only_400_and_422_are_validation_errors() {
+    fn a_400_or_422_is_a_validation_error_and_other_codes_are_not() {
         let object = crate::object::testing::config_map("apps", "a");
         let api = |code: u16, message: &str| {
             Err(ClusterError::Api {
@@ -227,6 +281,28 @@ mod tests {
             assert!(refusal(&object, api(code, "refused")).is_none(), "{code}");
         }
         assert!(refusal(&object, Ok(())).is_none());
+    }
+
+    #[test]
+    fn a_secret_value_the_server_quotes_is_redacted() {
+        let secret = serde_json::json!({
+            "apiVersion": "v1", "kind": "Secret", "metadata": {"name": "s"},
+            "data": {"pin": 12345, "nested": {"x": "s3cr3t"}, "short": "ab"},
+            "stringData": {"password": "hunter22"},
+        });
+        let message = "failed to create typed patch object (apps/s; /v1, Kind=Secret): .data.pin: expected \
+                       string, got &value.valueUnstructured{Value:12345}; .data.nested: expected string, got \
+                       &value.valueUnstructured{Value:map[x:s3cr3t]}; hunter22 {\"x\":\"s3cr3t\"}";
+        let redacted = redact_secret_values(&secret, message.to_owned());
+        for leak in ["12345", "s3cr3t", "hunter22"] {
+            assert!(!redacted.contains(leak), "{leak} in {redacted}");
+        }
+        assert!(
+            redacted.contains(".data.pin: expected string, got &value.valueUnstructured{Value:<redacted>};")
+        );
+        assert!(redacted.ends_with("<redacted> <redacted>"), "{redacted}");
+        let config_map = serde_json::json!({"apiVersion": "v1", "kind": "ConfigMap", "data": {"pin": 12345}});
+        assert_eq!(redact_secret_values(&config_map, message.to_owned()), message);
     }
 
     #[test]
