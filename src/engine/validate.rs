@@ -14,9 +14,11 @@
 //!
 //! A dry run refused with 400 (bad request), 422 (invalid), or one of the 500s by which a server-side
 //! apply reports a body that does not fit the schema ([`SCHEMA_ERRORS_AS_500`]) is a validation
-//! error; every one is collected and the run fails with one line per object. Any other failure
-//! (forbidden, a conflict with another field manager, a webhook that is down, another server error) is
-//! not the input's fault: the real apply meets it again and reports it as usual.
+//! error — so is an admission webhook or policy denying the object with 400 or 422, as it would deny
+//! its apply — and every one is collected, the run failing with one line per object. Any other
+//! failure (forbidden, a conflict with another field manager, a webhook that is down or does not take
+//! dry runs, another server error) is not the input's fault: the real apply meets it again and
+//! reports it as usual.
 
 use std::collections::{BTreeSet, HashSet};
 
@@ -31,8 +33,8 @@ use crate::object::{GroupKind, OWNING_INVENTORY, ObjRef, Object, Source};
 /// (see the [module documentation](self)).
 ///
 /// # Errors
-/// [`EngineError::Invalid`] naming every object the server refused as invalid (400 or 422), each with
-/// its file and line. Nothing else fails the run.
+/// [`EngineError::Invalid`] naming every object the server refused as invalid, each with its file
+/// and line. Nothing else fails the run.
 pub(crate) async fn validate_new_objects(
     cluster: &Cluster,
     prepared: &Prepared,
@@ -58,10 +60,10 @@ pub(crate) async fn validate_new_objects(
             discovered.serves_version(&obj.group_kind(), api_version) == Some(true)
         })
         .collect();
-    let existing = existing_namespaces(cluster, &candidates).await;
+    let absent = absent_namespaces(cluster, &candidates, options.concurrency).await;
     let candidates: Vec<&ObjRef> = candidates
         .into_iter()
-        .filter(|obj| obj.namespace.as_ref().is_none_or(|ns| existing.contains(ns)))
+        .filter(|obj| obj.namespace.as_ref().is_none_or(|ns| !absent.contains(ns)))
         .collect();
 
     let id = &prepared.info.id;
@@ -75,7 +77,7 @@ pub(crate) async fn validate_new_objects(
             set_annotation(&mut body, OWNING_INVENTORY, id);
             let result =
                 cluster.validate_apply(&object, &body, &options.field_manager, options.force_conflicts).await;
-            refusal(&object, result)
+            result.err().and_then(|error| refusal(&object, error))
         })
         .buffer_unordered(options.concurrency.max(1))
         .filter_map(std::future::ready)
@@ -96,18 +98,20 @@ pub(crate) async fn validate_new_objects(
     )))
 }
 
-/// The namespaces of `objects` that exist in the cluster (one GET per distinct namespace). One that
-/// cannot be read counts as absent: its objects are left to their apply.
-async fn existing_namespaces(cluster: &Cluster, objects: &[&ObjRef]) -> HashSet<String> {
+/// The namespaces of `objects` known not to exist (one GET per distinct namespace): their objects
+/// cannot be dry-run. One that cannot be read (a user who may not read Namespaces) may exist: its
+/// objects are tried, and a 404 is no validation error.
+async fn absent_namespaces(cluster: &Cluster, objects: &[&ObjRef], concurrency: usize) -> HashSet<String> {
     let namespaces: BTreeSet<&String> = objects.iter().filter_map(|obj| obj.namespace.as_ref()).collect();
-    let mut existing = HashSet::new();
-    for namespace in namespaces {
-        let ns = ObjRef::new("", "Namespace", None, namespace.clone());
-        if let Ok(Some(_)) = cluster.get(&ns).await {
-            existing.insert(namespace.clone());
-        }
-    }
-    existing
+    futures::stream::iter(namespaces)
+        .map(|namespace| async move {
+            let ns = ObjRef::new("", "Namespace", None, namespace.clone());
+            matches!(cluster.get(&ns).await, Ok(None)).then(|| namespace.clone())
+        })
+        .buffer_unordered(concurrency.max(1))
+        .filter_map(std::future::ready)
+        .collect()
+        .await
 }
 
 /// The messages of the 500s a server-side apply answers when the applied object itself does not fit
@@ -121,10 +125,10 @@ const SCHEMA_ERRORS_AS_500: [&str; 2] =
     ["failed to create typed patch object", "failed to convert new object"];
 
 /// The object and the server's message when a dry run was refused as invalid input (400, 422, or one
-/// of the 500s of [`SCHEMA_ERRORS_AS_500`]); None when it passed or failed for another reason.
-fn refusal(object: &Object, result: Result<(), ClusterError>) -> Option<(Source, ObjRef, String)> {
-    match result {
-        Err(ClusterError::Api { code, message, causes, .. }) if is_invalid_input(code, &message) => {
+/// of the 500s of [`SCHEMA_ERRORS_AS_500`]); None when it failed for another reason.
+fn refusal(object: &Object, error: ClusterError) -> Option<(Source, ObjRef, String)> {
+    match error {
+        ClusterError::Api { code, message, causes, .. } if is_invalid_input(code, &message) => {
             let message = redact_secret_values(&object.body, with_causes(message, &causes));
             Some((object.source.clone(), object.obj_ref.clone(), message))
         }
@@ -132,9 +136,11 @@ fn refusal(object: &Object, result: Result<(), ClusterError>) -> Option<(Source,
     }
 }
 
-/// True when a refused dry run says the object itself is invalid.
+/// True when a refused dry run says the object itself is invalid. An admission webhook that cannot
+/// take dry runs answers 400 too: that says nothing about the object, and its apply will tell.
 fn is_invalid_input(code: u16, message: &str) -> bool {
     match code {
+        400 if message.contains("does not support dry run") => false,
         400 | 422 => true,
         500 => SCHEMA_ERRORS_AS_500.iter().any(|known| message.contains(known)),
         _ => false,
@@ -265,22 +271,21 @@ mod tests {
     #[test]
     fn a_400_or_422_is_a_validation_error_and_other_codes_are_not() {
         let object = crate::object::testing::config_map("apps", "a");
-        let api = |code: u16, message: &str| {
-            Err(ClusterError::Api {
-                obj: object.obj_ref.clone(),
-                verb: "validate",
-                code,
-                reason: String::new(),
-                message: message.to_owned(),
-                causes: Vec::new(),
-            })
+        let api = |code: u16, message: &str| ClusterError::Api {
+            obj: object.obj_ref.clone(),
+            verb: "validate",
+            code,
+            reason: String::new(),
+            message: message.to_owned(),
+            causes: Vec::new(),
         };
         assert!(refusal(&object, api(400, "bad request")).is_some());
         assert!(refusal(&object, api(422, "invalid")).is_some());
         for code in [403, 404, 409, 500, 503] {
             assert!(refusal(&object, api(code, "refused")).is_none(), "{code}");
         }
-        assert!(refusal(&object, Ok(())).is_none());
+        let no_dry_run = "admission webhook \"check.example.com\" does not support dry run";
+        assert!(refusal(&object, api(400, no_dry_run)).is_none());
     }
 
     #[test]
