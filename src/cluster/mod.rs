@@ -309,8 +309,9 @@ impl Cluster {
 
     /// Validates `body` against the server without storing anything: a server-side apply sent as a
     /// dry run (`dryRun=All`) with strict field validation, so that the server's schema checks run and
-    /// unknown or duplicate fields are refused rather than dropped with a warning. Not retried on 500:
-    /// nothing depends on its answer but validation, which leaves every error but 400/422 to the apply.
+    /// unknown or duplicate fields are refused rather than dropped with a warning. Not retried: the
+    /// caller counts only the server's refusals of the body itself, and leaves every other failure to
+    /// the real apply, which retries.
     pub async fn validate_apply(
         &self,
         obj: &Object,

@@ -241,9 +241,9 @@ pub struct Report {
 ///
 /// # Errors
 /// Only failures of the whole run: the live inventory cannot be read (or several ConfigMaps carry its
-/// id), the server's dry run refuses objects new to the inventory as invalid ([`EngineError::Invalid`],
-/// nothing written), an inventory write fails, or the inventory would exceed a ConfigMap's size. Everything about one
-/// object is an event.
+/// id), the server's dry run refuses objects new to the inventory as invalid
+/// ([`EngineError::Invalid`], nothing written), an inventory write fails, or the inventory would
+/// exceed a ConfigMap's size. Everything about one object is an event.
 pub async fn apply(
     cluster: &Cluster,
     prepared: &Prepared,
