@@ -16,8 +16,8 @@
 //! apply reports a body that does not fit the schema ([`SCHEMA_ERRORS_AS_500`]) is a validation
 //! error — so is an admission webhook or policy denying the object with 400 or 422, as it would deny
 //! its apply — and every one is collected, the run failing with one line per object. Any other
-//! failure (forbidden, a conflict with another field manager, a webhook that is down or does not take
-//! dry runs, another server error) is not the input's fault: the real apply meets it again and
+//! failure (forbidden, a conflict with another field manager, a change to an immutable field of an
+//! existing object, a webhook that is down or does not take dry runs, another server error) is not the input's fault: the real apply meets it again and
 //! reports it as usual.
 
 use std::collections::{BTreeSet, HashSet};
@@ -127,6 +127,11 @@ const SCHEMA_ERRORS_AS_500: [&str; 2] =
 /// The object and the server's message when a dry run was refused as invalid input (400, 422, or one
 /// of the 500s of [`SCHEMA_ERRORS_AS_500`]); None when it failed for another reason.
 fn refusal(object: &Object, error: ClusterError) -> Option<(Source, ObjRef, String)> {
+    // An existing object (new to this inventory: adopted) whose immutable field the set changes: the
+    // apply deals with that (`--recreate-on-immutable`, or an error suggesting it).
+    if error.is_immutable_field() {
+        return None;
+    }
     match error {
         ClusterError::Api { code, message, causes, .. } if is_invalid_input(code, &message) => {
             let message = redact_secret_values(&object.body, with_causes(message, &causes));
@@ -284,6 +289,11 @@ mod tests {
         for code in [403, 404, 409, 500, 503] {
             assert!(refusal(&object, api(code, "refused")).is_none(), "{code}");
         }
+        let mut immutable = api(422, "Deployment.apps \"web\" is invalid: spec.selector: field is immutable");
+        if let ClusterError::Api { causes, .. } = &mut immutable {
+            causes.push(("spec.selector".to_owned(), "field is immutable".to_owned()));
+        }
+        assert!(refusal(&object, immutable).is_none(), "left to --recreate-on-immutable");
         let no_dry_run = "admission webhook \"check.example.com\" does not support dry run";
         assert!(refusal(&object, api(400, no_dry_run)).is_none());
     }
