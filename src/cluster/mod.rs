@@ -307,6 +307,30 @@ impl Cluster {
         Ok((action, applied))
     }
 
+    /// Validates `body` against the server without storing anything: a server-side apply sent as a
+    /// dry run (`dryRun=All`) with strict field validation, so that the server's schema checks run and
+    /// unknown or duplicate fields are refused rather than dropped with a warning. Not retried: the
+    /// caller counts only the server's refusals of the body itself, and leaves every other failure to
+    /// the real apply, which retries.
+    pub async fn validate_apply(
+        &self,
+        obj: &Object,
+        body: &Value,
+        field_manager: &str,
+        force: bool,
+    ) -> Result<()> {
+        let resolved = self.resolve(&obj.obj_ref.group_kind(), Some(&obj.api_version)).await?;
+        let api = self.api(&resolved, obj.obj_ref.namespace.as_deref());
+        let mut params = PatchParams::apply(field_manager).validation_strict();
+        params.force = force;
+        params.dry_run = true;
+        let patch = Patch::Apply(body);
+        api.patch(&obj.obj_ref.name, &params, &patch)
+            .await
+            .map(drop)
+            .map_err(|err| ClusterError::api(&obj.obj_ref, "validate", err))
+    }
+
     /// Deletes an object, only if its UID is still `uid` (when given): a precondition that keeps a
     /// prune from deleting an object re-created under the same name by someone else.
     pub async fn delete(

@@ -3,8 +3,10 @@
 //! Entry points: [`prepare`] turns loaded manifests into a [`Prepared`] run (inventory found, kinds
 //! resolved, dependency graph built — nothing written), and [`apply`] executes it:
 //!
-//! 1. read the live inventory and write the union of its objects and the new set
-//!    ([`crate::inventory::union`]), so a crash at any later point orphans nothing;
+//! 1. read the live inventory; send every object new to it as a server-side dry run with strict
+//!    field validation ([`validate`]), so that what the server's schema refuses fails the run as
+//!    invalid input before anything is written; then write the union of the inventory's objects and
+//!    the new set ([`crate::inventory::union`]), so a crash at any later point orphans nothing;
 //! 2. the apply loop ([`apply_phase`]): each object is server-side-applied as soon as everything it
 //!    depends on is Current, up to `concurrency` requests at once, and then waited for by batched status
 //!    polling; a failure or timeout skips only the objects depending on it;
@@ -31,6 +33,7 @@ mod live;
 mod observe;
 mod prepare;
 mod prune_phase;
+mod validate;
 mod waiter;
 
 use std::collections::BTreeSet;
@@ -231,8 +234,9 @@ pub async fn list_inventories(cluster: &Cluster) -> Result<Vec<inventory::Invent
 ///
 /// # Errors
 /// Only failures of the whole run: the live inventory cannot be read (or several ConfigMaps carry its
-/// id), an inventory write fails, or the inventory would exceed a ConfigMap's size. Everything about one
-/// object is an event.
+/// id), the server's dry run refuses objects new to the inventory as invalid
+/// ([`EngineError::Invalid`], nothing written), an inventory write fails, or the inventory would
+/// exceed a ConfigMap's size. Everything about one object is an event.
 pub(crate) async fn apply(
     cluster: &Cluster,
     prepared: &Prepared,
@@ -263,6 +267,8 @@ pub(crate) async fn apply(
     let early = if options.dry_run.is_dry_run() {
         None
     } else {
+        // What the server's schema refuses is an input error, found before the first write.
+        validate::validate_new_objects(cluster, prepared, &previous, options).await?;
         // A first apply into a namespace that does not exist yet: the inventory lives there, so the
         // Namespace goes first (its Apply event follows the inventory event, keeping the event order).
         let early = applier.apply_inventory_namespace().await;

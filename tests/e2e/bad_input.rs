@@ -532,3 +532,121 @@ fn generate(generator: &str, n: usize) -> Option<Vec<u8>> {
     };
     Some(text.into_bytes())
 }
+
+/// Errors only the server's schema finds (a number where a string belongs, a Secret value that is not
+/// base64, a TLS Secret without its key, an unknown field): found by a server-side dry run of every
+/// object new to the inventory, before anything is written — in an existing namespace, where the
+/// objects can be tried (docs/apply.md, "Validation against the server").
+mod server_schema {
+    use k8s_openapi::api::apps::v1::Deployment;
+    use k8s_openapi::api::core::v1::{ConfigMap, Secret};
+    use kube::api::Api;
+    use kube::{Client, ResourceExt};
+
+    use crate::apply::Package;
+    use crate::support::{TestNamespace, client};
+
+    const VALID: &str = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: valid}\ndata: {key: value}\n";
+
+    async fn inventory(client: &Client, package: &Package) -> Option<ConfigMap> {
+        let api: Api<ConfigMap> = Api::namespaced(client.clone(), &package.namespace);
+        api.get_opt(&format!("inventory-{}", package.id)).await.expect("read the inventory")
+    }
+
+    async fn exists<K>(client: &Client, namespace: &str, name: &str) -> bool
+    where
+        K: kube::Resource<Scope = k8s_openapi::NamespaceResourceScope, DynamicType = ()>
+            + Clone
+            + serde::de::DeserializeOwned
+            + std::fmt::Debug,
+    {
+        Api::<K>::namespaced(client.clone(), namespace).get_opt(name).await.expect("read").is_some()
+    }
+
+    #[tokio::test]
+    async fn a_schema_error_in_a_new_object_exits_2_naming_file_and_line_and_writes_no_inventory() {
+        let client = client().await;
+        let ns = TestNamespace::new(&client, "schema-first").await;
+        let package = Package::new(&ns.name, "schema-first");
+        package.write("valid.yaml", VALID);
+        // The second document of its file: line 5.
+        package.write(
+            "numbers.yaml",
+            "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: other}\n---\napiVersion: v1\nkind: ConfigMap\n\
+             metadata: {name: numbers}\ndata: {a: 1}\n",
+        );
+
+        let run = package.apply(&[]);
+        assert_eq!(run.code, 2, "{}", run.output());
+        let output = run.output();
+        let expected = format!("numbers.yaml:5 (document 2): ConfigMap/{}/numbers: ", ns.name);
+        assert!(output.contains(&expected), "expected {expected:?} in:\n{output}");
+        assert!(output.contains(".data.a: expected string"), "{output}");
+        let other = format!("ConfigMap/{}/other:", ns.name);
+        assert!(!output.contains(&other), "a valid object is not named: {output}");
+        assert!(inventory(&client, &package).await.is_none(), "the inventory was written:\n{output}");
+        for name in ["valid", "other", "numbers"] {
+            assert!(!exists::<ConfigMap>(&client, &ns.name, name).await, "{name} was created:\n{output}");
+        }
+
+        // Fixed, the same set applies.
+        package.write(
+            "numbers.yaml",
+            "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: numbers}\ndata: {a: \"1\"}\n",
+        );
+        let fixed = package.apply(&[]);
+        assert_eq!(fixed.code, 0, "{}", fixed.output());
+        assert!(exists::<ConfigMap>(&client, &ns.name, "valid").await);
+    }
+
+    #[tokio::test]
+    async fn schema_errors_added_to_an_applied_set_exit_2_and_leave_its_inventory_unchanged() {
+        let client = client().await;
+        let ns = TestNamespace::new(&client, "schema-second").await;
+        let package = Package::new(&ns.name, "schema-second");
+        package.write("valid.yaml", VALID);
+        let first = package.apply(&[]);
+        assert_eq!(first.code, 0, "{}", first.output());
+        let before = inventory(&client, &package).await.expect("the first apply wrote the inventory");
+
+        package.write("added.yaml", &VALID.replace("name: valid", "name: added"));
+        package.write(
+            "secret.yaml",
+            "apiVersion: v1\nkind: Secret\nmetadata: {name: encoded}\ndata: {a: \"not base64!\"}\n",
+        );
+        package.write(
+            "tls.yaml",
+            "apiVersion: v1\nkind: Secret\nmetadata: {name: tls}\ntype: kubernetes.io/tls\ndata: {tls.crt: YQ==}\n",
+        );
+        package.write(
+            "deployment.yaml",
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\nspec:\n  replicaz: 2\n  selector: \
+             {matchLabels: {app: web}}\n  template:\n    metadata: {labels: {app: web}}\n    spec: {containers: \
+             [{name: web, image: nginx}]}\n",
+        );
+
+        let run = package.apply(&[]);
+        assert_eq!(run.code, 2, "{}", run.output());
+        let output = run.output();
+        let n = &ns.name;
+        for (expected, detail) in [
+            (format!("secret.yaml:1 (document 1): Secret/{n}/encoded: "), "base64"),
+            (format!("tls.yaml:1 (document 1): Secret/{n}/tls: "), "tls.key"),
+            (format!("deployment.yaml:1 (document 1): Deployment.apps/{n}/web: "), ".spec.replicaz"),
+        ] {
+            let line = output.lines().find(|line| line.contains(&expected));
+            let line = line.unwrap_or_else(|| panic!("expected {expected:?} in:\n{output}"));
+            assert!(line.contains(detail), "expected {detail:?} in {line:?}");
+        }
+        let after = inventory(&client, &package).await.expect("the inventory still exists");
+        assert_eq!(
+            after.resource_version(),
+            before.resource_version(),
+            "the inventory was written:\n{output}"
+        );
+        assert!(!exists::<ConfigMap>(&client, n, "added").await, "the valid new ConfigMap was created");
+        assert!(!exists::<Secret>(&client, n, "encoded").await);
+        assert!(!exists::<Secret>(&client, n, "tls").await);
+        assert!(!exists::<Deployment>(&client, n, "web").await);
+    }
+}

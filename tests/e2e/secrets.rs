@@ -73,16 +73,27 @@ async fn secret_values_never_appear_in_any_output_of_apply_preview_diff_failures
     assert_eq!(diff.code, 1, "{}", diff.output());
     assert_no_secret("diff", &diff);
 
-    // A Secret the server refuses (an invalid key): the error must not quote the data.
+    // A Secret the server refuses (an invalid key; a number where a string belongs, which the
+    // server's message quotes): found by the dry run before any write (exit 2), and the error must
+    // not quote the data.
     let invalid = json!({
         "apiVersion": "v1", "kind": "Secret", "metadata": {"name": "bad"},
         "stringData": {"not a valid key!": STRING_DATA},
     });
     package.write("bad.yaml", &invalid.to_string());
     let failed = package.apply(&["--output", "json"]);
-    assert_eq!(failed.code, 1, "{}", failed.output());
-    assert!(failed.stdout.contains("Secret"), "{}", failed.stdout);
+    assert_eq!(failed.code, 2, "{}", failed.output());
+    assert!(failed.output().contains("Secret"), "{}", failed.output());
     assert_no_secret("failed apply", &failed);
+    let number = json!({
+        "apiVersion": "v1", "kind": "Secret", "metadata": {"name": "bad"},
+        "data": {"pin": 73310251},
+    });
+    package.write("bad.yaml", &number.to_string());
+    let failed = package.apply(&["--output", "json"]);
+    assert_eq!(failed.code, 2, "{}", failed.output());
+    assert!(failed.output().contains("Secret"), "{}", failed.output());
+    assert!(!failed.output().contains("73310251"), "the refused value is quoted: {}", failed.output());
 
     package.remove("bad.yaml");
     package.remove("b.yaml");
