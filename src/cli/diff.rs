@@ -7,8 +7,8 @@ use std::io::{self, IsTerminal, Write};
 use super::args::{Color, DiffArgs};
 use super::exit::Outcome;
 use super::session::{self, Session};
-use kapply::printers::colorize_diff as colorize;
 use kapply::Differ;
+use kapply::printers::colorize_diff as colorize;
 
 /// Runs `kapply diff`.
 pub fn run(args: &DiffArgs) -> Outcome {

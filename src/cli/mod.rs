@@ -8,6 +8,7 @@ mod destroy;
 mod diff;
 mod exit;
 mod init;
+mod inputs;
 mod session;
 mod status;
 mod status_live;

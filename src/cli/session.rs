@@ -9,7 +9,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::args::{ConnectionArgs, InventoryArgs, ManifestArgs};
 use super::exit::Outcome;
-use super::status::inputs_of;
+use super::inputs::inputs_of;
 use kapply::Cluster;
 use kapply::Error as EngineError;
 use kapply::event::{Event, RunOutcome, Summary};

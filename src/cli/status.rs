@@ -1,16 +1,16 @@
 //! `kapply status`: dispatch between the live mode ([`super::status_live`]) and the offline mode, which
 //! computes kstatus from objects in files.
 
-use std::io::{self, Read, Write};
-use std::path::Path;
+use std::io::{self, Write};
 
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use super::args::{StatusArgs, StatusOutput};
 use super::exit::Outcome;
 use kapply::kstatus::{self, Status, StatusResult};
-use kapply::manifest::{self, Input};
+use kapply::manifest;
 use kapply::object::{ObjRef, Source};
+use kapply::printers::json::status_line;
 
 /// Runs `kapply status`: live (the inventory's objects in the cluster), or `--offline` (objects in
 /// files).
@@ -23,7 +23,7 @@ pub fn run(args: &StatusArgs) -> Outcome {
         eprintln!("kapply status --offline: no input; give files or directories, or `-` for standard input");
         return Outcome::Usage;
     }
-    let inputs = match inputs_of(&paths) {
+    let inputs = match super::inputs::inputs_of(&paths) {
         Ok(inputs) => inputs,
         Err(err) => {
             eprintln!("kapply status: cannot read standard input: {err}");
@@ -50,31 +50,6 @@ pub fn run(args: &StatusArgs) -> Outcome {
     }
 }
 
-/// Turns command-line paths into loader inputs, reading standard input once for `-`.
-pub fn inputs_of(paths: &[impl AsRef<Path>]) -> io::Result<Vec<Input>> {
-    let mut stdin: Option<String> = None;
-    paths
-        .iter()
-        .map(|path| {
-            let path = path.as_ref();
-            if path.as_os_str() == "-" {
-                let text = match &stdin {
-                    Some(text) => text.clone(),
-                    None => {
-                        let mut text = String::new();
-                        io::stdin().read_to_string(&mut text)?;
-                        stdin = Some(text.clone());
-                        text
-                    }
-                };
-                Ok(Input::Stdin(text))
-            } else {
-                Ok(Input::Path(path.to_path_buf()))
-            }
-        })
-        .collect()
-}
-
 /// Prints one status per object and returns the outcome: 0 all Current, 4 any Failed, 1 otherwise.
 pub fn print_statuses(
     values: &[(Source, Value)],
@@ -88,7 +63,11 @@ pub fn print_statuses(
         let name = ObjRef::from_value(value).map_or_else(|| source.to_string(), |r| r.to_string());
         match output {
             StatusOutput::Text => writeln!(out, "{name}: {} {}", result.status, result.message.trim())?,
-            StatusOutput::Json => writeln!(out, "{}", status_json(value, source, &result))?,
+            // Only identity and status are read from the object: Secret data never reaches the output.
+            StatusOutput::Json => {
+                let obj = ObjRef::from_value(value);
+                writeln!(out, "{}", status_line(obj.as_ref(), &result, Some(source)))?
+            }
             StatusOutput::Table => {
                 rows.push([name, result.status.to_string(), result.message.trim().to_owned()])
             }
@@ -117,32 +96,17 @@ pub fn table(header: [&str; 3], rows: &[[String; 3]]) -> String {
     all.iter().map(|[a, b, c]| format!("{a:first$}  {b:second$}  {c}").trim_end().to_owned() + "\n").collect()
 }
 
-/// The JSON line of one object's status: identity, status, reason, message and computed conditions.
-/// Only identity and status are read from the object, so Secret data can never reach the output.
-fn status_json(value: &Value, source: &Source, result: &StatusResult) -> Value {
-    let obj = ObjRef::from_value(value);
-    json!({
-        "type": "status",
-        "group": obj.as_ref().map(|r| r.group.as_str()),
-        "kind": obj.as_ref().map(|r| r.kind.as_str()),
-        "namespace": obj.as_ref().and_then(|r| r.namespace.as_deref()),
-        "name": obj.as_ref().map(|r| r.name.as_str()),
-        "source": source.to_string(),
-        "status": result.status,
-        "reason": result.reason,
-        "message": result.message,
-        "conditions": result.conditions,
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use std::path::PathBuf;
 
     fn values(yaml: &str) -> Vec<(Source, Value)> {
-        manifest::read_values(&[Input::Text { name: PathBuf::from("snap.yaml"), text: yaml.into() }], false)
-            .unwrap()
+        manifest::read_values(
+            &[kapply::Input::Text { name: PathBuf::from("snap.yaml"), text: yaml.into() }],
+            false,
+        )
+        .unwrap()
     }
 
     fn run_text(yaml: &str) -> (String, Outcome) {

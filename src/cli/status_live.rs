@@ -9,9 +9,10 @@ use super::args::{PollUntil, StatusArgs, StatusOutput};
 use super::exit::Outcome;
 use super::session::{self, Session};
 use kapply::CancelReason;
+use kapply::Until;
 use kapply::kstatus::StatusResult;
 use kapply::object::ObjRef;
-use kapply::Until;
+use kapply::printers::json::status_line;
 
 /// Runs the live `kapply status`.
 ///
@@ -77,7 +78,7 @@ pub fn run(args: &StatusArgs) -> Outcome {
                     return;
                 }
                 let line = match args.output {
-                    StatusOutput::Json => status_line(obj, status).to_string(),
+                    StatusOutput::Json => status_line(Some(obj), status, None),
                     _ => format!("{obj}: {} {}", status.status, status.message.trim()),
                 };
                 if let Err(err) = writeln!(stdout.lock(), "{line}") {
@@ -105,21 +106,6 @@ pub fn run(args: &StatusArgs) -> Outcome {
             (false, Some(CancelReason::Interrupted)) => Outcome::Interrupted,
             (false, _) => Outcome::Timeout,
         }
-    })
-}
-
-/// One JSON status line, in the schema of the apply output's `status` lines.
-fn status_line(obj: &ObjRef, status: &StatusResult) -> serde_json::Value {
-    json!({
-        "type": "status",
-        "group": obj.group,
-        "kind": obj.kind,
-        "namespace": obj.namespace.as_deref().unwrap_or_default(),
-        "name": obj.name,
-        "status": status.status,
-        "reason": status.reason,
-        "message": status.message,
-        "conditions": status.conditions,
     })
 }
 

@@ -137,6 +137,32 @@ impl<W: Write + Send> Printer for JsonPrinter<W> {
     }
 }
 
+/// The `status` line of one object, as `apply --status-events -o json` writes it: what `kapply status
+/// -o json` prints too, live or offline, so that both speak one vocabulary. `source` (offline: the file
+/// and document) is added when given; an object without a readable identity shows only its source.
+pub fn status_line(
+    obj: Option<&ObjRef>,
+    status: &StatusResult,
+    source: Option<&crate::object::Source>,
+) -> String {
+    #[derive(Serialize)]
+    struct Body<'a> {
+        #[serde(flatten)]
+        obj: Option<ObjFields<'a>>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        source: Option<String>,
+        #[serde(flatten)]
+        status: StatusFields<'a>,
+    }
+    let body = Body {
+        obj: obj.map(ObjFields::of),
+        source: source.map(ToString::to_string),
+        status: StatusFields::of(status),
+    };
+    let timestamp = format!("{:.3}", Timestamp::now());
+    serde_json::to_string(&Line { timestamp, type_: "status", body }).unwrap_or_default()
+}
+
 /// One output line. Structs (not `serde_json::Map`) keep the key order fixed: `timestamp`, `type`,
 /// then the body in declaration order.
 #[derive(Serialize)]
