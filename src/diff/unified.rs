@@ -1,18 +1,7 @@
-//! Line-based unified diffs (`diff -u` format), computed with Myers' O(ND) algorithm in linear space,
-//! and their colouring for a terminal.
+//! Unified diffs (`diff -u` format) of two texts by lines, computed by the `similar` crate, and their
+//! colouring for a terminal.
 
-use std::collections::HashMap;
-use std::ops::Range;
-
-/// What happens to one line on the way from the old text to the new one.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Op {
-    Equal,
-    Delete,
-    Insert,
-}
-
-const NO_NEWLINE: &str = "\\ No newline at end of file\n";
+use similar::{Algorithm, TextDiff};
 
 /// A unified diff of `old` and `new` by lines, in the format of GNU `diff -u` (without timestamps):
 /// `--- old_name` / `+++ new_name` headers, then hunks with `context` unchanged lines around each change,
@@ -20,242 +9,19 @@ const NO_NEWLINE: &str = "\\ No newline at end of file\n";
 ///
 /// Hunk headers follow GNU's conventions: a count of 1 is omitted (`@@ -3 +3 @@`), and a side with no
 /// lines in the hunk names the line before it (`@@ -0,0 +1,3 @@` for a text that did not exist). A last
-/// line without a newline is followed by `\ No newline at end of file`.
+/// line without a newline is followed by `\ No newline at end of file`. Within a run of changes,
+/// removed lines come before added ones.
 pub fn unified_diff(old: &str, new: &str, old_name: &str, new_name: &str, context: usize) -> Option<String> {
     if old == new {
         return None;
     }
-    let old_lines: Vec<&str> = old.split_inclusive('\n').collect();
-    let new_lines: Vec<&str> = new.split_inclusive('\n').collect();
-    let ops = edit_script(&old_lines, &new_lines);
-
-    let mut out = format!("--- {old_name}\n+++ {new_name}\n");
-    let positions = line_positions(&ops);
-    for hunk in hunk_ranges(&ops, context) {
-        let (start, end) = (positions[hunk.start], positions[hunk.end]);
-        out.push_str(&format!(
-            "@@ -{} +{} @@\n",
-            hunk_side(start.0, end.0 - start.0),
-            hunk_side(start.1, end.1 - start.1)
-        ));
-        for i in hunk {
-            let (old_at, new_at) = positions[i];
-            let (prefix, line) = match ops[i] {
-                Op::Equal => (' ', old_lines.get(old_at)),
-                Op::Delete => ('-', old_lines.get(old_at)),
-                Op::Insert => ('+', new_lines.get(new_at)),
-            };
-            push_line(prefix, line.copied().unwrap_or_default(), &mut out);
-        }
-    }
-    Some(out)
+    Some(line_diff(old, new).unified_diff().context_radius(context).header(old_name, new_name).to_string())
 }
 
-/// `start,count` of one side of a hunk header; `start` is the 0-based index of its first line.
-fn hunk_side(start: usize, count: usize) -> String {
-    match count {
-        0 => format!("{start},0"),
-        1 => format!("{}", start + 1),
-        _ => format!("{},{count}", start + 1),
-    }
-}
-
-fn push_line(prefix: char, line: &str, out: &mut String) {
-    out.push(prefix);
-    out.push_str(line);
-    if !line.ends_with('\n') {
-        out.push('\n');
-        out.push_str(NO_NEWLINE);
-    }
-}
-
-/// For every position in the edit script (and its end), how many old and new lines precede it.
-fn line_positions(ops: &[Op]) -> Vec<(usize, usize)> {
-    let mut positions = Vec::with_capacity(ops.len() + 1);
-    let (mut old, mut new) = (0, 0);
-    positions.push((old, new));
-    for op in ops {
-        match op {
-            Op::Equal => (old, new) = (old + 1, new + 1),
-            Op::Delete => old += 1,
-            Op::Insert => new += 1,
-        }
-        positions.push((old, new));
-    }
-    positions
-}
-
-/// The ranges of the edit script shown as hunks: every run of changes with up to `context` equal lines
-/// on each side, runs whose contexts touch or overlap merged (GNU merges when at most `2 * context`
-/// equal lines separate two changes).
-fn hunk_ranges(ops: &[Op], context: usize) -> Vec<Range<usize>> {
-    let mut ranges: Vec<Range<usize>> = Vec::new();
-    let mut i = 0;
-    while i < ops.len() {
-        if ops[i] == Op::Equal {
-            i += 1;
-            continue;
-        }
-        let start = i;
-        while i < ops.len() && ops[i] != Op::Equal {
-            i += 1;
-        }
-        let shown = start.saturating_sub(context)..(i + context).min(ops.len());
-        match ranges.last_mut() {
-            Some(last) if shown.start <= last.end => last.end = shown.end,
-            _ => ranges.push(shown),
-        }
-    }
-    ranges
-}
-
-/// A shortest edit script from `old` to `new`, one [`Op`] per line, with deletions before insertions
-/// within each run of changes, as `diff -u` prints them.
-fn edit_script(old: &[&str], new: &[&str]) -> Vec<Op> {
-    let (old_ids, new_ids) = intern(old, new);
-    let max_d = (old.len() + new.len()).div_ceil(2) + 1;
-    let mut forward = Frontier::new(max_d);
-    let mut backward = Frontier::new(max_d);
-    let mut ops = Vec::with_capacity(old.len() + new.len());
-    conquer(&old_ids, &new_ids, &mut forward, &mut backward, &mut ops);
-    for run in ops.split_mut(|op| *op == Op::Equal) {
-        run.sort_unstable_by_key(|op| *op == Op::Insert);
-    }
-    ops
-}
-
-/// Lines as small integers, so the algorithm compares numbers instead of strings.
-fn intern<'a>(old: &[&'a str], new: &[&'a str]) -> (Vec<usize>, Vec<usize>) {
-    let mut ids: HashMap<&'a str, usize> = HashMap::new();
-    let mut id_of = |line: &'a str| {
-        let next = ids.len();
-        *ids.entry(line).or_insert(next)
-    };
-    let old_ids = old.iter().map(|l| id_of(l)).collect();
-    let new_ids = new.iter().map(|l| id_of(l)).collect();
-    (old_ids, new_ids)
-}
-
-/// The furthest x reached on each diagonal k = x - y, for k in `-max_d..=max_d`.
-struct Frontier {
-    offset: isize,
-    xs: Vec<usize>,
-}
-
-impl Frontier {
-    fn new(max_d: usize) -> Self {
-        Frontier { offset: max_d as isize + 1, xs: vec![0; 2 * max_d + 3] }
-    }
-
-    fn get(&self, k: isize) -> usize {
-        self.xs.get((self.offset + k) as usize).copied().unwrap_or(0)
-    }
-
-    fn set(&mut self, k: isize, x: usize) {
-        if let Some(slot) = self.xs.get_mut((self.offset + k) as usize) {
-            *slot = x;
-        }
-    }
-}
-
-/// Divide and conquer around middle snakes (Myers 1986, section 4b): O((N+M)·D) time, O(N+M) memory.
-fn conquer(old: &[usize], new: &[usize], forward: &mut Frontier, backward: &mut Frontier, ops: &mut Vec<Op>) {
-    let prefix = common_prefix(old, new);
-    let (old, new) = (&old[prefix..], &new[prefix..]);
-    let suffix = common_suffix(old, new);
-    let (old, new) = (&old[..old.len() - suffix], &new[..new.len() - suffix]);
-    push_ops(ops, Op::Equal, prefix);
-    // Only a split strictly inside both sides guarantees the recursion ends. Anything else cannot come
-    // from a correct middle snake; should it happen, replacing the whole block costs minimality, not
-    // correctness.
-    let inside = |&(x, y): &(usize, usize)| {
-        x <= old.len() && y <= new.len() && (x, y) != (0, 0) && (x, y) != (old.len(), new.len())
-    };
-    match middle_snake(old, new, forward, backward).filter(inside) {
-        Some((x, y)) => {
-            conquer(&old[..x], &new[..y], forward, backward, ops);
-            conquer(&old[x..], &new[y..], forward, backward, ops);
-        }
-        None => {
-            push_ops(ops, Op::Delete, old.len());
-            push_ops(ops, Op::Insert, new.len());
-        }
-    }
-    push_ops(ops, Op::Equal, suffix);
-}
-
-fn push_ops(ops: &mut Vec<Op>, op: Op, count: usize) {
-    ops.extend(std::iter::repeat_n(op, count));
-}
-
-fn common_prefix(a: &[usize], b: &[usize]) -> usize {
-    a.iter().zip(b).take_while(|(x, y)| x == y).count()
-}
-
-fn common_suffix(a: &[usize], b: &[usize]) -> usize {
-    a.iter().rev().zip(b.iter().rev()).take_while(|(x, y)| x == y).count()
-}
-
-/// The start `(x, y)` of a snake in the middle of a shortest edit path, found by searching forward from
-/// the start and backward from the end until the two searches overlap. Returns `None` when either side
-/// is empty (there is nothing to split).
-fn middle_snake(
-    old: &[usize],
-    new: &[usize],
-    forward: &mut Frontier,
-    backward: &mut Frontier,
-) -> Option<(usize, usize)> {
-    let (n, m) = (old.len(), new.len());
-    if n == 0 || m == 0 {
-        return None;
-    }
-    let delta = n as isize - m as isize;
-    let odd = delta & 1 == 1;
-    forward.set(1, 0);
-    backward.set(1, 0);
-    let d_max = (n + m).div_ceil(2) as isize + 1;
-    for d in 0..d_max {
-        for k in (-d..=d).rev().step_by(2) {
-            let mut x = next_x(forward, k, d);
-            let y = x as isize - k;
-            let start = (x, y);
-            if x < n && y >= 0 && (y as usize) < m {
-                x += common_prefix(&old[x..], &new[y as usize..]);
-            }
-            forward.set(k, x);
-            let reverse_k = delta - k;
-            if odd && reverse_k.abs() < d && x + backward.get(reverse_k) >= n && start.1 >= 0 {
-                return Some((start.0, start.1 as usize));
-            }
-        }
-        for k in (-d..=d).rev().step_by(2) {
-            let mut x = next_x(backward, k, d);
-            let mut y = x as isize - k;
-            if x < n && y >= 0 && (y as usize) < m {
-                let advance = common_suffix(&old[..n - x], &new[..m - y as usize]);
-                x += advance;
-                y += advance as isize;
-            }
-            backward.set(k, x);
-            let reverse_k = delta - k;
-            if !odd && reverse_k.abs() <= d && x + forward.get(reverse_k) >= n {
-                let split = (n.checked_sub(x), usize::try_from(y).ok().and_then(|y| m.checked_sub(y)));
-                if let (Some(x), Some(y)) = split {
-                    return Some((x, y));
-                }
-            }
-        }
-    }
-    None
-}
-
-/// Myers' choice of the furthest-reaching d-path on diagonal k: down from k+1 or right from k-1.
-fn next_x(frontier: &Frontier, k: isize, d: isize) -> usize {
-    if k == -d || (k != d && frontier.get(k - 1) < frontier.get(k + 1)) {
-        frontier.get(k + 1)
-    } else {
-        frontier.get(k - 1) + 1
-    }
+/// The line diff of two texts: a shortest edit script (Myers without the heuristics that trade
+/// minimality for speed), so a diff never shows more changed lines than it must.
+fn line_diff<'a>(old: &'a str, new: &'a str) -> TextDiff<'a, 'a, str> {
+    TextDiff::configure().algorithm(Algorithm::RawMyers).diff_lines(old, new)
 }
 
 const BOLD: &str = "\x1b[1m";
@@ -527,8 +293,8 @@ mod tests {
         fn the_edit_script_is_as_short_as_possible(old in small_text(), new in small_text()) {
             let a: Vec<&str> = old.split_inclusive('\n').collect();
             let b: Vec<&str> = new.split_inclusive('\n').collect();
-            let ops = edit_script(&a, &b);
-            let changes = ops.iter().filter(|op| **op != Op::Equal).count();
+            let diff = line_diff(&old, &new);
+            let changes = diff.iter_all_changes().filter(|c| c.tag() != similar::ChangeTag::Equal).count();
             prop_assert_eq!(changes, a.len() + b.len() - 2 * lcs_len(&a, &b));
         }
 

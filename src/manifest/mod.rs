@@ -32,10 +32,14 @@
 //!   assumed namespaced with [`UnknownKinds::AssumeNamespaced`] for offline use.
 
 mod error;
+mod json;
+mod locate;
 mod parse;
 mod read;
 mod scope;
+mod split;
 mod validate;
+mod yaml;
 
 #[cfg(test)]
 mod tests;

@@ -1,22 +1,23 @@
-//! Parsing: a file's text into documents ([`RawDocument`]), YAML or JSON, with document numbers and
-//! line numbers as the user counts them.
+//! Parsing one file's text into documents: YAML or JSON, sniffed as kubectl does.
 //!
-//! YAML streams are split into documents here, on `---` and `...` lines, and each document is parsed on
-//! its own: a syntax error in one document does not hide the problems of the others, and document
-//! numbers count every document the user wrote, the empty ones too.
+//! Here: [`RawDocument`], the sniffing, and what both formats share (the JSON value they build, number
+//! normalization, redaction of parser messages). Beside this file: `split` cuts a YAML stream into
+//! documents, `yaml` and `json` parse them, and `locate` finds the line of a field when a problem is
+//! reported. Document numbers and line numbers are as the user counts them.
 
-use std::borrow::Cow;
 use std::fmt;
-use std::ops::Range;
 use std::path::Path;
 use std::sync::Arc;
 
 use serde::Deserialize;
-use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Value};
-use serde_saphyr::{Localizer, Spanned, UserMessageFormatter};
 
-use super::error::{ErrorKind, Format, Location, ManifestError};
+use super::error::ManifestError;
+use super::json::parse_json;
+use super::locate::DocText;
+use super::split::lone_cr_to_lf;
+use super::yaml::parse_yaml;
 use crate::object::Source;
 
 /// One non-empty document of a manifest file, parsed but not validated.
@@ -28,87 +29,6 @@ pub struct RawDocument {
     pub value: Value,
     /// The document's text, kept to find the line of a field when reporting a problem.
     pub(crate) text: DocText,
-}
-
-/// The text of one document: the file's text and the document's byte range in it.
-#[derive(Clone)]
-pub(crate) struct DocText {
-    file_text: Arc<str>,
-    range: Range<usize>,
-    /// 1-based line of `range.start` in the file.
-    first_line: usize,
-    /// Position of the file in reading order.
-    pub(crate) seq: usize,
-}
-
-impl fmt::Debug for DocText {
-    /// Never prints the text: it may hold a Secret.
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("DocText").field("range", &self.range).field("first_line", &self.first_line).finish()
-    }
-}
-
-/// One step of a path into a document.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Seg<'a> {
-    Key(&'a str),
-    Index(usize),
-}
-
-impl DocText {
-    fn text(&self) -> &str {
-        &self.file_text[self.range.clone()]
-    }
-
-    /// The document's size in bytes.
-    pub(crate) fn len(&self) -> usize {
-        self.range.len()
-    }
-
-    /// The 1-based file line of the node at `path`: of the key when the path ends with a key, of the
-    /// element when it ends with an index, of the document when empty. None when the path is not in
-    /// the document (or the text cannot be re-read, e.g. some JSON).
-    ///
-    /// Re-parses the document, so it is meant for error reporting, not for every object.
-    pub(crate) fn line_of(&self, path: &[Seg<'_>]) -> Option<usize> {
-        self.find(path, Target::Node).into_iter().next()
-    }
-
-    /// The 1-based file lines of the elements of the sequence at `path`, in one parse.
-    pub(crate) fn element_lines(&self, path: &[Seg<'_>]) -> Vec<usize> {
-        self.find(path, Target::Elements)
-    }
-
-    fn find(&self, path: &[Seg<'_>], target: Target) -> Vec<usize> {
-        let found =
-            serde_saphyr::with_deserializer_from_str_with_options(self.text(), yaml_options(), |de| {
-                Find { path, target }.deserialize(de)
-            });
-        found
-            .unwrap_or_default()
-            .into_iter()
-            .filter(|&line| line > 0)
-            .map(|line| usize::try_from(line).unwrap_or(usize::MAX).saturating_add(self.first_line - 1))
-            .collect()
-    }
-}
-
-/// The options every YAML parse uses. See docs/serde-saphyr.md.
-fn yaml_options() -> serde_saphyr::Options {
-    serde_saphyr::options! {
-        // YAML 1.1 octal (`defaultMode: 0644` is 420), as kubectl's go-yaml v2 reads it.
-        legacy_octal_numbers: true,
-        // Snippets would quote the input, which may be a Secret; the location is reported separately.
-        with_snippet: false,
-        emit_comments: false,
-        // A `kind: List` from `kubectl get -o yaml` can be large: lift the node and event caps, keep
-        // the depth cap (it bounds stack use) and the alias limits.
-        budget: serde_saphyr::budget! {
-            max_nodes: 50_000_000,
-            max_events: 200_000_000,
-            max_total_scalar_bytes: 1 << 30,
-        },
-    }
 }
 
 /// Parses the text of one file. `seq` orders errors across files.
@@ -152,157 +72,11 @@ fn looks_like_json(text: &str) -> bool {
     text.trim_start().starts_with('{')
 }
 
-/// A document of a YAML stream: its byte range, first line, and first content line.
-#[derive(Debug, PartialEq, Eq)]
-struct Chunk {
-    range: Range<usize>,
-    first_line: usize,
-    content_line: Option<usize>,
-}
-
-/// A marker line: `---` or `...` at column 0, alone or followed by a space or tab.
-fn is_marker(line: &str, marker: &str) -> bool {
-    line.strip_prefix(marker).is_some_and(|rest| rest.is_empty() || rest.starts_with([' ', '\t']))
-}
-
-/// Splits a YAML stream into documents, as the YAML spec does: a `---` line starts a document, a `...`
-/// line ends one, and text before the first `---` is a document only if it has content (not just
-/// comments and directives). A `---` or `...` at column 0 cannot be inside a scalar (YAML forbids it),
-/// so line-level splitting agrees with the parser.
-/// Old Mac line endings, a CR alone, made LF: YAML reads a lone CR as a line break, and the document
-/// splitter must too, or a `---` of such a file would not start a document. CRLF stays as it is.
-fn lone_cr_to_lf(text: &str) -> std::borrow::Cow<'_, str> {
-    let bytes = text.as_bytes();
-    let lone = |i: usize| bytes[i] == b'\r' && bytes.get(i + 1) != Some(&b'\n');
-    if !(0..bytes.len()).any(lone) {
-        return std::borrow::Cow::Borrowed(text);
-    }
-    let fixed: Vec<u8> = (0..bytes.len()).map(|i| if lone(i) { b'\n' } else { bytes[i] }).collect();
-    // Only ASCII bytes were replaced by ASCII bytes: still UTF-8.
-    std::borrow::Cow::Owned(String::from_utf8(fixed).expect("ASCII for ASCII keeps UTF-8 valid"))
-}
-
-fn split_documents(text: &str) -> Vec<Chunk> {
-    struct Current {
-        start: usize,
-        first_line: usize,
-        marker: bool,
-        content_line: Option<usize>,
-    }
-    impl Current {
-        fn is_document(&self) -> bool {
-            self.marker || self.content_line.is_some()
-        }
-        fn finish(&self, end: usize) -> Chunk {
-            Chunk { range: self.start..end, first_line: self.first_line, content_line: self.content_line }
-        }
-    }
-    let mut chunks = Vec::new();
-    let mut cur = Current { start: 0, first_line: 1, marker: false, content_line: None };
-    let mut offset = 0;
-    for (index, raw) in text.split_inclusive('\n').enumerate() {
-        let line_no = index + 1;
-        let line = raw.trim_end_matches(['\n', '\r']);
-        if is_marker(line, "---") {
-            if cur.is_document() {
-                chunks.push(cur.finish(offset));
-                cur = Current { start: offset, first_line: line_no, marker: true, content_line: None };
-            } else {
-                cur.marker = true;
-            }
-            let rest = line[3..].trim_start();
-            if !rest.is_empty() && !rest.starts_with('#') {
-                cur.content_line = Some(line_no);
-            }
-        } else if is_marker(line, "...") {
-            let end = offset + raw.len();
-            if cur.is_document() {
-                chunks.push(cur.finish(end));
-            }
-            cur = Current { start: end, first_line: line_no + 1, marker: false, content_line: None };
-        } else if cur.content_line.is_none() {
-            let trimmed = line.trim_start();
-            let directive = line.starts_with('%') && !cur.marker;
-            if !trimmed.is_empty() && !trimmed.starts_with('#') && !directive {
-                cur.content_line = Some(line_no);
-            }
-        }
-        offset += raw.len();
-    }
-    if cur.is_document() {
-        chunks.push(cur.finish(text.len()));
-    }
-    chunks
-}
-
-fn parse_yaml(
-    file: &Path,
-    file_text: &Arc<str>,
-    seq: usize,
-    errors: &mut Vec<ManifestError>,
-) -> Vec<RawDocument> {
-    let mut docs = Vec::new();
-    for (index, chunk) in split_documents(file_text).into_iter().enumerate() {
-        let document = index + 1;
-        let Some(content_line) = chunk.content_line else { continue };
-        let text = &file_text[chunk.range.clone()];
-        let source = Source { file: file.to_path_buf(), document, line: Some(content_line) };
-        // StrictJson: two keys that YAML tells apart but JSON does not (`8080` and `"8080"`) would
-        // otherwise silently keep the last one.
-        match serde_saphyr::from_str_with_options::<StrictJson>(text, yaml_options()) {
-            Ok(StrictJson(Value::Null)) => {}
-            Ok(StrictJson(mut value)) => {
-                normalize_numbers(&mut value);
-                let text = DocText {
-                    file_text: file_text.clone(),
-                    range: chunk.range,
-                    first_line: chunk.first_line,
-                    seq,
-                };
-                docs.push(RawDocument { source, value, text });
-            }
-            Err(e) => {
-                let position = e.location().filter(|l| l.line() > 0);
-                let line = position.map(|l| to_usize(l.line()) + chunk.first_line - 1);
-                let location = Location {
-                    line: line.or(Some(content_line)),
-                    column: position.map(|l| to_usize(l.column())),
-                    ..Location::of(&source)
-                };
-                let message = redact_if_secret(yaml_message(&e), text);
-                let kind = ErrorKind::Syntax { format: Format::Yaml, message };
-                errors.push(ManifestError::new(location, kind).with_seq(seq));
-            }
-        }
-    }
-    docs
-}
-
-fn to_usize(n: u64) -> usize {
-    usize::try_from(n).unwrap_or(usize::MAX)
-}
-
-/// The parser's message in its user-facing wording, without position (the location carries it) and
-/// without snippet.
-fn yaml_message(error: &serde_saphyr::Error) -> String {
-    struct NoPosition;
-    impl Localizer for NoPosition {
-        fn attach_location<'a>(&self, base: Cow<'a, str>, _: serde_saphyr::Location) -> Cow<'a, str> {
-            base
-        }
-    }
-    let formatter = UserMessageFormatter.with_localizer(&NoPosition);
-    error.render_with_options(serde_saphyr::render_options! {
-        formatter: &formatter,
-        snippets: serde_saphyr::SnippetMode::Off,
-    })
-}
-
 /// A parser message may quote a fragment of the input (`unexpected character: `x'`, a duplicate key).
 /// In a document that may be a Secret, those fragments are replaced: a Secret's data must never reach
 /// a terminal or a CI log. "May be a Secret" is deliberately broad (the text mentions `Secret`), since
 /// a broken document cannot be trusted to say what it is.
-fn redact_if_secret(message: String, document_text: &str) -> String {
+pub(super) fn redact_if_secret(message: String, document_text: &str) -> String {
     if !document_text.contains("Secret") {
         return message;
     }
@@ -322,61 +96,9 @@ fn redact_if_secret(message: String, document_text: &str) -> String {
     out
 }
 
-fn parse_json(
-    file: &Path,
-    file_text: &Arc<str>,
-    seq: usize,
-    errors: &mut Vec<ManifestError>,
-) -> Vec<RawDocument> {
-    let text: &str = file_text;
-    let newlines: Vec<usize> = text.match_indices('\n').map(|(at, _)| at).collect();
-    let line_of = |offset: usize| newlines.partition_point(|&at| at < offset) + 1;
-    let mut docs = Vec::new();
-    let mut stream = serde_json::Deserializer::from_str(text).into_iter::<StrictJson>();
-    let mut document = 0;
-    loop {
-        let before = stream.byte_offset();
-        let start = text.len() - text[before..].trim_start().len();
-        match stream.next() {
-            None => break,
-            Some(Ok(StrictJson(mut value))) => {
-                document += 1;
-                let first_line = line_of(start);
-                let source = Source { file: file.to_path_buf(), document, line: Some(first_line) };
-                let range = start..stream.byte_offset();
-                normalize_numbers(&mut value);
-                if !value.is_null() {
-                    let text = DocText { file_text: file_text.clone(), range, first_line, seq };
-                    docs.push(RawDocument { source, value, text });
-                }
-            }
-            Some(Err(e)) => {
-                document += 1;
-                let source = Source { file: file.to_path_buf(), document, line: Some(line_of(start)) };
-                let line = (e.line() > 0).then_some(e.line());
-                let location = Location {
-                    line: line.or(source.line),
-                    column: line.map(|_| e.column()),
-                    ..Location::of(&source)
-                };
-                let message = e.to_string();
-                let message = match message.rfind(" at line ") {
-                    Some(at) if line.is_some() => message[..at].to_owned(),
-                    _ => message,
-                };
-                let message = redact_if_secret(message, &text[start..]);
-                let kind = ErrorKind::Syntax { format: Format::Json, message };
-                errors.push(ManifestError::new(location, kind).with_seq(seq));
-                break;
-            }
-        }
-    }
-    docs
-}
-
 /// A JSON value that rejects duplicate keys: serde_json keeps the last, and the YAML parser only
 /// rejects keys that are the same YAML node (`8080` and `"8080"` are two nodes but one JSON key).
-struct StrictJson(Value);
+pub(super) struct StrictJson(pub(super) Value);
 
 impl<'de> Deserialize<'de> for StrictJson {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
@@ -436,7 +158,7 @@ impl<'de> Visitor<'de> for StrictJsonVisitor {
 /// Writes integral floats as integers (`1.0`, `1e3`, YAML 1.1 `08`), as kubectl does: its YAML and
 /// JSON decoders produce float64 values that Go's JSON encoder then writes without a fraction. An API
 /// server expecting an integer would reject `1.0`.
-fn normalize_numbers(value: &mut Value) {
+pub(super) fn normalize_numbers(value: &mut Value) {
     const EXACT: f64 = (1u64 << 53) as f64;
     match value {
         Value::Number(n) if n.is_f64() => {
@@ -450,142 +172,6 @@ fn normalize_numbers(value: &mut Value) {
         Value::Array(items) => items.iter_mut().for_each(normalize_numbers),
         Value::Object(map) => map.values_mut().for_each(normalize_numbers),
         _ => {}
-    }
-}
-
-/// What [`Find`] reports at the end of its path.
-#[derive(Clone, Copy)]
-enum Target {
-    /// The line of the node (of the key, when the path ends with a key).
-    Node,
-    /// The lines of the elements of the sequence.
-    Elements,
-}
-
-/// Walks a document along a path, ignoring everything else, and reports line numbers from the
-/// parser's spans.
-struct Find<'p, 'k> {
-    path: &'p [Seg<'k>],
-    target: Target,
-}
-
-impl<'de> DeserializeSeed<'de> for Find<'_, '_> {
-    type Value = Vec<u64>;
-
-    fn deserialize<D: Deserializer<'de>>(self, de: D) -> Result<Vec<u64>, D::Error> {
-        match (self.path.first(), self.target) {
-            (None, Target::Node) => {
-                let node = Spanned::<IgnoredAny>::deserialize(de)?;
-                Ok(vec![node.referenced.line()])
-            }
-            (None, Target::Elements) | (Some(Seg::Index(_)), _) => de.deserialize_seq(self),
-            (Some(Seg::Key(_)), _) => de.deserialize_map(self),
-        }
-    }
-}
-
-impl<'de> Visitor<'de> for Find<'_, '_> {
-    type Value = Vec<u64>;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a mapping or a sequence")
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Vec<u64>, A::Error> {
-        let Some(&Seg::Key(wanted)) = self.path.first() else {
-            return Err(de::Error::custom("unexpected map"));
-        };
-        let rest = &self.path[1..];
-        let mut found = Vec::new();
-        while let Some(key) = map.next_key::<Spanned<AnyKey>>()? {
-            if found.is_empty() && key.value.0.as_deref() == Some(wanted) {
-                if rest.is_empty() && matches!(self.target, Target::Node) {
-                    found = vec![key.referenced.line()];
-                    map.next_value::<IgnoredAny>()?;
-                } else {
-                    found = map.next_value_seed(Find { path: rest, target: self.target })?;
-                }
-            } else {
-                map.next_value::<IgnoredAny>()?;
-            }
-        }
-        Ok(found)
-    }
-
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Vec<u64>, A::Error> {
-        let mut found = Vec::new();
-        match self.path.first() {
-            None => {
-                while let Some(element) = seq.next_element::<Spanned<IgnoredAny>>()? {
-                    found.push(element.referenced.line());
-                }
-            }
-            Some(&Seg::Index(wanted)) => {
-                let mut index = 0;
-                loop {
-                    let more = if index == wanted {
-                        let seed = Find { path: &self.path[1..], target: self.target };
-                        match seq.next_element_seed(seed)? {
-                            Some(lines) => {
-                                found = lines;
-                                true
-                            }
-                            None => false,
-                        }
-                    } else {
-                        seq.next_element::<IgnoredAny>()?.is_some()
-                    };
-                    if !more {
-                        break;
-                    }
-                    index += 1;
-                }
-            }
-            Some(Seg::Key(_)) => return Err(de::Error::custom("unexpected sequence")),
-        }
-        Ok(found)
-    }
-}
-
-/// A mapping key: its text when it is a string, None for other scalars (which a path never names).
-struct AnyKey(Option<String>);
-
-impl<'de> Deserialize<'de> for AnyKey {
-    fn deserialize<D: Deserializer<'de>>(de: D) -> Result<Self, D::Error> {
-        struct KeyVisitor;
-        impl<'de> Visitor<'de> for KeyVisitor {
-            type Value = AnyKey;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a mapping key")
-            }
-            fn visit_str<E: de::Error>(self, v: &str) -> Result<AnyKey, E> {
-                Ok(AnyKey(Some(v.to_owned())))
-            }
-            fn visit_bool<E: de::Error>(self, _: bool) -> Result<AnyKey, E> {
-                Ok(AnyKey(None))
-            }
-            fn visit_i64<E: de::Error>(self, _: i64) -> Result<AnyKey, E> {
-                Ok(AnyKey(None))
-            }
-            fn visit_u64<E: de::Error>(self, _: u64) -> Result<AnyKey, E> {
-                Ok(AnyKey(None))
-            }
-            fn visit_f64<E: de::Error>(self, _: f64) -> Result<AnyKey, E> {
-                Ok(AnyKey(None))
-            }
-            fn visit_unit<E: de::Error>(self) -> Result<AnyKey, E> {
-                Ok(AnyKey(None))
-            }
-            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<AnyKey, A::Error> {
-                while seq.next_element::<IgnoredAny>()?.is_some() {}
-                Ok(AnyKey(None))
-            }
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<AnyKey, A::Error> {
-                while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
-                Ok(AnyKey(None))
-            }
-        }
-        de.deserialize_any(KeyVisitor)
     }
 }
 
@@ -746,24 +332,6 @@ mod tests {
     }
 
     #[test]
-    fn lines_of_keys_and_elements_are_found_in_the_file() {
-        let (docs, _) = parse("x: 0\n---\n# c\nkind: List\nitems:\n- a: 1\n-\n  b: 2\n  c: {d: 3}\n");
-        let text = &docs[1].text;
-        assert_eq!(text.line_of(&[]), Some(4));
-        assert_eq!(text.line_of(&[Seg::Key("items")]), Some(5));
-        assert_eq!(text.line_of(&[Seg::Key("items"), Seg::Index(1), Seg::Key("c"), Seg::Key("d")]), Some(9));
-        assert_eq!(text.line_of(&[Seg::Key("nope")]), None);
-        assert_eq!(text.line_of(&[Seg::Key("kind"), Seg::Key("x")]), None);
-        assert_eq!(text.element_lines(&[Seg::Key("items")]), [6, 8]);
-    }
-
-    #[test]
-    fn lines_of_keys_are_found_in_json_documents() {
-        let (docs, _) = parse("{\"a\": 1}\n{\n \"metadata\": {\n  \"name\": 1}}\n");
-        assert_eq!(docs[1].text.line_of(&[Seg::Key("metadata"), Seg::Key("name")]), Some(4));
-    }
-
-    #[test]
     fn quoted_fragments_of_parser_messages_are_redacted_in_secrets() {
         let secret = "kind: Secret\n";
         assert_eq!(
@@ -779,17 +347,5 @@ mod tests {
             "unexpected character: `@'"
         );
         assert_eq!(redact_if_secret("odd ` quote".into(), secret), "odd ` quote");
-    }
-
-    #[test]
-    fn splitting_counts_markers_and_content() {
-        let chunks = split_documents("---\n---\na\n...\n# x\n");
-        assert_eq!(
-            chunks,
-            [
-                Chunk { range: 0..4, first_line: 1, content_line: None },
-                Chunk { range: 4..14, first_line: 2, content_line: Some(3) },
-            ]
-        );
     }
 }

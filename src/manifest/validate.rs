@@ -6,7 +6,8 @@ use std::collections::HashMap;
 use serde_json::{Map, Value};
 
 use super::error::{ErrorKind, Location, ManifestError, type_name};
-use super::parse::{DocText, RawDocument, Seg};
+use super::locate::{DocText, Seg};
+use super::parse::RawDocument;
 use super::scope::{ScopeResolver, WithCrds};
 use super::{LoadOptions, UnknownKinds};
 use crate::object::{APPLY_TIME_MUTATION, DEPENDS_ON, GroupKind, LOCAL_CONFIG, ObjRef, Object, Source};

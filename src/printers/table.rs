@@ -17,6 +17,7 @@ use std::io::{self, Write};
 use std::time::Duration;
 
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
+use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
 use crate::event::{
     ApplyOutcome, DeletionOutcome, DryRun, Event, ObjectFailure, PruneOutcome, Summary, WaitOutcome,
@@ -276,9 +277,10 @@ const COLUMN_GAP: &str = "  ";
 const BAR_WIDTH: usize = 20;
 
 /// The table of `state` as text: the header, one line per row, then the progress line
-/// `[####----] finished/total finished`. Lines longer than `width` characters are cut with `…`
-/// (None: never); characters, not display columns, as no width table is at hand. Deterministic: the
-/// same state always gives the same text.
+/// `[####----] finished/total finished`. Lines wider than `width` display columns are cut with `…`
+/// (None: never). Widths are display columns as a terminal shows them (`unicode-width`): a CJK
+/// character takes two, a combining mark none. Deterministic: the same state always gives the same
+/// text.
 pub fn render(state: &TableState, width: Option<usize>) -> String {
     let (header, rows) = row_lines(state);
     let mut text = String::new();
@@ -306,10 +308,10 @@ fn row_lines(state: &TableState) -> (String, Vec<String>) {
             ]
         })
         .collect();
-    let mut widths = HEADERS.map(str::len);
+    let mut widths = HEADERS.map(UnicodeWidthStr::width);
     for row in &cells {
         for (width, cell) in widths.iter_mut().zip(row) {
-            *width = (*width).max(cell.chars().count());
+            *width = (*width).max(cell.width());
         }
     }
     let join = |cells: [&str; 5]| {
@@ -319,7 +321,7 @@ fn row_lines(state: &TableState) -> (String, Vec<String>) {
                 line.push_str(COLUMN_GAP);
             }
             line.push_str(cell);
-            line.extend(std::iter::repeat_n(' ', width.saturating_sub(cell.chars().count())));
+            line.extend(std::iter::repeat_n(' ', width.saturating_sub(cell.width())));
         }
         line.trim_end().to_owned()
     };
@@ -339,17 +341,32 @@ fn one_line(text: &str) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
+/// `line` cut to `width` display columns, its last column an ellipsis when anything was cut.
 fn truncate(line: &str, width: Option<usize>) -> String {
-    match width {
-        Some(width) if line.chars().count() > width => {
-            let mut cut: String = line.chars().take(width.saturating_sub(1)).collect();
-            if width > 0 {
-                cut.push('…');
-            }
-            cut
-        }
-        _ => line.to_owned(),
+    let Some(width) = width.filter(|&width| line.width() > width) else { return line.to_owned() };
+    if width == 0 {
+        return String::new();
     }
+    // The characters that fit in `width - 1` columns counted one by one, then fewer while the cut
+    // text is still too wide: a sequence (an emoji with a variation selector, say) can be wider than
+    // the sum of its characters.
+    let mut columns = 0;
+    let mut end = 0;
+    for (at, c) in line.char_indices() {
+        columns += c.width().unwrap_or(0);
+        if columns > width - 1 {
+            break;
+        }
+        end = at + c.len_utf8();
+    }
+    let mut cut = line[..end].to_owned();
+    cut.push('…');
+    while cut.width() > width {
+        cut.pop();
+        cut.pop();
+        cut.push('…');
+    }
+    cut
 }
 
 /// The indicatif side of a live table: a header, one bar per row, the progress bar.
@@ -664,8 +681,31 @@ prod       ConfigMap/old-config  Prune pending
     fn render_cuts_long_lines_with_an_ellipsis() {
         let state = state_after(&[plan(DryRun::None)]);
         let text = render(&state, Some(20));
-        assert!(text.lines().all(|line| line.chars().count() <= 20));
+        assert!(text.lines().all(|line| line.width() <= 20));
         assert!(text.starts_with("NAMESPACE  RESOURCE…\n"));
+    }
+
+    #[test]
+    fn wide_and_combining_characters_are_measured_in_display_columns() {
+        // Two columns per CJK character, none for a combining accent (13 characters, 12 columns).
+        assert_eq!(truncate("日本語のテキスト", Some(7)), "日本語…");
+        assert_eq!(truncate("日本語", Some(5)), "日本…");
+        assert_eq!(truncate("日本語", Some(6)), "日本語");
+        assert_eq!(truncate("cafe\u{301} au lait", Some(12)), "cafe\u{301} au lait");
+        assert_eq!(truncate("cafe\u{301} au lait", Some(5)), "cafe\u{301}…");
+
+        let objs = vec![
+            ObjRef::new("", "ConfigMap", Some("ns"), "設定"),
+            ObjRef::new("", "ConfigMap", Some("ns"), "cfg"),
+        ];
+        let state = state_after(&[Event::Plan(Plan::for_apply(vec![objs], Vec::new(), DryRun::None))]);
+        let expected = "\
+NAMESPACE  RESOURCE        ACTION   STATUS  MESSAGE
+ns         ConfigMap/設定  Pending
+ns         ConfigMap/cfg   Pending
+[--------------------] 0/2 finished
+";
+        assert_eq!(render(&state, None), expected);
     }
 
     #[test]
@@ -710,7 +750,7 @@ prod       ConfigMap/old-config  Prune pending
             let text = render(&state, Some(width));
             proptest::prop_assert_eq!(text.lines().count(), messages.len() + 2);
             for line in text.lines() {
-                proptest::prop_assert!(line.chars().count() <= width, "{:?} is wider than {}", line, width);
+                proptest::prop_assert!(line.width() <= width, "{:?} is wider than {}", line, width);
             }
         }
     }
