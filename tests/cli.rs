@@ -163,3 +163,32 @@ fn init_falls_back_to_the_context_namespace_when_manifests_span_several() {
     assert_eq!(code, 0, "{stderr}");
     assert_eq!(template_of(dir.path())["metadata"]["namespace"], "default");
 }
+
+#[test]
+fn enum_flags_list_their_values_in_help_and_refuse_others() {
+    let (code, help, _) = kapply(&["apply", "--help"], "");
+    assert_eq!(code, 0);
+    for listed in [
+        "[possible values: strict, adopt, adopt-all]",
+        "[possible values: watch, poll]",
+        "[possible values: events, json, table]",
+        "[possible values: Background, Foreground, Orphan]",
+    ] {
+        assert!(help.contains(listed), "{listed} in:\n{help}");
+    }
+    let (code, _, stderr) = kapply(&["status", "--statuses", "Bogus", "--offline", "-"], "");
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("invalid value 'Bogus'"), "{stderr}");
+    let (code, _, stderr) =
+        kapply(&["apply", "-", "--inventory-policy", "must-match", "--wait-mode", "sometimes"], "");
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("--wait-mode"), "{stderr}");
+}
+
+#[test]
+fn cli_utils_policy_names_and_any_case_of_an_output_format_are_accepted() {
+    // Parsing succeeds: the run gets as far as reading the (empty) standard input.
+    let (code, _, stderr) = kapply(&["apply", "-", "--inventory-policy", "must-match", "-o", "JSON"], "");
+    assert!(!stderr.contains("invalid value"), "{stderr}");
+    assert_ne!(code, 0);
+}

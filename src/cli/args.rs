@@ -3,6 +3,9 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use std::str::FromStr;
+
+use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 /// kapply — apply a set of Kubernetes manifests in dependency order, prune what left the set, and wait
@@ -100,7 +103,7 @@ pub struct StatusArgs {
     #[arg(long, value_enum, default_value_t = PollUntil::Known)]
     pub poll_until: PollUntil,
     /// How to observe: watch (changes seen at once) or poll (a LIST per kind and namespace per period).
-    #[arg(long, default_value = "watch", value_parser = |s: &str| s.parse::<kapply::WaitMode>())]
+    #[arg(long, default_value = "watch", value_parser = choice::<kapply::WaitMode>(&["watch", "poll"]))]
     pub wait_mode: kapply::WaitMode,
     /// How often to read statuses in poll mode.
     #[arg(long, default_value = "1s", value_parser = parse_duration)]
@@ -109,7 +112,9 @@ pub struct StatusArgs {
     #[arg(long, value_parser = parse_duration)]
     pub timeout: Option<Duration>,
     /// Show only objects with these statuses (comma-separated: Current,InProgress,Failed,...).
-    #[arg(long, value_delimiter = ',')]
+    #[arg(long, value_delimiter = ',', ignore_case = true, value_parser = PossibleValuesParser::new(
+        ["Current", "InProgress", "Failed", "Terminating", "NotFound", "Unknown"]
+    ))]
     pub statuses: Vec<String>,
     /// Show only objects in these namespaces (comma-separated).
     #[arg(long, value_delimiter = ',')]
@@ -165,11 +170,11 @@ pub struct RunArgs {
     pub inventory: InventoryArgs,
     /// Which existing objects this inventory may take over (and prune or delete): strict (only its
     /// own), adopt (also objects owned by no inventory), adopt-all (also objects of another inventory).
-    #[arg(long, default_value = "strict", value_parser = parse_policy)]
-    pub inventory_policy: kapply::inventory::InventoryPolicy,
+    #[arg(long, default_value = "strict", value_parser = policies())]
+    pub inventory_policy: kapply::InventoryPolicy,
     /// How to observe the objects being waited for: watch (one watch per kind and namespace, changes
     /// seen at once) or poll (one LIST per kind and namespace every --poll-period).
-    #[arg(long, default_value = "watch", value_parser = |s: &str| s.parse::<kapply::WaitMode>())]
+    #[arg(long, default_value = "watch", value_parser = choice::<kapply::WaitMode>(&["watch", "poll"]))]
     pub wait_mode: kapply::WaitMode,
     /// How often to read the status of the objects being waited for (poll mode; in watch mode, how
     /// often deadlines are checked at least).
@@ -182,7 +187,7 @@ pub struct RunArgs {
     #[arg(long, value_parser = parse_duration)]
     pub timeout: Option<Duration>,
     /// Output format (default: table when standard output is a terminal, events otherwise).
-    #[arg(short = 'o', long, value_parser = parse_output)]
+    #[arg(short = 'o', long, ignore_case = true, value_parser = choice::<kapply::printers::OutputFormat>(&["events", "json", "table"]))]
     pub output: Option<kapply::printers::OutputFormat>,
     /// Also print every status change (events and json output).
     #[arg(long)]
@@ -213,7 +218,7 @@ pub struct ApplyArgs {
     #[arg(long)]
     pub no_prune: bool,
     /// How the garbage collector deletes what a pruned object owns: Background, Foreground or Orphan.
-    #[arg(long, default_value = "Background", value_parser = parse_propagation)]
+    #[arg(long, default_value = "Background", ignore_case = true, value_parser = choice::<kapply::Propagation>(&["Background", "Foreground", "Orphan"]).map(PropagationArg))]
     pub prune_propagation_policy: PropagationArg,
     /// How long to wait for each pruned object to disappear.
     #[arg(long, default_value = "5m", value_parser = parse_duration)]
@@ -255,8 +260,8 @@ pub struct DiffArgs {
     #[arg(long)]
     pub force_conflicts: bool,
     /// The inventory policy a prune would use: which prune candidates show as removals.
-    #[arg(long, default_value = "strict", value_parser = parse_policy)]
-    pub inventory_policy: kapply::inventory::InventoryPolicy,
+    #[arg(long, default_value = "strict", value_parser = policies())]
+    pub inventory_policy: kapply::InventoryPolicy,
     /// How many dry runs to send at once.
     #[arg(long, default_value_t = kapply::DEFAULT_CONCURRENCY, value_parser = clap::value_parser!(u16).range(1..))]
     pub concurrency: u16,
@@ -281,7 +286,7 @@ pub struct DestroyArgs {
     #[command(flatten)]
     pub run: RunArgs,
     /// How the garbage collector deletes what a deleted object owns: Background, Foreground or Orphan.
-    #[arg(long, default_value = "Background", value_parser = parse_propagation)]
+    #[arg(long, default_value = "Background", ignore_case = true, value_parser = choice::<kapply::Propagation>(&["Background", "Foreground", "Orphan"]).map(PropagationArg))]
     pub delete_propagation_policy: PropagationArg,
     /// How long to wait for each deleted object to disappear.
     #[arg(long, default_value = "5m", value_parser = parse_duration)]
@@ -292,16 +297,23 @@ pub struct DestroyArgs {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PropagationArg(pub kapply::Propagation);
 
-fn parse_propagation(text: &str) -> Result<PropagationArg, String> {
-    text.parse().map(PropagationArg)
+/// A flag whose values are `names`, listed in `--help` and checked by clap, then parsed into the
+/// library's type (which knows nothing of clap).
+fn choice<T>(names: &'static [&'static str]) -> impl TypedValueParser<Value = T>
+where
+    T: FromStr + Clone + Send + Sync + 'static,
+{
+    PossibleValuesParser::new(names).map(|name| name.parse::<T>().ok().expect("every listed value parses"))
 }
 
-fn parse_policy(text: &str) -> Result<kapply::inventory::InventoryPolicy, String> {
-    text.parse().map_err(|e: kapply::inventory::InventoryError| e.to_string())
-}
-
-fn parse_output(text: &str) -> Result<kapply::printers::OutputFormat, String> {
-    text.parse().map_err(|e: kapply::printers::UnknownFormat| e.to_string())
+/// `--inventory-policy`, with cli-utils' names as aliases.
+fn policies() -> impl TypedValueParser<Value = kapply::InventoryPolicy> {
+    let values = [
+        PossibleValue::new("strict").alias("must-match"),
+        PossibleValue::new("adopt").alias("adopt-if-no-inventory"),
+        PossibleValue::new("adopt-all"),
+    ];
+    PossibleValuesParser::new(values).map(|name| name.parse().ok().expect("every listed value parses"))
 }
 
 /// Parses a duration as kubectl writes them (`30s`, `5m`, `1h30m`, `0`), or friendlier (`2 minutes`).
