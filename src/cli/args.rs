@@ -302,8 +302,9 @@ pub struct PropagationArg(pub kapply::Propagation);
 fn choice<T>(names: &'static [&'static str]) -> impl TypedValueParser<Value = T>
 where
     T: FromStr + Clone + Send + Sync + 'static,
+    T::Err: std::fmt::Debug,
 {
-    PossibleValuesParser::new(names).map(|name| name.parse::<T>().ok().expect("every listed value parses"))
+    PossibleValuesParser::new(names).map(|name| name.parse::<T>().expect("every listed value parses"))
 }
 
 /// `--inventory-policy`, with cli-utils' names as aliases.
@@ -313,7 +314,7 @@ fn policies() -> impl TypedValueParser<Value = kapply::InventoryPolicy> {
         PossibleValue::new("adopt").alias("adopt-if-no-inventory"),
         PossibleValue::new("adopt-all"),
     ];
-    PossibleValuesParser::new(values).map(|name| name.parse().ok().expect("every listed value parses"))
+    PossibleValuesParser::new(values).map(|name| name.parse().expect("every listed value parses"))
 }
 
 /// Parses a duration as kubectl writes them (`30s`, `5m`, `1h30m`, `0`), or friendlier (`2 minutes`).
