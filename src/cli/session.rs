@@ -170,6 +170,10 @@ impl Session {
     }
 }
 
+/// When set, every run checks its event stream against [`kapply::event::check_order`] and fails
+/// (exit 1) on a violation: the end-to-end tests set it for every kapply they run.
+pub const CHECK_EVENT_ORDER: &str = "KAPPLY_CHECK_EVENT_ORDER";
+
 /// Prints the event stream of a run on stdout and turns its result into an exit outcome.
 pub struct Output {
     printer: Box<dyn printers::Printer>,
@@ -193,6 +197,8 @@ impl Output {
     /// exit outcome, reporting an aborted run.
     pub async fn print_run(mut self, command: &str, mut events: EventStream<'_>) -> Outcome {
         let mut summary: Option<Summary> = None;
+        // The test suite checks every run's stream against the ordering contract (docs/architecture.md).
+        let mut recorded = std::env::var_os(CHECK_EVENT_ORDER).map(|_| Vec::new());
         while let Some(item) = events.next().await {
             match item {
                 Ok(event) => {
@@ -200,9 +206,16 @@ impl Output {
                         summary = Some(last.clone());
                     }
                     self.event(&event);
+                    if let Some(recorded) = &mut recorded {
+                        recorded.push(event);
+                    }
                 }
                 Err(err) => return self.abort(command, &err),
             }
+        }
+        if let Some(violation) = recorded.and_then(|events| kapply::event::check_order(&events).err()) {
+            eprintln!("kapply {command}: the event stream breaks its ordering contract: {violation}");
+            return Outcome::Failed;
         }
         let outcome = summary.as_ref().map_or(Outcome::Failed, outcome_of);
         let finished = self.printer.finish().and_then(|()| io::stdout().flush());

@@ -400,6 +400,7 @@ async fn an_interrupt_stops_cleanly_with_every_applied_object_recorded() {
     package.write("after.yaml", &config_map("after", depends));
     package.write("a.yaml", &config_map("a", json!({})));
     let child = std::process::Command::new(env!("CARGO_BIN_EXE_kapply"))
+        .env("KAPPLY_CHECK_EVENT_ORDER", "1")
         .args(["apply", package.path().to_str().unwrap(), "-n", &ns.name, "-o", "events"])
         .arg("--kubeconfig")
         .arg(crate::support::kubeconfig_path())

@@ -307,7 +307,7 @@ impl Case {
             .map(|path| std::fs::read(path).expect("read the case's stdin"));
 
         let mut command = Command::new(env!("CARGO_BIN_EXE_kapply"));
-        command.arg("apply");
+        command.env("KAPPLY_CHECK_EVENT_ORDER", "1").arg("apply");
         if stdin.is_some() {
             command.arg("-");
         }

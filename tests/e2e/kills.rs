@@ -24,6 +24,7 @@ const OWNING_INVENTORY: &str = "config.k8s.io/owning-inventory";
 /// reaches the proxy. Panics if the run ended before that: the kill point would be wasted.
 fn run_and_kill(package: &Package, subcommand: &str, proxy: &FaultProxy, requests: usize) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_kapply"))
+        .env("KAPPLY_CHECK_EVENT_ORDER", "1")
         .args([subcommand, package.path().to_str().unwrap(), "-n", &package.namespace, "-o", "events"])
         .arg("--kubeconfig")
         .arg(proxy.kubeconfig())

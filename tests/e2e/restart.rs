@@ -116,6 +116,7 @@ impl Streaming {
     /// [`Package::run_via`] runs it.
     fn apply(kubeconfig: &Path, package: &Package, extra: &[&str]) -> Self {
         let mut child = Command::new(env!("CARGO_BIN_EXE_kapply"))
+            .env("KAPPLY_CHECK_EVENT_ORDER", "1")
             .arg("apply")
             .arg(package.path())
             .args(["-n", &package.namespace, "--poll-period", "250ms", "--output", "events"])

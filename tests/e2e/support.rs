@@ -186,6 +186,8 @@ pub fn kapply_via(kubeconfig: &Path, args: &[&str]) -> Run {
         .arg("--kubeconfig")
         .arg(kubeconfig)
         .env_remove("KUBECONFIG")
+        // Every run's event stream is checked against the ordering contract (exit 1 if broken).
+        .env("KAPPLY_CHECK_EVENT_ORDER", "1")
         .output()
         .expect("run kapply");
     Run {
