@@ -36,6 +36,8 @@
 //!
 //! `examples/embed.rs` is a whole program that applies an embedded set of manifests.
 
+#![warn(missing_docs)]
+
 pub mod cluster;
 pub mod event;
 pub mod inventory;
