@@ -78,23 +78,69 @@ pub enum Event {
     /// First event of every run: what the run is about to do.
     Plan(Plan),
     /// The apply of one object ended. Once per object of [`Plan::apply`].
-    Apply { obj: ObjRef, outcome: ApplyOutcome },
+    Apply {
+        /// The object, one of [`Plan::apply`].
+        obj: ObjRef,
+        /// How it ended. When it applied in a real run, its `Status` events and its `Reconciled`
+        /// follow; otherwise this is the object's final event.
+        outcome: ApplyOutcome,
+    },
     /// The status of an object changed while kapply waits for it (to become Current, or to be gone).
     /// Only changes are reported, not every poll.
-    Status { obj: ObjRef, status: StatusResult },
+    Status {
+        /// An object kapply is waiting for: applied and not yet `Reconciled`, or pruned (deleted) and
+        /// not yet `Deleted`.
+        obj: ObjRef,
+        /// Its status as computed the kstatus way, different from the last one reported for it.
+        status: StatusResult,
+    },
     /// Waiting for an applied object to become Current ended.
-    Reconciled { obj: ObjRef, outcome: WaitOutcome },
+    Reconciled {
+        /// An object whose `Apply` reported it applied; no event about it follows this one.
+        obj: ObjRef,
+        /// The verdict of the wait: Current, Failed, timed out, or no verdict (skipped).
+        outcome: WaitOutcome,
+    },
     /// The prune of one object ended. Once per object of [`Plan::prune`].
-    Prune { obj: ObjRef, outcome: PruneOutcome },
+    Prune {
+        /// The prune candidate, one of [`Plan::prune`].
+        obj: ObjRef,
+        /// How it ended. When the delete was accepted in a real run, `Status` events and a `Deleted`
+        /// follow; otherwise this is the object's final event.
+        outcome: PruneOutcome,
+    },
     /// The deletion of one object by `destroy` ended. Once per object of [`Plan::delete`].
-    Delete { obj: ObjRef, outcome: DeleteOutcome },
+    Delete {
+        /// The object, one of [`Plan::delete`].
+        obj: ObjRef,
+        /// How it ended; as for [`Event::Prune`], a `Deleted` follows an accepted delete in a real run.
+        outcome: DeleteOutcome,
+    },
     /// Waiting for a pruned or deleted object to disappear ended.
-    Deleted { obj: ObjRef, outcome: DeletionOutcome },
+    Deleted {
+        /// An object whose `Prune` (`Delete`) reported the delete accepted; no event about it follows.
+        obj: ObjRef,
+        /// Whether it is gone: the last look once the removal phase is done.
+        outcome: DeletionOutcome,
+    },
     /// Something the user should know that changes no outcome: an API server warning, a deprecated
     /// field, an object that could not be abandoned cleanly.
-    Warning { obj: Option<ObjRef>, message: String },
+    Warning {
+        /// The object it concerns, or `None` for the run as a whole (e.g. a failed refresh of the
+        /// cluster's discovery).
+        obj: Option<ObjRef>,
+        /// One line, written by kapply or the API server, never copied from an object's fields.
+        message: String,
+    },
     /// The inventory ConfigMap was written (or deleted, at the end of a destroy).
-    Inventory { inventory: ObjRef, action: InventoryAction, objects: usize },
+    Inventory {
+        /// The inventory ConfigMap.
+        inventory: ObjRef,
+        /// What was done to it; `Unchanged` when nothing had to be written.
+        action: InventoryAction,
+        /// How many objects it lists after the write (0 when `Deleted`).
+        objects: usize,
+    },
     /// The run was stopped early: right before the [`Event::Summary`], at most once.
     Cancelled(CancelReason),
     /// Last event of every run that was not aborted.
@@ -128,6 +174,7 @@ pub enum Operation {
 }
 
 impl Operation {
+    /// `apply` or `destroy`: the `operation` field of the JSON output, stable.
     pub fn as_str(self) -> &'static str {
         match self {
             Operation::Apply => "apply",
@@ -149,6 +196,8 @@ pub enum DryRun {
 }
 
 impl DryRun {
+    /// True for `Client` and `Server`: the run persists nothing (no inventory write, no wait), and each
+    /// object's final event is its `Apply` (`Prune`, `Delete`).
     pub fn is_dry_run(self) -> bool {
         self != DryRun::None
     }
@@ -162,6 +211,7 @@ impl DryRun {
         }
     }
 
+    /// `none`, `client` or `server`: the `dryRun` field of the JSON output, stable.
     pub fn as_str(self) -> &'static str {
         match self {
             DryRun::None => "none",
@@ -177,6 +227,7 @@ impl DryRun {
 /// The constructors keep that invariant.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Plan {
+    /// Apply (then prune) or destroy; tells which of the lists below may be non-empty.
     pub operation: Operation,
     /// The apply set as waves (topological levels): a view for printing. The engine applies each object
     /// as soon as its own dependencies are done, so events need not follow wave boundaries.
@@ -185,6 +236,8 @@ pub struct Plan {
     pub prune: Vec<ObjRef>,
     /// Objects `destroy` deletes, in deletion order.
     pub delete: Vec<ObjRef>,
+    /// Whether the run writes: in a dry run, no `Status`, `Reconciled`, `Deleted` or `Inventory` event
+    /// follows.
     pub dry_run: DryRun,
 }
 
@@ -209,6 +262,7 @@ impl Plan {
         self.apply.iter().map(Vec::len).sum::<usize>() + self.prune.len() + self.delete.len()
     }
 
+    /// True when the plan names no object: no `Apply`, `Prune` or `Delete` event follows.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }

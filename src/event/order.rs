@@ -12,6 +12,8 @@ use super::{Event, Operation, PruneOutcome, Summary};
 pub struct OrderViolation {
     /// Position of the offending event (the length of the sequence when something is missing at the end).
     pub index: usize,
+    /// Which rule the event breaks, in one line naming the object concerned (`Reconciled of
+    /// ConfigMap/default/a out of order`). For people: its wording is not stable.
     pub message: String,
 }
 

@@ -15,10 +15,12 @@ pub struct ObjectError {
 }
 
 impl ObjectError {
+    /// An error with no hint.
     pub fn new(message: impl Into<String>) -> Self {
         ObjectError { message: message.into(), hint: None }
     }
 
+    /// The same error with `hint` as its suggestion (replacing any previous one).
     pub fn with_hint(mut self, hint: impl Into<String>) -> Self {
         self.hint = Some(hint.into());
         self
@@ -144,7 +146,10 @@ pub enum ApplyOutcome {
     Configured,
     /// The object existed and the apply changed nothing.
     Unchanged,
+    /// The API server (or kapply, e.g. the inventory policy) refused it. The run goes on and ends
+    /// [`RunOutcome::Failed`](super::RunOutcome::Failed); objects that depend on it are skipped.
     Failed(ObjectError),
+    /// Not sent, for the reason given; no wait follows. Alone, it does not fail the run.
     Skipped(SkipReason),
 }
 
@@ -209,10 +214,13 @@ pub enum PruneOutcome {
     /// The delete request was accepted (NotFound counts as success). Whether the object is gone is
     /// told by a later [`Event::Deleted`](super::Event::Deleted).
     Deleted,
+    /// Not deleted, for the reason given. Alone, it does not fail the run.
     Skipped(SkipReason),
     /// Left in the cluster on purpose: its owning-inventory annotation removed, dropped from the
     /// inventory.
     Abandoned(AbandonReason),
+    /// The delete request failed: the object's final event; the run ends
+    /// [`RunOutcome::Failed`](super::RunOutcome::Failed).
     Failed(ObjectError),
 }
 
@@ -241,10 +249,12 @@ pub enum InventoryAction {
     Updated,
     /// It already listed exactly these objects: nothing was written.
     Unchanged,
+    /// It was deleted: the end of a `destroy` that left nothing for it to list.
     Deleted,
 }
 
 impl InventoryAction {
+    /// `created`, `updated`, `unchanged` or `deleted`: the `action` of the JSON `inventory` line, stable.
     pub fn as_str(self) -> &'static str {
         match self {
             InventoryAction::Created => "created",

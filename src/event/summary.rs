@@ -8,13 +8,18 @@ use super::{
     WaitOutcome,
 };
 
-/// Counts of apply outcomes.
+/// Counts of apply outcomes: one per [`Event::Apply`], by [`ApplyOutcome`] variant.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct ApplyCounts {
+    /// [`ApplyOutcome::Created`].
     pub created: usize,
+    /// [`ApplyOutcome::Configured`].
     pub configured: usize,
+    /// [`ApplyOutcome::Unchanged`].
     pub unchanged: usize,
+    /// [`ApplyOutcome::Failed`]: each also listed in [`Summary::failures`]; any fails the run.
     pub failed: usize,
+    /// [`ApplyOutcome::Skipped`]: never fails the run by itself.
     pub skipped: usize,
 }
 
@@ -30,31 +35,43 @@ impl ApplyCounts {
     }
 }
 
-/// Counts of [`WaitOutcome`]s.
+/// Counts of [`WaitOutcome`]s: one per [`Event::Reconciled`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct ReconcileCounts {
+    /// [`WaitOutcome::Current`].
     pub current: usize,
+    /// [`WaitOutcome::Failed`]: each also listed in [`Summary::not_current`]; the run ends
+    /// [`RunOutcome::ObjectFailed`] unless a higher precedence applies ([`Summary::outcome`]).
     pub failed: usize,
+    /// [`WaitOutcome::Timeout`]: each also listed in [`Summary::not_current`].
     pub timed_out: usize,
+    /// [`WaitOutcome::Skipped`]: no verdict (not waited for, or the run was cancelled).
     pub skipped: usize,
 }
 
 impl ReconcileCounts {
+    /// Every `Reconciled` event: one per object applied in a real run.
     pub fn total(&self) -> usize {
         self.current + self.failed + self.timed_out + self.skipped
     }
 }
 
-/// Counts of prune (or destroy deletion) outcomes.
+/// Counts of prune (or destroy deletion) outcomes: one per [`Event::Prune`] (or [`Event::Delete`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct RemoveCounts {
+    /// [`PruneOutcome::Deleted`]: the delete was accepted; whether the object is gone is counted in
+    /// [`DeletionCounts`].
     pub deleted: usize,
+    /// [`PruneOutcome::Skipped`]: never fails the run by itself.
     pub skipped: usize,
+    /// [`PruneOutcome::Abandoned`]: left in the cluster on purpose.
     pub abandoned: usize,
+    /// [`PruneOutcome::Failed`]: each also listed in [`Summary::failures`]; any fails the run.
     pub failed: usize,
 }
 
 impl RemoveCounts {
+    /// Every `Prune` (or `Delete`) event.
     pub fn total(&self) -> usize {
         self.deleted + self.skipped + self.abandoned + self.failed
     }
@@ -69,37 +86,48 @@ impl RemoveCounts {
     }
 }
 
-/// Counts of [`DeletionOutcome`]s.
+/// Counts of [`DeletionOutcome`]s: one per [`Event::Deleted`], prunes and destroy deletions together.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct DeletionCounts {
+    /// [`DeletionOutcome::Gone`].
     pub gone: usize,
+    /// [`DeletionOutcome::Timeout`]: each also listed in [`Summary::not_deleted`].
     pub timed_out: usize,
-    /// Seen gone, then there again at the end of the removal.
+    /// [`DeletionOutcome::Reappeared`]: seen gone, then there again at the end of the removal. Each is
+    /// also listed in [`Summary::failures`]; any fails the run.
     pub reappeared: usize,
 }
 
 impl DeletionCounts {
+    /// Every `Deleted` event: one per delete accepted in a real run.
     pub fn total(&self) -> usize {
         self.gone + self.timed_out + self.reappeared
     }
 }
 
-/// An object with the status it was left in.
+/// An object with the status it was left in: an entry of [`Summary::not_current`] or
+/// [`Summary::not_deleted`].
 #[derive(Debug, Clone, PartialEq)]
 pub struct ObjectStatus {
+    /// The object.
     pub obj: ObjRef,
+    /// Its last status seen, as its `Reconciled` (`Deleted`) event carried it.
     pub status: StatusResult,
 }
 
 /// Which action failed for an [`ObjectFailure`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum FailedAction {
+    /// An [`ApplyOutcome::Failed`].
     Apply,
+    /// A [`PruneOutcome::Failed`] of a prune, or a pruned object that reappeared.
     Prune,
+    /// A [`PruneOutcome::Failed`] of a `destroy` deletion, or a deleted object that reappeared.
     Delete,
 }
 
 impl FailedAction {
+    /// `apply`, `prune` or `delete`: the `action` of a JSON summary failure, stable.
     pub fn as_str(self) -> &'static str {
         match self {
             FailedAction::Apply => "apply",
@@ -112,8 +140,11 @@ impl FailedAction {
 /// An object whose apply, prune or delete failed, with the error.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ObjectFailure {
+    /// The object.
     pub obj: ObjRef,
+    /// Which of its actions failed.
     pub action: FailedAction,
+    /// The error its event carried.
     pub error: ObjectError,
 }
 
@@ -133,6 +164,8 @@ pub enum RunOutcome {
 }
 
 impl RunOutcome {
+    /// `success`, `failed`, `timeout`, `objectFailed` or `interrupted`: the `outcome` of the JSON
+    /// summary, stable.
     pub fn as_str(self) -> &'static str {
         match self {
             RunOutcome::Success => "success",
@@ -147,23 +180,29 @@ impl RunOutcome {
 /// The totals of a run: the payload of the last event, built by [`SummaryBuilder`].
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Summary {
+    /// The run's operation, from its [`Event::Plan`].
     pub operation: Operation,
     /// Set when the run was stopped early ([`Event::Cancelled`]).
     pub cancelled: Option<CancelReason>,
+    /// Whether the run wrote, from its [`Event::Plan`].
     pub dry_run: DryRun,
+    /// The [`Event::Apply`] outcomes.
     pub apply: ApplyCounts,
+    /// The [`Event::Reconciled`] outcomes.
     pub reconcile: ReconcileCounts,
+    /// The [`Event::Prune`] outcomes.
     pub prune: RemoveCounts,
     /// Deletions by `destroy`.
     pub delete: RemoveCounts,
     /// Waits for pruned or deleted objects to disappear.
     pub deletion: DeletionCounts,
+    /// How many [`Event::Warning`]s the run emitted.
     pub warnings: usize,
     /// Objects whose reconcile failed or timed out, with their last status, in event order.
     pub not_current: Vec<ObjectStatus>,
     /// Pruned or deleted objects still there when the timeout expired, in event order.
     pub not_deleted: Vec<ObjectStatus>,
-    /// Failed applies, prunes and deletes, in event order.
+    /// Failed applies, prunes and deletes, and removed objects that reappeared, in event order.
     pub failures: Vec<ObjectFailure>,
 }
 
@@ -205,6 +244,8 @@ pub struct SummaryBuilder {
 }
 
 impl SummaryBuilder {
+    /// A builder that has observed nothing: every count at zero, and operation and dry run at their
+    /// defaults until it observes the [`Event::Plan`].
     pub fn new() -> Self {
         Self::default()
     }
@@ -283,6 +324,8 @@ impl SummaryBuilder {
         &self.summary
     }
 
+    /// The summary of every event observed: after the last event before the `Summary`, the payload
+    /// of that `Summary`.
     pub fn finish(self) -> Summary {
         self.summary
     }
