@@ -25,41 +25,36 @@
 //! *abandoned* object depends on is abandoned with it (unless a filter keeps it for a reason of its
 //! own): the abandoned object leaves the inventory, so if its Namespace stayed recorded, nothing would
 //! protect that Namespace from the next run, which would delete it and the kept object inside.
+//!
+//! This file is the loop; [`decide`] is the decision of step 4 (pure), [`access`] the RBAC pre-check
+//! between 4 and 5, [`object`] the request sent for one candidate (step 5).
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
+mod access;
+mod decide;
+mod object;
+
+use std::collections::{BTreeSet, HashMap, VecDeque};
 
 use futures::StreamExt;
 use futures::stream::FuturesUnordered;
-use serde_json::{Value, json};
+use serde_json::Value;
 
-use crate::cluster::{Cluster, ClusterError, DeleteResult};
-use crate::event::{AbandonReason, DeletionOutcome, DryRun, Event, ObjectError, PruneOutcome, SkipReason};
+use crate::cluster::{Cluster, DeleteResult};
+use crate::event::{DeletionOutcome, DryRun, Event, ObjectError, PruneOutcome, SkipReason};
 use crate::graph::{self, Scheduler};
-use crate::inventory::{self, PruneFilters, PruneSkip};
+use crate::inventory::{self, PruneFilters};
 use crate::kstatus::{Status, StatusResult};
-use crate::object::{GroupKind, LIFECYCLE_DELETION, OWNING_INVENTORY, ObjRef};
+use crate::object::ObjRef;
 use crate::status::{self, Until};
 
-use super::apply_phase::{Applied, object_error};
+use super::apply_phase::Applied;
 use super::cancel::Cancel;
 use super::emit::Emitter;
 use super::waiter::{Verdict, Waiter};
 use super::{ApplyOptions, Prepared, Removal};
-
-/// An action on one candidate, sent to the cluster.
-enum Action {
-    Delete {
-        uid: Option<String>,
-    },
-    /// Remove our owning-inventory annotation, then report the object abandoned.
-    Unclaim(AbandonReason),
-}
-
-enum ActionResult {
-    Deleted(DeleteResult),
-    Unclaimed(AbandonReason),
-    Failed(ObjectError),
-}
+use access::refuse_every_deletion;
+use decide::{Action, Decision, Rules, Stay, skip_reason};
+use object::{ActionResult, reappeared};
 
 pub(crate) struct PrunePhase<'a> {
     cluster: &'a Cluster,
@@ -153,7 +148,7 @@ impl<'a> PrunePhase<'a> {
         }
         let items: Vec<(ObjRef, &Value)> = live.iter().map(|(obj, body)| (obj.clone(), body)).collect();
         let deletion = graph::deletion_graph(&items);
-        let needed = self.still_needed(&live);
+        let needed = decide::still_needed(&self.prepared.graph, &live);
         let set: Vec<ObjRef> = self.prepared.graph.objects().to_vec();
         let filters = PruneFilters {
             policy: self.options.policy,
@@ -165,9 +160,10 @@ impl<'a> PrunePhase<'a> {
             },
             applied_uids: self.applied.uids.keys().cloned().collect(),
         };
+        let rules = Rules { filters: &filters, needed: &needed, applied: &self.applied.uids };
         // 4½. Every planned deletion is allowed, or none is sent (a destroy deletes what it may).
         if self.removal == Removal::Prune {
-            let planned = self.planned_deletions(&deletion, &live, &filters, &needed);
+            let planned = access::planned_deletions(&deletion, &live, &rules);
             let denied = self.forbidden_deletions(&planned).await;
             if !denied.is_empty() {
                 refuse_every_deletion(deletion.objects(), denied, emitter, outcome);
@@ -191,13 +187,13 @@ impl<'a> PrunePhase<'a> {
             if !cancelled {
                 for obj in state.scheduler.ready() {
                     state.scheduler.start(&obj);
-                    match self.decide(&obj, &live[&obj], &filters, &needed) {
+                    match rules.decide(&obj, &live[&obj]) {
                         Decision::Act(action) => queue.push_back((obj, action)),
                         Decision::Stay(stay) => state.stays(obj, stay),
                     }
                 }
                 while let Some((obj, kept)) = state.kept_dependencies.pop() {
-                    match self.decide_kept_dependency(&obj, &live[&obj], &filters, &needed, kept) {
+                    match rules.decide_kept_dependency(&obj, &live[&obj], kept) {
                         Decision::Act(action) => queue.push_back((obj, action)),
                         Decision::Stay(stay) => state.stays(obj, stay),
                     }
@@ -252,223 +248,6 @@ impl<'a> PrunePhase<'a> {
             state.emitter.emit(Event::Deleted { obj, outcome });
         }
     }
-
-    /// The candidates the loop would delete if every delete succeeded: a dry pass of its scheduler, in
-    /// which a candidate that stays keeps what it depends on.
-    fn planned_deletions(
-        &self,
-        deletion: &graph::Graph,
-        live: &HashMap<ObjRef, Value>,
-        filters: &PruneFilters,
-        needed: &HashMap<ObjRef, ObjRef>,
-    ) -> Vec<ObjRef> {
-        let mut scheduler = deletion.delete_scheduler();
-        let mut planned = Vec::new();
-        loop {
-            let ready = scheduler.ready();
-            if ready.is_empty() {
-                return planned;
-            }
-            for obj in ready {
-                scheduler.start(&obj);
-                if let Decision::Act(Action::Delete { .. }) = self.decide(&obj, &live[&obj], filters, needed)
-                {
-                    scheduler.complete(&obj);
-                    planned.push(obj);
-                } else {
-                    scheduler.fail(&obj);
-                }
-            }
-        }
-    }
-
-    /// The planned deletions the user may not send, each with its error. One access review per (kind,
-    /// namespace); when that one is refused, one per object of it, as a Role may grant `delete` on some
-    /// `resourceNames` only.
-    ///
-    /// A review that fails (an apiserver without `authorization.k8s.io/v1`) ends the check with
-    /// nothing found: the prune goes on as it would without it, and a refused delete fails alone.
-    /// Once a (kind, namespace) is refused, an object whose own review fails counts as refused.
-    async fn forbidden_deletions(&self, planned: &[ObjRef]) -> Vec<(ObjRef, ObjectError)> {
-        let mut batches: BTreeMap<(GroupKind, Option<&str>), Vec<&ObjRef>> = BTreeMap::new();
-        for obj in planned {
-            batches.entry((obj.group_kind(), obj.namespace.as_deref())).or_default().push(obj);
-        }
-        let mut forbidden = Vec::new();
-        for ((gk, namespace), objects) in batches {
-            let refused = match self.may_delete(&gk, namespace, None).await {
-                Ok(None) => continue,
-                Ok(Some(refused)) => refused,
-                Err(err) => {
-                    tracing::debug!("cannot review delete access, pruning without the check: {err}");
-                    return Vec::new();
-                }
-            };
-            let gk = &gk;
-            let reviews = futures::stream::iter(objects)
-                .map(|obj| async move { (obj, self.may_delete(gk, namespace, Some(&obj.name)).await) })
-                .buffer_unordered(self.options.concurrency.max(1))
-                .collect::<Vec<_>>()
-                .await;
-            for (obj, review) in reviews {
-                match review {
-                    Ok(None) => {}
-                    Ok(Some(error)) => forbidden.push((obj.clone(), error)),
-                    Err(err) => {
-                        tracing::debug!("cannot review delete access to {obj}, counted as refused: {err}");
-                        forbidden.push((obj.clone(), refused.clone()));
-                    }
-                }
-            }
-        }
-        forbidden
-    }
-
-    /// None when the user may delete objects of `gk` in `namespace` (the one named `name`, when
-    /// given), else the error that names what is forbidden and how to check it.
-    async fn may_delete(
-        &self,
-        gk: &GroupKind,
-        namespace: Option<&str>,
-        name: Option<&str>,
-    ) -> Result<Option<ObjectError>, ClusterError> {
-        let access = self.cluster.can_i("delete", gk, namespace, name).await?;
-        if access.allowed {
-            return Ok(None);
-        }
-        let reason = access.reason.as_deref().map(|r| format!(" ({r})")).unwrap_or_default();
-        let error = ObjectError::new(format!(
-            "{access} is forbidden to your kubeconfig user{reason}, so this prune deletes nothing"
-        ))
-        .with_hint(format!(
-            "check the RBAC permissions of your kubeconfig user (`{}` must answer yes), then re-run",
-            access.kubectl_can_i()
-        ));
-        Ok(Some(error))
-    }
-
-    /// Candidates that objects of the set still need: named in a depends-on (or mutation) of an
-    /// applied object, or a CRD whose kind the set uses. Maps each to one object needing it.
-    fn still_needed(&self, live: &HashMap<ObjRef, Value>) -> HashMap<ObjRef, ObjRef> {
-        let mut needed = HashMap::new();
-        for dep in self.prepared.graph.external() {
-            if live.contains_key(&dep.to) {
-                needed.entry(dep.to.clone()).or_insert_with(|| dep.from.clone());
-            }
-        }
-        for (obj, body) in live {
-            if !obj.group_kind().is_crd() {
-                continue;
-            }
-            if let Some(defined) = graph::crd_group_kind(body)
-                && let Some(user) = self.prepared.graph.objects().iter().find(|o| o.group_kind() == defined)
-            {
-                needed.entry(obj.clone()).or_insert_with(|| user.clone());
-            }
-        }
-        needed
-    }
-
-    /// What to do with a candidate whose dependents are gone: an action, or why it stays.
-    fn decide(
-        &self,
-        obj: &ObjRef,
-        body: &Value,
-        filters: &PruneFilters,
-        needed: &HashMap<ObjRef, ObjRef>,
-    ) -> Decision {
-        // The UID check comes first (see PruneFilters), then what the set still needs.
-        let checked = filters.check(obj, body);
-        if let Err(skip @ PruneSkip::JustApplied { .. }) = &checked {
-            return Decision::Stay(Stay::Filtered(skip.clone(), self.applied_as(body)));
-        }
-        if let Some(user) = needed.get(obj) {
-            return Decision::Stay(Stay::Skipped(SkipReason::DependentExists(user.clone())));
-        }
-        match checked {
-            Ok(()) => {
-                let uid = body.pointer("/metadata/uid").and_then(Value::as_str).map(str::to_owned);
-                Decision::Act(Action::Delete { uid })
-            }
-            Err(PruneSkip::Kept { annotation, remove_owner_annotation, .. }) => {
-                let reason = if annotation == LIFECYCLE_DELETION {
-                    AbandonReason::LifecycleDetach
-                } else {
-                    AbandonReason::OnRemoveKeep
-                };
-                if remove_owner_annotation {
-                    Decision::Act(Action::Unclaim(reason))
-                } else {
-                    Decision::Stay(Stay::Abandoned(reason))
-                }
-            }
-            Err(skip) => Decision::Stay(Stay::Filtered(skip, self.applied_as(body))),
-        }
-    }
-
-    /// [`decide`](Self::decide) for a candidate an abandoned object depends on: what would be deleted
-    /// is abandoned instead; a filter's own verdict (another owner, a keep annotation…) stands.
-    fn decide_kept_dependency(
-        &self,
-        obj: &ObjRef,
-        body: &Value,
-        filters: &PruneFilters,
-        needed: &HashMap<ObjRef, ObjRef>,
-        kept: ObjRef,
-    ) -> Decision {
-        match self.decide(obj, body, filters, needed) {
-            Decision::Act(Action::Delete { .. }) => {
-                Decision::Act(Action::Unclaim(AbandonReason::DependentKept(kept)))
-            }
-            decision => decision,
-        }
-    }
-
-    fn applied_as(&self, body: &Value) -> Option<ObjRef> {
-        let uid = body.pointer("/metadata/uid").and_then(Value::as_str)?;
-        self.applied.uids.get(uid).cloned()
-    }
-
-    async fn act(&self, obj: &ObjRef, action: Action) -> ActionResult {
-        match action {
-            Action::Delete { .. } if self.options.dry_run == DryRun::Client => {
-                ActionResult::Deleted(DeleteResult::Gone)
-            }
-            Action::Delete { uid } => {
-                let dry_run = self.options.dry_run == DryRun::Server;
-                match self
-                    .cluster
-                    .delete(obj, uid.as_deref(), self.options.prune_propagation.policy(), dry_run)
-                    .await
-                {
-                    Ok(result) => ActionResult::Deleted(result),
-                    Err(err) => ActionResult::Failed(object_error(err)),
-                }
-            }
-            // A merge patch has no dry run in kube's API: a preview only says what would happen.
-            Action::Unclaim(reason) if self.options.dry_run.is_dry_run() => ActionResult::Unclaimed(reason),
-            Action::Unclaim(reason) => {
-                let patch = json!({"metadata": {"annotations": {OWNING_INVENTORY: null}}});
-                match self.cluster.merge_patch(obj, &patch).await {
-                    Ok(_) => ActionResult::Unclaimed(reason),
-                    Err(err) => ActionResult::Failed(object_error(err)),
-                }
-            }
-        }
-    }
-}
-
-/// What happens to a candidate whose dependents are gone.
-enum Decision {
-    Act(Action),
-    Stay(Stay),
-}
-
-/// Why a candidate stays in the cluster.
-enum Stay {
-    Filtered(PruneSkip, Option<ObjRef>),
-    Skipped(SkipReason),
-    Abandoned(AbandonReason),
 }
 
 struct State<'e, 's, 'o> {
@@ -605,55 +384,6 @@ impl State<'_, '_, '_> {
     }
 }
 
-/// The error of an object that exists again after it was seen gone.
-fn reappeared(obj: &ObjRef, body: &Value) -> ObjectError {
-    let uid = body.pointer("/metadata/uid").and_then(Value::as_str).unwrap_or("unknown");
-    let ours = crate::object::annotation(body, OWNING_INVENTORY).is_some();
-    let by = if ours { "re-applied with this inventory's annotation" } else { "re-created by someone else" };
-    ObjectError::new(format!("was deleted, but exists again (uid {uid}, {by}); it stays in the inventory"))
-        .with_hint(format!(
-            "find what re-creates {obj} (a controller, another tool) and stop it, then re-run; or delete it \
-             yourself"
-        ))
-}
-
-/// A prune with forbidden deletions: nothing is deleted. Each forbidden candidate fails with its error,
-/// every other one is skipped, and all stay in the inventory.
-fn refuse_every_deletion(
-    candidates: &[ObjRef],
-    forbidden: Vec<(ObjRef, ObjectError)>,
-    emitter: &mut Emitter<'_>,
-    outcome: &mut inventory::Outcome,
-) {
-    let count = forbidden.len();
-    let mut forbidden: HashMap<ObjRef, ObjectError> = forbidden.into_iter().collect();
-    for obj in candidates {
-        let result = match forbidden.remove(obj) {
-            Some(error) => {
-                outcome.prune_failed.insert(obj.clone());
-                PruneOutcome::Failed(error)
-            }
-            None => {
-                outcome.prune_skipped.insert(obj.clone());
-                PruneOutcome::Skipped(SkipReason::DeletionForbidden(count))
-            }
-        };
-        emitter.emit(Event::Prune { obj: obj.clone(), outcome: result });
-    }
-}
-
-/// The event's reason for a filter's skip.
-fn skip_reason(skip: &PruneSkip, applied_as: Option<ObjRef>, obj: &ObjRef) -> SkipReason {
-    match skip {
-        PruneSkip::OwnedByOther { owner } => SkipReason::OwnedByAnotherInventory(owner.clone()),
-        PruneSkip::NotOwned => SkipReason::NotOwned,
-        PruneSkip::JustApplied { .. } => SkipReason::SameAsApplied(applied_as.unwrap_or_else(|| obj.clone())),
-        PruneSkip::NamespaceInUse { .. } => SkipReason::NamespaceInUse,
-        // Handled as abandonment before this is called.
-        PruneSkip::Kept { .. } => SkipReason::NotOwned,
-    }
-}
-
 impl Removal {
     /// The event reporting how the removal of `obj` ended.
     fn event(self, obj: ObjRef, outcome: PruneOutcome) -> Event {
@@ -661,37 +391,5 @@ impl Removal {
             Removal::Prune => Event::Prune { obj, outcome },
             Removal::Delete => Event::Delete { obj, outcome },
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn cm(name: &str) -> ObjRef {
-        ObjRef::new("", "ConfigMap", Some("shop"), name)
-    }
-
-    #[test]
-    fn a_forbidden_deletion_fails_its_object_skips_every_other_and_keeps_all_recorded() {
-        let mut events = Vec::new();
-        let mut sink = |event: &Event| events.push(event.clone());
-        let mut emitter = Emitter::new(&mut sink);
-        let mut outcome = inventory::Outcome::default();
-        let denied = ObjectError::new("delete configmaps/b in namespace shop is forbidden");
-        let forbidden = vec![(cm("b"), denied.clone())];
-        refuse_every_deletion(&[cm("a"), cm("b"), cm("c")], forbidden, &mut emitter, &mut outcome);
-        drop(emitter);
-        let skipped = PruneOutcome::Skipped(SkipReason::DeletionForbidden(1));
-        assert_eq!(
-            events,
-            vec![
-                Event::Prune { obj: cm("a"), outcome: skipped.clone() },
-                Event::Prune { obj: cm("b"), outcome: PruneOutcome::Failed(denied) },
-                Event::Prune { obj: cm("c"), outcome: skipped },
-            ]
-        );
-        let all = BTreeSet::from([cm("a"), cm("b"), cm("c")]);
-        assert_eq!(inventory::final_set(&all, &outcome), all, "every candidate stays recorded");
     }
 }

@@ -1,0 +1,360 @@
+//! The apply loop: each object is applied as soon as everything it depends on is Current, then waited
+//! for; a failure or timeout skips exactly the objects that depend on it.
+//!
+//! # The loop
+//! One task owns all the state — the [`Scheduler`], the queue of objects ready to go, the [`Waiter`],
+//! the event emitter — and a set of apply requests in flight (at most `concurrency`). Each turn it
+//! moves newly ready objects to the queue, sends queued applies while there is room, then waits for
+//! whichever comes first: an apply finishing, the next status poll, or cancellation. It ends when
+//! nothing is in flight, queued or waited for.
+//!
+//! An object whose apply response is already Current (a ConfigMap, a Namespace, anything without
+//! status to wait for) completes at once, without a poll. After a CustomResourceDefinition becomes
+//! Current (established), its custom resources are held back until discovery serves their kind, while
+//! discovery is refreshed in the background and everything else goes on (see [`DiscoveryGate`]).
+//!
+//! This file is the loop; [`object`] is the work on one object (checks, mutations, the apply itself,
+//! `--recreate-on-immutable`), [`compare`] the pure helpers (a preview's comparison, annotations,
+//! per-object errors).
+
+mod compare;
+mod object;
+
+use std::collections::{BTreeMap, HashMap, VecDeque};
+
+use futures::StreamExt;
+use futures::stream::FuturesUnordered;
+use serde_json::Value;
+
+use crate::cluster::{ApplyAction, Cluster};
+use crate::event::{ApplyOutcome, Event, ObjectError, SkipReason, WaitOutcome};
+use crate::graph::Scheduler;
+use crate::inventory::{self, Ownership};
+use crate::kstatus::{self, Status, StatusResult};
+use crate::object::ObjRef;
+use crate::status::Until;
+
+use super::cancel::{Cancel, CancelReason};
+use super::discovery_gate::DiscoveryGate;
+use super::emit::Emitter;
+use super::live::LiveReader;
+use super::waiter::{Verdict, Waiter};
+use super::{ApplyOptions, Prepared};
+
+pub(crate) use compare::{object_error, set_annotation};
+use object::{ApplyResult, ApplyResultBox, Done, Refusal};
+
+/// What the prune phase needs to know about the apply phase.
+#[derive(Debug, Default)]
+pub(crate) struct Applied {
+    /// UID → reference of every object applied in this run.
+    pub uids: BTreeMap<String, ObjRef>,
+    /// How many applies failed (the request, a read or check before it, or the inventory policy):
+    /// when any did, the set is not in place and the prune phase deletes nothing.
+    pub failed: usize,
+}
+
+/// The read-only context of the apply phase, shared by every apply in flight.
+pub(crate) struct ApplyPhase<'a> {
+    cluster: &'a Cluster,
+    prepared: &'a Prepared,
+    options: &'a ApplyOptions,
+    cancel: &'a Cancel,
+    live: LiveReader<'a>,
+    /// Per object, its dependencies outside the set: they must exist in the cluster and be Current.
+    external: HashMap<ObjRef, Vec<ObjRef>>,
+}
+
+impl<'a> ApplyPhase<'a> {
+    pub(crate) fn new(
+        cluster: &'a Cluster,
+        prepared: &'a Prepared,
+        options: &'a ApplyOptions,
+        cancel: &'a Cancel,
+    ) -> Self {
+        let mut external: HashMap<ObjRef, Vec<ObjRef>> = HashMap::new();
+        for dep in prepared.graph.external() {
+            external.entry(dep.from.clone()).or_default().push(dep.to.clone());
+        }
+        let live = LiveReader::new(cluster, prepared.graph.objects());
+        ApplyPhase { cluster, prepared, options, cancel, live, external }
+    }
+
+    /// Runs the loop described in the module documentation until every object has its final event.
+    pub(crate) async fn run(
+        &self,
+        early: Option<(ObjRef, ApplyResultBox)>,
+        emitter: &mut Emitter<'_>,
+        outcome: &mut inventory::Outcome,
+    ) -> Applied {
+        let mut state = State {
+            scheduler: self.prepared.graph.scheduler(),
+            queue: VecDeque::new(),
+            waiter: Waiter::new(Until::Current, self.options.poll_period, self.options.wait_mode),
+            established_crds: Vec::new(),
+            gate: DiscoveryGate::default(),
+            applied: Applied::default(),
+            emitter,
+            outcome,
+        };
+        if let Some((obj, ApplyResultBox(result))) = early {
+            state.scheduler.start(&obj);
+            state.finish_apply(self, obj, result);
+        }
+        let mut in_flight = FuturesUnordered::new();
+        let mut cancelled = self.cancel.is_cancelled();
+        // The background discovery refresh, while the gate awaits kinds (see `DiscoveryGate`).
+        let mut refresh: Option<futures::future::BoxFuture<'_, crate::cluster::Result<()>>> = None;
+        loop {
+            if !cancelled {
+                for obj in state.scheduler.ready() {
+                    state.scheduler.start(&obj);
+                    state.queue.push_back(obj);
+                }
+                let discovered = self.cluster.discovered().await;
+                for crd in std::mem::take(&mut state.established_crds) {
+                    if let Some(crd) = self.prepared.object(&crd) {
+                        state.gate.crd_established(&crd.body, &discovered, tokio::time::Instant::now());
+                    }
+                }
+                while in_flight.len() < self.options.concurrency.max(1) {
+                    let Some(obj) = state.queue.pop_front() else { break };
+                    let object = self.prepared.object(&obj).expect("every scheduled object is in the set");
+                    if state.gate.hold(&object, &discovered) {
+                        continue;
+                    }
+                    in_flight.push(async move { (obj, self.apply_one(&object).await) });
+                }
+                if refresh.is_none() && state.gate.wants_refresh() {
+                    let (pause, cluster) = (state.gate.next_pause(), self.cluster);
+                    refresh = Some(Box::pin(async move {
+                        tokio::time::sleep(pause).await;
+                        cluster.refresh_discovery().await
+                    }));
+                }
+            }
+            let waiting = !cancelled && !state.waiter.is_empty();
+            let holding = !cancelled && state.gate.is_holding();
+            if in_flight.is_empty() && !waiting && !holding {
+                break;
+            }
+            tokio::select! {
+                Some((obj, result)) = in_flight.next(), if !in_flight.is_empty() => {
+                    if cancelled {
+                        state.finish_cancelled_apply(obj, result, self.cancel.reason());
+                    } else {
+                        state.finish_apply(self, obj, result);
+                    }
+                }
+                () = state.waiter.wakeup(), if waiting => {
+                    let tick = state.waiter.poll(self.cluster).await;
+                    state.observe(tick);
+                }
+                refreshed = async { refresh.as_mut().expect("guarded").await }, if refresh.is_some() && !cancelled => {
+                    refresh = None;
+                    if let Err(err) = refreshed {
+                        state.emitter.emit(Event::Warning { obj: None, message: err.to_string() });
+                    }
+                    let discovered = self.cluster.discovered().await;
+                    let version = |obj: &ObjRef| self.prepared.object(obj).map(|o| o.api_version.clone());
+                    let released = state.gate.refreshed(&discovered, version, tokio::time::Instant::now());
+                    for obj in released.into_iter().rev() {
+                        state.queue.push_front(obj);
+                    }
+                }
+                () = self.cancel.cancelled(), if !cancelled => cancelled = true,
+            }
+        }
+        if cancelled {
+            state.cancel_the_rest(self, self.cancel.reason());
+        }
+        state.applied
+    }
+}
+
+/// The mutable state of the loop.
+struct State<'e, 's, 'o> {
+    scheduler: Scheduler,
+    /// Ready objects not sent yet (started in the scheduler).
+    queue: VecDeque<ObjRef>,
+    waiter: Waiter,
+    /// CRDs that became Current since the loop last told the gate.
+    established_crds: Vec<ObjRef>,
+    /// Custom resources held until discovery serves their kind.
+    gate: DiscoveryGate,
+    applied: Applied,
+    emitter: &'e mut Emitter<'s>,
+    outcome: &'o mut inventory::Outcome,
+}
+
+impl State<'_, '_, '_> {
+    fn finish_apply(&mut self, phase: &ApplyPhase<'_>, obj: ObjRef, result: ApplyResult) {
+        let done = match result {
+            Ok(done) => done,
+            Err(refusal) => {
+                let error = match refusal {
+                    Refusal::Policy(error) => {
+                        self.outcome.apply_skipped.insert(obj.clone());
+                        ObjectError::new(error.to_string())
+                    }
+                    Refusal::Failed(error) => {
+                        self.outcome.apply_failed.insert(obj.clone());
+                        error
+                    }
+                };
+                self.applied.failed += 1;
+                self.emitter.emit(Event::Apply { obj: obj.clone(), outcome: ApplyOutcome::Failed(error) });
+                self.skip_dependents(&obj, SkipReason::DependencyFailed(obj.clone()));
+                return;
+            }
+        };
+        self.record_applied(&obj, &done);
+        if phase.options.dry_run.is_dry_run() {
+            // A preview waits for nothing: the Apply event is the object's final event.
+            self.scheduler.complete(&obj);
+            return;
+        }
+        let status =
+            kstatus::compute(&done.response).unwrap_or_else(|e| StatusResult::unknown(e.to_string()));
+        if status.status == Status::Current {
+            self.reconciled(obj, WaitOutcome::Current);
+        } else if phase.options.no_wait && phase.prepared.graph.dependents(&obj).is_empty() {
+            self.emitter.emit(Event::Reconciled {
+                obj: obj.clone(),
+                outcome: WaitOutcome::Skipped(SkipReason::NotWaited),
+            });
+            self.scheduler.complete(&obj);
+        } else {
+            self.emitter.emit(Event::Status { obj: obj.clone(), status: status.clone() });
+            self.waiter.add(obj, status, phase.options.reconcile_timeout);
+        }
+    }
+
+    /// An apply that finished after cancellation: reported, but not waited for.
+    fn finish_cancelled_apply(&mut self, obj: ObjRef, result: ApplyResult, reason: Option<CancelReason>) {
+        match result {
+            Ok(done) => {
+                self.record_applied(&obj, &done);
+                let status =
+                    kstatus::compute(&done.response).unwrap_or_else(|e| StatusResult::unknown(e.to_string()));
+                let outcome = match (status.status, reason) {
+                    (Status::Current, _) => WaitOutcome::Current,
+                    (_, Some(CancelReason::TimedOut)) => WaitOutcome::Timeout(status),
+                    _ => WaitOutcome::Skipped(SkipReason::Cancelled),
+                };
+                self.emitter.emit(Event::Reconciled { obj, outcome });
+            }
+            Err(Refusal::Policy(error)) => {
+                self.applied.failed += 1;
+                self.outcome.apply_skipped.insert(obj.clone());
+                self.emitter.emit(Event::Apply {
+                    obj,
+                    outcome: ApplyOutcome::Failed(ObjectError::new(error.to_string())),
+                });
+            }
+            Err(Refusal::Failed(error)) => {
+                self.applied.failed += 1;
+                self.outcome.apply_failed.insert(obj.clone());
+                self.emitter.emit(Event::Apply { obj, outcome: ApplyOutcome::Failed(error) });
+            }
+        }
+    }
+
+    fn record_applied(&mut self, obj: &ObjRef, done: &Done) {
+        let outcome = match done.action {
+            ApplyAction::Created => ApplyOutcome::Created,
+            ApplyAction::Configured => ApplyOutcome::Configured,
+            ApplyAction::Unchanged => ApplyOutcome::Unchanged,
+        };
+        self.outcome.applied.insert(obj.clone());
+        if let Some(uid) = done.response.pointer("/metadata/uid").and_then(Value::as_str) {
+            self.applied.uids.insert(uid.to_owned(), obj.clone());
+        }
+        self.emitter.emit(Event::Apply { obj: obj.clone(), outcome });
+        if let Some(note) = &done.note {
+            self.emitter.emit(Event::Warning { obj: Some(obj.clone()), message: note.clone() });
+        }
+        if let Ownership::TakenOver { previous_owner } = &done.ownership {
+            self.emitter.emit(Event::Warning {
+                obj: Some(obj.clone()),
+                message: format!(
+                    "taken over from inventory {previous_owner} (--inventory-policy=adopt-all); that inventory \
+                     will no longer prune or delete it"
+                ),
+            });
+        }
+    }
+
+    /// A wait that ended: Current completes the object; Failed and timeouts skip its dependents.
+    fn reconciled(&mut self, obj: ObjRef, outcome: WaitOutcome) {
+        let skip = match &outcome {
+            WaitOutcome::Current => None,
+            WaitOutcome::Failed(_) => Some(SkipReason::DependencyFailed(obj.clone())),
+            WaitOutcome::Timeout(_) => Some(SkipReason::DependencyTimedOut(obj.clone())),
+            WaitOutcome::Skipped(_) => Some(SkipReason::DependencySkipped(obj.clone())),
+        };
+        self.emitter.emit(Event::Reconciled { obj: obj.clone(), outcome });
+        match skip {
+            None => {
+                if obj.group_kind().is_crd() {
+                    self.established_crds.push(obj.clone());
+                }
+                self.scheduler.complete(&obj);
+            }
+            Some(reason) => self.skip_dependents(&obj, reason),
+        }
+    }
+
+    fn skip_dependents(&mut self, obj: &ObjRef, reason: SkipReason) {
+        for dependent in self.scheduler.fail(obj) {
+            self.outcome.apply_skipped.insert(dependent.clone());
+            self.emitter
+                .emit(Event::Apply { obj: dependent, outcome: ApplyOutcome::Skipped(reason.clone()) });
+        }
+    }
+
+    fn observe(&mut self, tick: super::waiter::Tick) {
+        for (obj, status) in tick.changes {
+            self.emitter.emit(Event::Status { obj, status });
+        }
+        for (obj, verdict) in tick.verdicts {
+            let outcome = match verdict {
+                Verdict::Reached(status) if status.status == Status::Current => WaitOutcome::Current,
+                Verdict::Reached(status) => WaitOutcome::Failed(status),
+                Verdict::TimedOut(status) => WaitOutcome::Timeout(status),
+            };
+            self.reconciled(obj, outcome);
+        }
+    }
+
+    /// After cancellation: every wait ends, and every object not yet sent is skipped.
+    fn cancel_the_rest(&mut self, phase: &ApplyPhase<'_>, reason: Option<CancelReason>) {
+        for (obj, status) in self.waiter.drain() {
+            let outcome = match reason {
+                Some(CancelReason::TimedOut) => WaitOutcome::Timeout(status),
+                _ => WaitOutcome::Skipped(SkipReason::Cancelled),
+            };
+            self.emitter.emit(Event::Reconciled { obj, outcome });
+        }
+        let mut not_sent: Vec<ObjRef> = self.queue.drain(..).collect();
+        not_sent.extend(self.gate.release_all());
+        not_sent.extend(
+            phase
+                .prepared
+                .graph
+                .objects()
+                .iter()
+                .filter(|obj| {
+                    matches!(
+                        self.scheduler.state(obj),
+                        Some(crate::graph::TaskState::Blocked | crate::graph::TaskState::Ready)
+                    )
+                })
+                .cloned(),
+        );
+        for obj in not_sent {
+            self.outcome.apply_skipped.insert(obj.clone());
+            self.emitter.emit(Event::Apply { obj, outcome: ApplyOutcome::Skipped(SkipReason::Cancelled) });
+        }
+    }
+}
