@@ -28,6 +28,9 @@
 //!    `Status` events and exactly one `Deleted` when it was deleted in a real run.
 //! 7. After every object's final event: [`Event::Inventory`] once more in a real run — `Created`,
 //!    `Updated` or `Unchanged` (the objects that really exist) after an apply, `Deleted` after a destroy.
+//!    A destroy whose inventory lists its own Namespace also writes it once just before deleting that
+//!    Namespace, when it is the only object left (the inventory goes with it); a destroy of an
+//!    inventory that does not exist plans nothing and writes nothing.
 //! 8. [`Event::Cancelled`], at most once, right before the `Summary`: the run was stopped early
 //!    (its cancellation token, or its overall timeout), so what was not done yet was skipped.
 //! 9. [`Event::Summary`] last, exactly once; it equals [`SummaryBuilder`] folded over the events before

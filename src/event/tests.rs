@@ -282,3 +282,38 @@ fn the_check_wants_the_inventory_written_before_and_after_a_real_apply() {
     events.remove(1);
     assert_eq!(violation(&with_summary(events)), "event #7: the inventory was not written before applying");
 }
+
+#[test]
+fn a_destroy_of_an_inventory_that_does_not_exist_writes_nothing_and_holds() {
+    let events = with_summary(vec![Event::Plan(Plan::for_destroy(Vec::new(), DryRun::None))]);
+    assert_eq!(check_order(&events), Ok(()));
+}
+
+#[test]
+fn a_destroy_rewrites_the_inventory_before_deleting_its_own_namespace_and_only_then() {
+    let home = ObjRef::new("", "Namespace", None, "home");
+    let inventory = ObjRef::new("", "ConfigMap", Some("home"), "inventory-x");
+    let deleted = |obj: &ObjRef| {
+        [
+            Event::Delete { obj: obj.clone(), outcome: PruneOutcome::Deleted },
+            Event::Deleted { obj: obj.clone(), outcome: DeletionOutcome::Gone },
+        ]
+    };
+    let written =
+        Event::Inventory { inventory: inventory.clone(), action: InventoryAction::Updated, objects: 1 };
+    let gone = Event::Inventory { inventory, action: InventoryAction::Deleted, objects: 0 };
+    let mut events = vec![Event::Plan(Plan::for_destroy(vec![cm("a"), home.clone()], DryRun::None))];
+    events.extend(deleted(&cm("a")));
+    events.push(written.clone());
+    events.extend(deleted(&home));
+    events.push(gone.clone());
+    assert_eq!(check_order(&with_summary(events)), Ok(()));
+
+    // Written while another object is still being deleted: a breach.
+    let mut early = vec![Event::Plan(Plan::for_destroy(vec![cm("a"), home.clone()], DryRun::None))];
+    early.push(written);
+    early.extend(deleted(&cm("a")));
+    early.extend(deleted(&home));
+    early.push(gone);
+    assert!(check_order(&with_summary(early)).is_err());
+}
