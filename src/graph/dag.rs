@@ -73,7 +73,7 @@ pub enum EdgeKind {
     /// The source of an apply-time mutation (`config.kubernetes.io/apply-time-mutation`).
     ApplyTimeMutation,
     /// An aggregated ClusterRole selects the ClusterRole (deletion order only: see
-    /// [`aggregation`](super::aggregation)).
+    /// [`deletion_graph`]).
     Aggregation,
 }
 

@@ -17,7 +17,7 @@
 //! The entry points, in the order the rest of kapply uses them:
 //! - [`parse_annotation`]: validation at load time (the manifest module), errors name entry and field;
 //! - [`source_refs`] / [`source_refs_with`]: the dependency edges (the graph);
-//! - [`mutations_of`] then [`apply_all`] (or [`apply`] per mutation): the substitution (the engine).
+//! - [`mutations_of`] then [`apply_all`] (or [`apply`](apply()) per mutation): the substitution (the engine).
 //!
 //! Behaviour follows cli-utils (`pkg/apply/mutator`) except where noted on each function: kapply reports
 //! an absent token instead of silently skipping it, and requires `group` or `apiVersion` in every

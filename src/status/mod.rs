@@ -50,7 +50,7 @@ pub struct Poll {
     pub lists: usize,
 }
 
-/// Reads the status of every ref with one LIST per batch, up to [`LIST_CONCURRENCY`] at once.
+/// Reads the status of every ref with one LIST per batch, up to `LIST_CONCURRENCY` (8) LISTs at once.
 ///
 /// A kind the server no longer serves (its CRD was deleted) makes its objects `NotFound`: nothing of
 /// that kind can exist. Any other failed LIST makes its objects `Unknown` with the error as message, so
