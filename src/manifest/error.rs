@@ -122,7 +122,7 @@ pub enum ErrorKind {
          metadata (several objects go in separate documents, separated by ---, or in a kind: List)"
     )]
     NotAMapping {
-        /// What was found instead, as a phrase: `a string`, `a list`, `null`, ...
+        /// What was found instead: `a sequence`, `a string`, `a number`, `a boolean` or `null`.
         found: &'static str,
     },
 
@@ -131,7 +131,7 @@ pub enum ErrorKind {
     NotAMappingField {
         /// The field's path: `metadata`, `metadata.labels` or `metadata.annotations`.
         field: &'static str,
-        /// What was found instead, as a phrase: `a string`, `a list`, `null`, ...
+        /// What was found instead: `a sequence`, `a string`, `a number` or `a boolean`.
         found: &'static str,
     },
 
@@ -147,7 +147,7 @@ pub enum ErrorKind {
     NotAString {
         /// The field's path, e.g. `kind`, `metadata.namespace`, `metadata.labels.app`.
         field: String,
-        /// What was found instead, as a phrase: `a string`, `a list`, `null`, ...
+        /// What was found instead: `a number`, `a boolean`, `a mapping`, `a sequence` or `null`.
         found: &'static str,
     },
 
@@ -171,7 +171,7 @@ pub enum ErrorKind {
     ListItemsNotASequence {
         /// The list's kind: `List`, or another kind ending in `List` that has `items`.
         kind: String,
-        /// What was found instead, as a phrase: `a string`, `a list`, `null`, ...
+        /// What was found instead: `a mapping`, `a string`, `a number` or `a boolean`.
         found: &'static str,
     },
 

@@ -48,7 +48,8 @@ pub enum Action {
     /// Pruned: its deletion was requested (in a dry run: would be); the row finishes once the object is
     /// gone.
     Pruned,
-    /// A prune candidate left alone (another owner, a dependent left, ...); the row's message says why.
+    /// A prune candidate left alone (another inventory owns it, a dependent still exists, ...); the row's
+    /// message says why.
     PruneSkipped,
     /// The prune's delete request failed; the row's message is the error.
     PruneFailed,
@@ -122,7 +123,7 @@ pub struct TableState {
 }
 
 impl TableState {
-    /// No rows, until a `Plan` event names the objects.
+    /// Empty: rows come with the `Plan` event (and with any event about an object it did not name).
     pub fn new() -> Self {
         Self::default()
     }
