@@ -20,24 +20,7 @@
 //! # }
 //! ```
 //!
-//! # Events
-//! A run's items are its events in the order of the [ordering contract](crate::event): the
-//! [`Event::Plan`] first, [`Event::Summary`] last. A failure concerning one object is an event and
-//! the run goes on; a failure of the whole run (the inventory cannot be read or written, the cluster
-//! cannot be reached) is an `Err` item instead of the `Summary`, and ends the stream.
-//!
-//! # Cancellation
-//! Cancelling the run's [`CancellationToken`] (or its [`Applier::timeout`] passing) stops it cleanly:
-//! no new apply or delete starts, requests in flight finish and are reported, waits end, nothing is
-//! pruned, the inventory is still written with every object that may exist, and
-//! [`Event::Cancelled`] comes right before the `Summary`. Dropping the stream stops the run at once,
-//! wherever it is; the inventory written before any apply still lists every object it may create.
-//!
-//! # Caveats
-//! An [`EventStream`] is not `Send` yet: poll it on the task that made it (`block_on`, a
-//! current-thread runtime, a `LocalSet`), not in a `tokio::spawn`ed task. The engine's futures are
-//! `Send` piece by piece, but the compiler cannot prove it for the whole run yet
-//! (rust-lang/rust#102211, higher-ranked lifetimes in nested `async` closures).
+//! The order of a run's events, its errors and its cancellation are documented on [`EventStream`].
 
 use std::collections::VecDeque;
 use std::fmt;
@@ -56,7 +39,26 @@ use crate::event::{DryRun, Event, Summary};
 use crate::inventory::{InventoryInfo, InventoryPolicy};
 use crate::load::Set;
 
-/// The events of one run: see the [module documentation](self) for their order and errors.
+/// The events of one run, as a [`Stream`]: what [`Applier::run`] and [`Destroyer::run`] return.
+///
+/// # Events
+/// A run's items are its events in the order of the [ordering contract](crate::event): the
+/// [`Event::Plan`] first, [`Event::Summary`] last. A failure concerning one object is an event and
+/// the run goes on; a failure of the whole run (the inventory cannot be read or written, the cluster
+/// cannot be reached) is an `Err` item instead of the `Summary`, and ends the stream.
+///
+/// # Cancellation
+/// Cancelling the run's [`CancellationToken`] (or its [`Applier::timeout`] passing) stops it cleanly:
+/// no new apply or delete starts, requests in flight finish and are reported, waits end, nothing is
+/// pruned, the inventory is still written with every object that may exist, and
+/// [`Event::Cancelled`] comes right before the `Summary`. Dropping the stream stops the run at once,
+/// wherever it is; the inventory written before any apply still lists every object it may create.
+///
+/// # Caveats
+/// An [`EventStream`] is not `Send` yet: poll it on the task that made it (`block_on`, a
+/// current-thread runtime, a `LocalSet`), not in a `tokio::spawn`ed task. The engine's futures are
+/// `Send` piece by piece, but the compiler cannot prove it for the whole run yet
+/// (rust-lang/rust#102211, higher-ranked lifetimes in nested `async` closures).
 #[must_use = "a run does nothing until its stream is polled"]
 pub struct EventStream<'c> {
     run: Option<LocalBoxFuture<'c, Result<Summary, EngineError>>>,

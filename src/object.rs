@@ -34,11 +34,14 @@ pub const INVENTORY_ID_LABEL: &str = "cli-utils.sigs.k8s.io/inventory-id";
 /// A kind within an API group. The core group is the empty string.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct GroupKind {
+    /// The API group, without version: `apps`, `rbac.authorization.k8s.io`; `""` for the core group.
     pub group: String,
+    /// The kind, in CamelCase as in a manifest's `kind`: `Deployment`, not `deployments`.
     pub kind: String,
 }
 
 impl GroupKind {
+    /// The kind `kind` of group `group` (`""` for core), taken as given: nothing is checked.
     pub fn new(group: impl Into<String>, kind: impl Into<String>) -> Self {
         Self { group: group.into(), kind: kind.into() }
     }
@@ -84,10 +87,15 @@ pub fn group_of(api_version: &str) -> &str {
 /// its group, and cli-utils' inventory does not record it either.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct ObjRef {
+    /// The API group, without version; `""` for the core group.
     pub group: String,
+    /// The kind, in CamelCase as in a manifest's `kind`.
     pub kind: String,
+    /// The namespace; None for a cluster-scoped object (never `Some("")` when built by
+    /// [`ObjRef::new`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub namespace: Option<String>,
+    /// The object's `metadata.name`.
     pub name: String,
 }
 
@@ -100,11 +108,15 @@ const COLON_IN_KEY: &str = "__";
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("invalid inventory key {key:?}: {reason} (expected <namespace>_<name>_<group>_<kind>)")]
 pub struct InvalidKey {
+    /// The key, as read from the ConfigMap.
     pub key: String,
+    /// What is wrong with it: `no field separator`, `too few fields`, `empty name` or `empty kind`.
     pub reason: &'static str,
 }
 
 impl ObjRef {
+    /// The object `name` of `kind` in `group` (`""` for core), in `namespace`; an empty namespace counts
+    /// as None (cluster-scoped). Nothing else is checked.
     pub fn new(
         group: impl Into<String>,
         kind: impl Into<String>,
@@ -119,6 +131,7 @@ impl ObjRef {
         }
     }
 
+    /// The object's group and kind (a copy).
     pub fn group_kind(&self) -> GroupKind {
         GroupKind::new(self.group.clone(), self.kind.clone())
     }
@@ -225,11 +238,14 @@ impl fmt::Display for Source {
 /// One validated manifest object, ready to be planned and applied.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Object {
+    /// The object's identity, namespace filled in for namespaced kinds (from the default namespace when
+    /// the document named none).
     pub obj_ref: ObjRef,
     /// The full `apiVersion` (`apps/v1`), needed to address the API.
     pub api_version: String,
     /// The document as JSON, namespace filled in for namespaced kinds.
     pub body: Value,
+    /// Where the document was read.
     pub source: Source,
 }
 

@@ -11,7 +11,10 @@ use crate::object::GroupKind;
 /// A resolved kind: how to address it and whether it is namespaced.
 #[derive(Debug, Clone)]
 pub struct Resolved {
+    /// The resource that serves the kind, at the version it was resolved at: group, version, plural
+    /// (the URL path segment) and kind, as kube's dynamic API takes them.
     pub resource: ApiResource,
+    /// True when objects of the kind live in a namespace; false for cluster-scoped kinds.
     pub namespaced: bool,
 }
 

@@ -6,6 +6,7 @@ use kube::core::Status;
 
 use crate::object::{GroupKind, ObjRef};
 
+/// The result of a request to the cluster; the error is a [`ClusterError`] unless said otherwise.
 pub type Result<T, E = ClusterError> = std::result::Result<T, E>;
 
 /// A field another field manager owns, from a server-side apply conflict.
@@ -17,31 +18,72 @@ pub struct FieldConflict {
     pub message: String,
 }
 
+/// A failed request to the cluster (or a failure to reach it): what went wrong, on which object, for
+/// which verb. The `Display` form is a whole sentence for a user, credentials left out; match on the variant
+/// (or use [`ClusterError::code`]) to decide what to do.
 #[derive(Debug, thiserror::Error)]
 pub enum ClusterError {
+    /// The client could not be configured: the kubeconfig (or in-cluster config) is missing, unreadable
+    /// or invalid, its context is not found, or an exec credential plugin failed. Also returned when an
+    /// object's body is not a valid Kubernetes object and so cannot be sent (create, replace). The
+    /// string says what failed; an exec plugin's environment and standard output are left out.
     #[error("cannot load the kubeconfig: {0}")]
     Config(String),
+    /// Discovery (which kinds the server serves) failed, aggregated and per-group alike: the API server
+    /// is unreachable or refuses the client. The string is the cause, described as for `Config`.
     #[error("discovery failed: {0} (is the API server reachable?)")]
     Discovery(String),
+    /// The server does not serve this kind at any version, per the last discovery: its
+    /// CustomResourceDefinition is not installed (or not yet established — see
+    /// [`Cluster::refresh_discovery`](super::Cluster::refresh_discovery)), or the kind is misspelt.
     #[error("{0} is not served by the cluster (is its CustomResourceDefinition installed?)")]
     UnknownKind(GroupKind),
+    /// A server-side apply without force-conflicts was refused (409) because other field managers own
+    /// fields the applied object sets. Re-applying with force-conflicts takes them over.
     #[error("{verb} {obj}: conflict with another field manager on {}; \
              re-run with --force-conflicts to take ownership of these fields",
             .conflicts.iter().map(|c| format!("{} ({})", c.field, c.message)).collect::<Vec<_>>().join(", "))]
-    Conflict { obj: ObjRef, verb: &'static str, conflicts: Vec<FieldConflict> },
+    Conflict {
+        /// The object that was applied.
+        obj: ObjRef,
+        /// The request, in lowercase: `apply`, or `validate` for the dry-run apply that validates.
+        verb: &'static str,
+        /// The contested fields, one per field the server named (never empty).
+        conflicts: Vec<FieldConflict>,
+    },
+    /// The server answered with an error status (a Kubernetes `Status`, or a plain 404) other than a
+    /// field-manager conflict: forbidden (403), not found (404), invalid (422), already exists or a
+    /// stale resourceVersion (409), and so on. A 500 or 502 was retried first where repeating the
+    /// request is safe; this is what came back from the last attempt.
     #[error("{verb} {obj}: {message}{}", hint(*code, reason))]
     Api {
+        /// The object the request was about (for a LIST: its kind and namespace, named `*`).
         obj: ObjRef,
+        /// The request, in lowercase: `get`, `list`, `create`, `replace`, `patch`, `apply`, `delete`
+        /// or `validate`.
         verb: &'static str,
+        /// The HTTP status code, e.g. 403, 404, 409, 422.
         code: u16,
+        /// The Status's machine-readable reason, e.g. `Forbidden`, `AlreadyExists`, `Conflict`,
+        /// `Invalid`; empty when the server gave none.
         reason: String,
+        /// The server's own description of the failure, as it sent it.
         message: String,
+        /// The Status's field causes, as `(field path, message)` pairs, e.g.
+        /// `("spec.selector", "field is immutable")`; empty when the server gave none.
         causes: Vec<(String, String)>,
     },
+    /// The request got no answer from the server: the connection failed or was cut, TLS or
+    /// authentication failed, or the answer could not be read. It was retried first where repeating the
+    /// request is safe; this is the failure of the last attempt.
     #[error("{verb} {obj}: {}", describe(source))]
     Transport {
+        /// The object the request was about (for a LIST: its kind and namespace, named `*`).
         obj: ObjRef,
+        /// The request, in lowercase, as for [`ClusterError::Api`].
         verb: &'static str,
+        /// kube's error. Its own `Display` may carry an exec credential plugin's command line and
+        /// output; this variant's `Display` leaves them out.
         #[source]
         source: kube::Error,
     },

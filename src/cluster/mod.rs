@@ -4,7 +4,7 @@
 //! requests through kube's dynamic API and turns failures into [`ClusterError`]s that name the object
 //! and say what to do. kube's client retries 429/503/504 with backoff, honouring `Retry-After`; every
 //! request is also retried where that is safe when the connection fails or the server answers 500/502
-//! (see [`retry`]).
+//! (see `src/cluster/retry.rs`).
 
 mod access;
 mod discovery;
@@ -73,6 +73,7 @@ pub enum ApplyAction {
 /// Parameters of one server-side apply.
 #[derive(Debug, Clone)]
 pub struct ApplyOptions {
+    /// The field manager the apply is made as: the owner the server records for every field sent.
     pub field_manager: String,
     /// Take ownership of fields another manager owns (`--force-conflicts`).
     pub force_conflicts: bool,

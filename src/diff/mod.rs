@@ -4,10 +4,11 @@
 //! Diffing against the dry-run result rather than against our manifest means that what the server
 //! would add anyway (defaults, admission mutations, fields other managers own) shows up on both sides
 //! and drops out of the diff: what is left is what applying would change. Both sides are
-//! [`normalize`]d to drop what the server rewrites on every write (`resourceVersion`, `managedFields`,
-//! `status`, …), Secret values are masked ([`mask_secrets`]) so they never reach a terminal or a log,
-//! and both are rendered with [`to_yaml`], a stable line-per-field YAML, before [`unified_diff`]
-//! compares them. No I/O happens here: fetching the live object and the dry-run result is the caller's.
+//! [`normalize`](normalize())d to drop what the server rewrites on every write (`resourceVersion`,
+//! `managedFields`, `status`, …), Secret values are masked ([`mask_secrets`]) so they never reach a
+//! terminal or a log, and both are rendered with [`to_yaml`], a stable line-per-field YAML, before
+//! [`unified_diff`] compares them. No I/O happens here: fetching the live object and the dry-run result
+//! is the caller's.
 
 mod normalize;
 mod secrets;

@@ -24,7 +24,8 @@ const SECRET_FIELDS: [&str; 2] = ["data", "stringData"];
 ///
 /// - `stringData` is masked too, compared with the other side's `stringData`;
 /// - the `kubectl.kubernetes.io/last-applied-configuration` annotation is masked the same way, since it
-///   embeds the values of whoever applied the Secret client-side ([`super::normalize`] also drops it);
+///   embeds the values of whoever applied the Secret client-side ([`normalize`](super::normalize())
+///   also drops it);
 /// - a `data`/`stringData` that is not a map (malformed, but the server's error is not ours to show) is
 ///   masked as a whole instead of key by key.
 ///

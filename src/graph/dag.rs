@@ -33,12 +33,22 @@ use crate::object::{self, DEPENDS_ON, GroupKind, ObjRef, Object, Source};
 pub enum GraphError {
     /// Two documents define the same object; applying both would silently keep only the last.
     #[error("duplicate object {object}: defined in {first} and again in {second}")]
-    DuplicateObject { object: ObjRef, first: Box<Source>, second: Box<Source> },
+    DuplicateObject {
+        /// The object defined twice.
+        object: ObjRef,
+        /// Where it is defined first, in input order.
+        first: Box<Source>,
+        /// Where it is defined again.
+        second: Box<Source>,
+    },
     /// An object's depends-on annotation does not parse or lists an object twice.
     #[error("{object} in {origin}: {error}")]
     InvalidDependsOn {
+        /// The annotated object.
         object: ObjRef,
+        /// Where the object is defined.
         origin: Box<Source>,
+        /// What is wrong with the annotation.
         #[source]
         error: Box<DependsOnError>,
     },
@@ -46,7 +56,10 @@ pub enum GraphError {
     /// cycle in order, each object depending on the next and the last on the first, starting from the
     /// object that comes first in kind order. An object depending on itself is a cycle of one.
     #[error("dependency cycle: {} (each object depends on the next)", cycle_text(objects))]
-    Cycle { objects: Vec<ObjRef> },
+    Cycle {
+        /// The objects on the cycle, in dependency order (see above); never empty.
+        objects: Vec<ObjRef>,
+    },
 }
 
 /// Result alias of the graph module.
@@ -73,7 +86,7 @@ pub enum EdgeKind {
     /// The source of an apply-time mutation (`config.kubernetes.io/apply-time-mutation`).
     ApplyTimeMutation,
     /// An aggregated ClusterRole selects the ClusterRole (deletion order only: see
-    /// [`aggregation`](super::aggregation)).
+    /// [`deletion_graph`]).
     Aggregation,
 }
 
@@ -92,16 +105,22 @@ impl fmt::Display for EdgeKind {
 /// `from` depends on `to` because of `via`. Both ends are in the graph.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Edge {
+    /// The dependent: applied after `to`, deleted before it.
     pub from: ObjRef,
+    /// The dependency.
     pub to: ObjRef,
+    /// Why `from` depends on `to`.
     pub via: EdgeKind,
 }
 
 /// `from` depends on `to`, which is not in the object set; the engine must find it in the cluster.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct ExternalDependency {
+    /// The dependent, in the object set.
     pub from: ObjRef,
+    /// The dependency, which the object set does not hold.
     pub to: ObjRef,
+    /// Why `from` depends on `to`.
     pub via: EdgeKind,
 }
 

@@ -29,20 +29,35 @@ pub enum DependsOnError {
     /// An entry does not have 3 or 5 `/`-separated fields. The wording is cli-utils', which says "too
     /// many" for too few fields as well (an empty annotation or a trailing comma gives this error).
     #[error("invalid {annotation:?} annotation: too many fields (expected 3 or 5): {entry:?}", annotation = DEPENDS_ON)]
-    FieldCount { entry: String },
+    FieldCount {
+        /// The entry as written, trimmed.
+        entry: String,
+    },
     /// A five-field entry whose second field is not `namespaces`.
     #[error("invalid {annotation:?} annotation: missing \"namespaces\" field: {entry:?}", annotation = DEPENDS_ON)]
-    MissingNamespaces { entry: String },
+    MissingNamespaces {
+        /// The entry as written, trimmed.
+        entry: String,
+    },
     /// An entry with an empty name.
     #[error("invalid {annotation:?} annotation: empty name for object: {entry:?}", annotation = DEPENDS_ON)]
-    EmptyName { entry: String },
+    EmptyName {
+        /// The entry as written, trimmed.
+        entry: String,
+    },
     /// An entry with an empty kind.
     #[error("invalid {annotation:?} annotation: empty kind for object: {entry:?}", annotation = DEPENDS_ON)]
-    EmptyKind { entry: String },
+    EmptyKind {
+        /// The entry as written, trimmed.
+        entry: String,
+    },
     /// The same object is listed twice (cli-utils' `DuplicateDependencyError`). Harmless for ordering,
     /// but almost always a copy-paste slip, so it is refused like cli-utils refuses it.
     #[error("invalid {annotation:?} annotation: duplicate dependency: {dependency}", annotation = DEPENDS_ON)]
-    Duplicate { dependency: ObjRef },
+    Duplicate {
+        /// The object listed twice, as parsed.
+        dependency: ObjRef,
+    },
 }
 
 /// Parses the value of a `config.kubernetes.io/depends-on` annotation into object references, in the

@@ -15,9 +15,13 @@ use crate::object::{INVENTORY_ID_LABEL, InvalidKey, ObjRef};
 /// candidates, messages — is deterministic.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Inventory {
+    /// The inventory id: the value of the ConfigMap's `cli-utils.sigs.k8s.io/inventory-id` label.
     pub id: String,
+    /// The name of the inventory ConfigMap.
     pub name: String,
+    /// The namespace of the inventory ConfigMap.
     pub namespace: String,
+    /// The objects the inventory records, one `data` key each: what a later run may prune.
     pub objects: BTreeSet<ObjRef>,
 }
 
@@ -31,6 +35,7 @@ pub struct Inventory {
 pub struct InvalidEntry {
     /// `<namespace>/<name>` of the inventory ConfigMap.
     pub configmap: String,
+    /// The key and why it does not decode.
     #[source]
     pub source: InvalidKey,
 }

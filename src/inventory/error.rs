@@ -13,21 +13,38 @@ pub enum InventoryError {
         "invalid inventory id {id:?}: it {problem}; an inventory id has 3 to 63 characters, letters, digits, \
          '-', '_' and '.', and begins and ends with a letter or digit"
     )]
-    InvalidId { id: String, problem: &'static str },
+    InvalidId {
+        /// The id as given.
+        id: String,
+        /// What is wrong, as a phrase that follows "it": e.g. `is empty`, `is shorter than 3 characters`.
+        problem: &'static str,
+    },
 
     /// The template's label value is not a valid Kubernetes label value (the server would refuse it).
     #[error(
         "inventory template {template}: the label {INVENTORY_ID_LABEL} value {id:?} {problem}; use at most 63 \
          letters, digits, '-', '_' and '.', beginning and ending with a letter or digit (`kapply init` writes one)"
     )]
-    InvalidTemplateId { template: String, id: String, problem: &'static str },
+    InvalidTemplateId {
+        /// The template and where it was read, as `ConfigMap/namespace/name (source)`.
+        template: String,
+        /// The label's value as written, before trimming.
+        id: String,
+        /// What is wrong, as a phrase that follows "it": e.g. `is empty`, `is longer than 63 characters`.
+        problem: &'static str,
+    },
 
     /// An object carries the inventory label but is not a ConfigMap.
     #[error(
         "{template} carries the label {INVENTORY_ID_LABEL}, which marks the inventory template, but it is a \
          {kind}; kapply keeps inventories in ConfigMaps: remove the label or make the template a ConfigMap"
     )]
-    TemplateNotConfigMap { template: String, kind: String },
+    TemplateNotConfigMap {
+        /// The labelled object and where it was read, as `Kind[.group]/[namespace/]name (source)`.
+        template: String,
+        /// Its kind, as `Kind.group` (`Kind` for the core group).
+        kind: String,
+    },
 
     /// More than one inventory template in one set of manifests.
     #[error(
@@ -36,7 +53,11 @@ pub enum InventoryError {
         templates.len(),
         templates.join(", ")
     )]
-    MultipleTemplates { templates: Vec<String> },
+    MultipleTemplates {
+        /// Every labelled object found and where it was read, each as
+        /// `Kind[.group]/[namespace/]name (source)`.
+        templates: Vec<String>,
+    },
 
     /// Neither a template nor an inventory id was given.
     #[error(
@@ -50,7 +71,10 @@ pub enum InventoryError {
         "--inventory-name {name:?} was given without --inventory-id: the id, not the name, identifies an \
          inventory; pass --inventory-id too"
     )]
-    NameWithoutId { name: String },
+    NameWithoutId {
+        /// The inventory name given.
+        name: String,
+    },
 
     /// No namespace is known for the inventory ConfigMap.
     #[error("no namespace for the inventory: pass --namespace or set a namespace in the kubeconfig context")]
@@ -58,18 +82,33 @@ pub enum InventoryError {
 
     /// The namespace of the inventory is not a valid namespace name.
     #[error("invalid namespace {namespace:?} for the inventory: it {problem}; a namespace is a DNS label")]
-    InvalidNamespace { namespace: String, problem: &'static str },
+    InvalidNamespace {
+        /// The namespace as given.
+        namespace: String,
+        /// What is wrong, as a phrase that follows "it": e.g. `is empty`, `is longer than 63 characters`.
+        problem: &'static str,
+    },
 
     /// The inventory ConfigMap name is not a valid object name.
     #[error(
         "invalid inventory name {name:?}: it {problem}; pass --inventory-name with a valid ConfigMap name \
          (lowercase letters, digits, '-' and '.', at most 253 characters)"
     )]
-    InvalidName { name: String, problem: &'static str },
+    InvalidName {
+        /// The ConfigMap name: as given, or `inventory-<id>` when derived from the id.
+        name: String,
+        /// What is wrong, as a phrase that follows "it": e.g. `is empty`, `is longer than 253 characters`.
+        problem: &'static str,
+    },
 
     /// A live object read as an inventory is not one.
     #[error("{configmap} is not an inventory: {problem}")]
-    NotAnInventory { configmap: String, problem: String },
+    NotAnInventory {
+        /// The live object read, as `ConfigMap/namespace/name`.
+        configmap: String,
+        /// What makes it no inventory, as a clause, e.g. `it is a Secret, not a ConfigMap`.
+        problem: String,
+    },
 
     /// The inventory would not fit in one ConfigMap.
     #[error(
@@ -78,10 +117,16 @@ pub enum InventoryError {
          inventory (`kapply init` in each directory)"
     )]
     TooLarge {
+        /// The inventory ConfigMap, as `ConfigMap/namespace/name`.
         configmap: String,
+        /// How many objects it would record.
         objects: usize,
+        /// The estimated size, in bytes, of what the exceeded budget measures.
         estimated_bytes: usize,
+        /// The budget exceeded, in bytes: [`MAX_DATA_BYTES`](super::MAX_DATA_BYTES) or
+        /// [`MAX_STORED_BYTES`](super::MAX_STORED_BYTES).
         limit_bytes: usize,
+        /// What the budget is for, in words: the ConfigMap data, or the stored object.
         budget: &'static str,
     },
 
@@ -90,7 +135,14 @@ pub enum InventoryError {
         "{object} cannot be recorded in a ConfigMap inventory: its key {key:?} {problem}; ConfigMap keys allow \
          only letters, digits, '-', '_' and '.' (at most 253 characters): rename the object"
     )]
-    UnstorableKey { object: String, key: String, problem: &'static str },
+    UnstorableKey {
+        /// The object, as `Kind[.group]/[namespace/]name`.
+        object: String,
+        /// Its inventory key (`<namespace>_<name>_<group>_<kind>`).
+        key: String,
+        /// What is wrong, as a phrase that follows "it": e.g. `is empty`, `is longer than 253 characters`.
+        problem: &'static str,
+    },
 
     /// Several live ConfigMaps carry the inventory's id: cli-utils refuses to guess, and so does kapply.
     #[error(
@@ -99,14 +151,24 @@ pub enum InventoryError {
         names.len(),
         names.join(", ")
     )]
-    Ambiguous { namespace: String, id: String, names: Vec<String> },
+    Ambiguous {
+        /// The namespace searched.
+        namespace: String,
+        /// The inventory id they all carry.
+        id: String,
+        /// The names of the ConfigMaps found, sorted.
+        names: Vec<String>,
+    },
 
     /// An unknown `--inventory-policy` value.
     #[error(
         "unknown inventory policy {value:?}: expected strict, adopt or adopt-all (cli-utils' must-match and \
          adopt-if-no-inventory are accepted too)"
     )]
-    UnknownPolicy { value: String },
+    UnknownPolicy {
+        /// The value as given.
+        value: String,
+    },
 }
 
 impl InventoryError {

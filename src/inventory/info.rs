@@ -18,8 +18,12 @@ pub const NAME_PREFIX: &str = "inventory-";
 /// even suffixed it with a hash).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct InventoryInfo {
+    /// The inventory id. Given by flag, it passes [`super::validate_id`]; from a template, it is the
+    /// label value, trimmed, and held only to the label-value rule (as cli-utils does).
     pub id: String,
+    /// The name of the inventory ConfigMap: the template's name, the one given, or `inventory-<id>`.
     pub name: String,
+    /// The namespace of the inventory ConfigMap, a valid namespace name.
     pub namespace: String,
 }
 

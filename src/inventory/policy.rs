@@ -84,7 +84,10 @@ pub enum Ownership {
     Adopted,
     /// Another inventory owns it; applying takes it over (policy adopt-all). Worth a visible note: that
     /// inventory will no longer prune or delete it.
-    TakenOver { previous_owner: String },
+    TakenOver {
+        /// The id of the inventory that owned it (its `config.k8s.io/owning-inventory` value).
+        previous_owner: String,
+    },
 }
 
 /// Why the policy refuses to apply an object. A per-object outcome (an apply "skipped" event), not a
@@ -94,15 +97,27 @@ pub enum Ownership {
 /// and is not ours, so it must not enter this inventory.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PolicyError {
+    /// The object exists, no inventory owns it (no owning-inventory annotation), and the policy is
+    /// strict: adopting it takes policy adopt (or adopt-all).
     #[error(
         "can't adopt {object}: it exists without the annotation {OWNING_INVENTORY}; use \
          --inventory-policy=adopt to take it over"
     )]
-    NeedsAdoption { object: String },
+    NeedsAdoption {
+        /// The object, as `Kind[.group]/[namespace/]name` (or `namespace/name` for a LIST item).
+        object: String,
+    },
+    /// The object exists and another inventory owns it, and the policy is not adopt-all: two sets of
+    /// manifests claim the same object. Taking it over takes policy adopt-all.
     #[error(
         "inventory overlap: {object} is owned by inventory {owner}; use --inventory-policy=adopt-all to take it"
     )]
-    Overlap { object: String, owner: String },
+    Overlap {
+        /// The object, as `Kind[.group]/[namespace/]name` (or `namespace/name` for a LIST item).
+        object: String,
+        /// The id of the inventory that owns it.
+        owner: String,
+    },
 }
 
 /// Decides whether this run (inventory `our_id`, `policy`) may apply an object whose live state is
@@ -144,10 +159,22 @@ pub enum PruneSkip {
     /// ours). Record it as abandoned only once that annotation is gone; if removing it fails, the prune
     /// failed.
     #[error("abandoned, not deleted: annotated {annotation}: {value}")]
-    Kept { annotation: &'static str, value: &'static str, remove_owner_annotation: bool },
+    Kept {
+        /// The annotation that keeps it: `cli-utils.sigs.k8s.io/on-remove` or
+        /// `client.lifecycle.config.k8s.io/deletion`.
+        annotation: &'static str,
+        /// Its value: `keep` or `detach`.
+        value: &'static str,
+        /// True when this inventory owns the object, so its owning-inventory annotation must be removed;
+        /// false when another inventory (or none) owns it: that annotation is not ours to erase.
+        remove_owner_annotation: bool,
+    },
     /// Another inventory owns it and the policy is not adopt-all.
     #[error("owned by inventory {owner}, not this one; only --inventory-policy=adopt-all prunes it")]
-    OwnedByOther { owner: String },
+    OwnedByOther {
+        /// The id of the inventory that owns it.
+        owner: String,
+    },
     /// No inventory owns it and the policy is strict.
     #[error(
         "owned by no inventory (no {OWNING_INVENTORY} annotation); only --inventory-policy=adopt prunes it"
@@ -156,10 +183,16 @@ pub enum PruneSkip {
     /// The live object is one this run just applied under another reference (same UID: e.g. a kind
     /// served by two groups). The stale reference is dropped from the inventory.
     #[error("just applied under another reference (uid {uid}); dropping the stale inventory entry")]
-    JustApplied { uid: String },
+    JustApplied {
+        /// The UID shared by the live object and the object this run applied.
+        uid: String,
+    },
     /// A Namespace that still holds applied objects or the inventory itself.
     #[error("namespace {namespace} still holds applied objects or the inventory")]
-    NamespaceInUse { namespace: String },
+    NamespaceInUse {
+        /// The Namespace's name.
+        namespace: String,
+    },
 }
 
 impl PruneSkip {

@@ -107,7 +107,9 @@ pub fn local_namespaces(inventory_namespace: &str, current: &[ObjRef]) -> BTreeS
 /// belongs to the engine's delete scheduler.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PruneFilters {
+    /// The run's inventory policy: which owners' objects it may prune.
     pub policy: InventoryPolicy,
+    /// The id of the run's inventory: objects annotated with it are ours to prune.
     pub inventory_id: String,
     /// [`local_namespaces`] of the run.
     pub local_namespaces: BTreeSet<String>,

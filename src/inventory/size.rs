@@ -38,10 +38,11 @@ const STORED_FIXED_BYTES: usize = 8 * 1024;
 /// The estimated size of an inventory ConfigMap.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SizeEstimate {
+    /// How many objects the inventory records (one data entry each).
     pub objects: usize,
-    /// Keys plus values, as the API server counts them (values are empty).
+    /// Bytes of keys plus values, as the API server counts them (values are empty).
     pub data_bytes: usize,
-    /// The stored object, with the field-ownership record of server-side apply.
+    /// Bytes of the stored object, with the field-ownership record of server-side apply (an estimate).
     pub stored_bytes: usize,
 }
 

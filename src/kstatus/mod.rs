@@ -126,7 +126,9 @@ pub struct Condition {
     pub type_: String,
     /// Always `True`: kstatus conditions follow the "abnormal-true" convention.
     pub status: String,
+    /// The result's CamelCase reason (e.g. `LessReplicas`); empty when it has none.
     pub reason: String,
+    /// The result's message, the same text.
     pub message: String,
 }
 
@@ -153,6 +155,7 @@ impl Condition {
 /// and message), and every other status none.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct StatusResult {
+    /// The computed status.
     pub status: Status,
     /// A CamelCase reason (`LessReplicas`, `PodUnschedulable`, ...) for InProgress and Failed results
     /// (`<Type><Status>`, e.g. `ReadyFalse`, when the object's own condition gave none); None for the
@@ -160,6 +163,8 @@ pub struct StatusResult {
     pub reason: Option<String>,
     /// A human-readable explanation, always set.
     pub message: String,
+    /// The kstatus conditions: one `Reconciling` for InProgress, one `Stalled` for Failed, none for
+    /// the other statuses.
     pub conditions: Vec<Condition>,
 }
 
@@ -217,12 +222,18 @@ impl StatusResult {
 /// An object whose fields are odd is not an error: it gets [`Status::Unknown`].
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum Error {
+    /// The input is not a JSON object; the string names what it is instead (`null`, `a list`,
+    /// `a string`, ...).
     #[error("not a kubernetes object: expected a JSON object, found {0}")]
     NotAnObject(&'static str),
+    /// The input has no `kind`, or an empty or non-string one.
     #[error("not a kubernetes object: `kind` is missing, empty or not a string")]
     MissingKind,
+    /// The input has no `apiVersion`, or an empty or non-string one.
     #[error("not a kubernetes object: `apiVersion` is missing, empty or not a string")]
     MissingApiVersion,
+    /// Parsing a [`Status`] from text ([`str::parse`]) found no status of that name, compared without
+    /// regard to case; the string is the text, trimmed.
     #[error(
         "unknown status {0:?} (expected one of InProgress, Failed, Current, Terminating, NotFound, Unknown)"
     )]

@@ -71,7 +71,11 @@ impl fmt::Display for Location {
 /// The input format a syntax error was found in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Format {
+    /// YAML: how text is parsed unless it starts with `{`; also the format reported for a `.yaml` or
+    /// `.yml` file that starts with `{` and is valid as neither.
     Yaml,
+    /// JSON: text that starts with `{` (sniffed as kubectl does) and is valid as neither JSON nor YAML,
+    /// outside a `.yaml` or `.yml` file.
     Json,
 }
 
@@ -91,7 +95,12 @@ impl fmt::Display for Format {
 pub enum ErrorKind {
     /// A file or directory could not be read.
     #[error("cannot read {what}: {message}")]
-    Read { what: &'static str, message: String },
+    Read {
+        /// What could not be read: `path`, `directory` or `file`.
+        what: &'static str,
+        /// The operating system's error, e.g. `No such file or directory (os error 2)`.
+        message: String,
+    },
 
     /// A file is not UTF-8 text.
     #[error("not valid UTF-8 text: save the file as UTF-8")]
@@ -100,26 +109,47 @@ pub enum ErrorKind {
     /// The parser rejected the text. The message is the parser's, without its position (the location
     /// carries it); inside a document that may be a Secret, quoted fragments are redacted.
     #[error("invalid {format}: {message}")]
-    Syntax { format: Format, message: String },
+    Syntax {
+        /// The format the text was parsed as.
+        format: Format,
+        /// The parser's message, without its position, redacted inside a possible Secret.
+        message: String,
+    },
 
     /// A document (or `List` item) is a scalar or a sequence.
     #[error(
         "document is {found}, not a mapping: a Kubernetes object is a mapping with apiVersion, kind and \
          metadata (several objects go in separate documents, separated by ---, or in a kind: List)"
     )]
-    NotAMapping { found: &'static str },
+    NotAMapping {
+        /// What was found instead: `a sequence`, `a string`, `a number`, `a boolean` or `null`.
+        found: &'static str,
+    },
 
     /// A field that must be a mapping is something else.
     #[error("{field} must be a mapping, found {found}")]
-    NotAMappingField { field: &'static str, found: &'static str },
+    NotAMappingField {
+        /// The field's path: `metadata`, `metadata.labels` or `metadata.annotations`.
+        field: &'static str,
+        /// What was found instead: `a sequence`, `a string`, `a number` or `a boolean`.
+        found: &'static str,
+    },
 
     /// Identity fields are missing or empty.
     #[error("missing {}: every object needs apiVersion, kind and metadata.name", .fields.join(", "))]
-    Missing { fields: Vec<&'static str> },
+    Missing {
+        /// The missing or empty fields, in order: some of `apiVersion`, `kind`, `metadata.name`.
+        fields: Vec<&'static str>,
+    },
 
     /// A field that must be a string is something else.
     #[error("{field} must be a string, found {found}{}", quote_hint(.found))]
-    NotAString { field: String, found: &'static str },
+    NotAString {
+        /// The field's path, e.g. `kind`, `metadata.namespace`, `metadata.labels.app`.
+        field: String,
+        /// What was found instead: `a number`, `a boolean`, `a mapping`, `a sequence` or `null`.
+        found: &'static str,
+    },
 
     /// `apiVersion` is neither `version` nor `group/version`.
     #[error("malformed apiVersion {0:?}: expected a version (v1) or group/version (apps/v1)")]
@@ -138,7 +168,12 @@ pub enum ErrorKind {
 
     /// `items` of a `*List` is not a sequence.
     #[error("items of a {kind} must be a sequence, found {found}")]
-    ListItemsNotASequence { kind: String, found: &'static str },
+    ListItemsNotASequence {
+        /// The list's kind: `List`, or another kind ending in `List` that has `items`.
+        kind: String,
+        /// What was found instead: `a mapping`, `a string`, `a number` or `a boolean`.
+        found: &'static str,
+    },
 
     /// A malformed `config.kubernetes.io/depends-on` annotation.
     #[error(transparent)]
@@ -150,25 +185,45 @@ pub enum ErrorKind {
 
     /// A cluster-scoped kind with `metadata.namespace`.
     #[error("{kind} is cluster-scoped but has metadata.namespace {namespace:?}: remove the namespace")]
-    NamespaceOnClusterScoped { kind: GroupKind, namespace: String },
+    NamespaceOnClusterScoped {
+        /// The object's kind.
+        kind: GroupKind,
+        /// The `metadata.namespace` it was given.
+        namespace: String,
+    },
 
     /// A namespaced object without a namespace, and no default namespace.
     #[error(
         "cannot determine the namespace of {kind}/{name}: set metadata.namespace or give a default \
          namespace (--namespace)"
     )]
-    NoNamespace { kind: GroupKind, name: String },
+    NoNamespace {
+        /// The object's kind.
+        kind: GroupKind,
+        /// The object's `metadata.name`.
+        name: String,
+    },
 
     /// A kind neither the resolver nor a CRD of the set knows.
     #[error(
         "unknown kind {kind} (apiVersion {api_version}): not served by the cluster and no \
          CustomResourceDefinition in the set defines it"
     )]
-    UnknownKind { kind: String, api_version: String },
+    UnknownKind {
+        /// The object's `kind`, as written.
+        kind: String,
+        /// The object's `apiVersion`, as written.
+        api_version: String,
+    },
 
     /// The same object twice; the error is located at the second, `first` names the first.
     #[error("{object} is defined more than once: first at {}", Location::of(.first))]
-    Duplicate { object: ObjRef, first: Source },
+    Duplicate {
+        /// The object defined twice (namespace defaulted).
+        object: ObjRef,
+        /// Where it was first defined.
+        first: Source,
+    },
 }
 
 /// Why a non-string was found where a string belongs, for the most common cause.
@@ -184,7 +239,9 @@ fn quote_hint(found: &str) -> &'static str {
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[error("{location}: {kind}")]
 pub struct ManifestError {
+    /// Where the problem is.
     pub location: Location,
+    /// What the problem is.
     #[source]
     pub kind: ErrorKind,
     /// Position of the file in reading order, so errors sort in input order.
@@ -192,6 +249,7 @@ pub struct ManifestError {
 }
 
 impl ManifestError {
+    /// The problem `kind` at `location`.
     pub fn new(location: Location, kind: impl Into<ErrorKind>) -> Self {
         Self { location, kind: kind.into(), seq: 0 }
     }
@@ -217,22 +275,27 @@ impl ManifestErrors {
         Self(errors)
     }
 
+    /// The errors, in input order (never empty when returned by the loader).
     pub fn errors(&self) -> &[ManifestError] {
         &self.0
     }
 
+    /// The errors, in input order, by value.
     pub fn into_vec(self) -> Vec<ManifestError> {
         self.0
     }
 
+    /// How many problems were found.
     pub fn len(&self) -> usize {
         self.0.len()
     }
 
+    /// True when there is no error at all.
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
 
+    /// The errors, in input order.
     pub fn iter(&self) -> std::slice::Iter<'_, ManifestError> {
         self.0.iter()
     }

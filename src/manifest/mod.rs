@@ -62,7 +62,12 @@ pub enum Input {
     /// The content of standard input (`-` on the command line); its documents show as `<stdin>`.
     Stdin(String),
     /// Text from elsewhere (a generator's output, a test), shown under `name`.
-    Text { name: PathBuf, text: String },
+    Text {
+        /// The name errors and sources show for the text: a file name or any label, never read.
+        name: PathBuf,
+        /// The manifests: YAML (documents separated by `---`) or JSON.
+        text: String,
+    },
 }
 
 impl Input {
@@ -109,6 +114,8 @@ pub struct LoadOptions {
     /// The namespace of namespaced objects that name none: `--namespace`, else the kubeconfig
     /// context's. None (or empty) when unknown: such objects are then an error.
     pub default_namespace: Option<String>,
+    /// What a kind neither the resolver nor a CRD of the set knows is: an error (the default) or a
+    /// namespaced kind.
     pub unknown_kinds: UnknownKinds,
 }
 

@@ -144,6 +144,8 @@ pub struct WithCrds<R> {
 }
 
 impl<R: ScopeResolver> WithCrds<R> {
+    /// `inner`, with no CRD added yet: it answers as `inner` until [`WithCrds::with_objects`] or
+    /// [`WithCrds::add`] adds some.
     pub fn new(inner: R) -> Self {
         Self { inner, crds: HashMap::new() }
     }

@@ -17,7 +17,7 @@
 //! The entry points, in the order the rest of kapply uses them:
 //! - [`parse_annotation`]: validation at load time (the manifest module), errors name entry and field;
 //! - [`source_refs`] / [`source_refs_with`]: the dependency edges (the graph);
-//! - [`mutations_of`] then [`apply_all`] (or [`apply`] per mutation): the substitution (the engine).
+//! - [`mutations_of`] then [`apply_all`] (or [`apply`](apply()) per mutation): the substitution (the engine).
 //!
 //! Behaviour follows cli-utils (`pkg/apply/mutator`) except where noted on each function: kapply reports
 //! an absent token instead of silently skipping it, and requires `group` or `apiVersion` in every
@@ -54,7 +54,9 @@ pub struct Mutation {
 pub struct SourceRef {
     /// The API group: `group` when given, else derived from `apiVersion`; `""` is the core group.
     pub group: String,
+    /// The source's kind, as written.
     pub kind: String,
+    /// The source's `metadata.name`.
     pub name: String,
     /// The explicit namespace, `None` when omitted (or empty): see [`Mutation::source_ref`].
     pub namespace: Option<String>,
@@ -64,6 +66,7 @@ pub struct SourceRef {
 }
 
 impl SourceRef {
+    /// The source's group and kind (a copy).
     pub fn group_kind(&self) -> GroupKind {
         GroupKind::new(self.group.as_str(), self.kind.as_str())
     }
@@ -109,10 +112,16 @@ impl Mutation {
 pub enum MutationError {
     /// The annotation value is not YAML (or JSON).
     #[error("invalid apply-time-mutation annotation: not valid YAML: {reason}")]
-    Yaml { reason: String },
+    Yaml {
+        /// The YAML parser's message.
+        reason: String,
+    },
     /// The annotation is valid YAML but not a list.
     #[error("invalid apply-time-mutation annotation: expected a list of mutations, found {found}")]
-    NotAList { found: &'static str },
+    NotAList {
+        /// What the annotation is instead: `a mapping`, `a string`, `a number`, ...
+        found: &'static str,
+    },
     /// The annotation is an empty list: almost certainly an editing mistake.
     #[error("invalid apply-time-mutation annotation: the list of mutations is empty")]
     Empty,
@@ -121,7 +130,12 @@ pub enum MutationError {
         "invalid apply-time-mutation annotation: entry {entry} is {found}, \
          expected a mapping with sourceRef, sourcePath and targetPath"
     )]
-    EntryNotAMapping { entry: usize, found: &'static str },
+    EntryNotAMapping {
+        /// 1-based position in the list.
+        entry: usize,
+        /// What the entry is instead: `a sequence`, `a string`, ...
+        found: &'static str,
+    },
     /// One field of one entry is missing or wrong.
     #[error("invalid apply-time-mutation annotation: entry {entry}, {field}: {problem}")]
     Entry {
@@ -129,30 +143,71 @@ pub enum MutationError {
         entry: usize,
         /// The field as written in the annotation, dotted for nested ones (`sourceRef.kind`).
         field: &'static str,
+        /// What is wrong, e.g. `must be a string, found a number`.
         problem: String,
     },
     /// The engine has no copy of a mutation's source object.
     #[error("source {source_ref} of a mutation of {target} is not available")]
-    SourceUnavailable { source_ref: ObjRef, target: String },
+    SourceUnavailable {
+        /// The source's reference, namespace defaulted.
+        source_ref: ObjRef,
+        /// The target object, as `Kind[.group]/namespace/name` (`the target object` when it has no name).
+        target: String,
+    },
     /// The source path selected nothing, or more than one value.
     #[error(
         "source path {path} matched {} in {source_object}{} (mutating {target})",
         count_of(*.matched),
         expect_one(*.matched)
     )]
-    SourcePath { path: String, source_object: String, target: String, matched: usize },
+    SourcePath {
+        /// The path as written in the annotation.
+        path: String,
+        /// The source object, as `Kind[.group]/namespace/name`.
+        source_object: String,
+        /// The target object, as `Kind[.group]/namespace/name` (`the target object` when it has no name).
+        target: String,
+        /// How many values the path selected: 0, or more than 1.
+        matched: usize,
+    },
     /// The target path selected nothing, or more than one field.
     #[error("target path {path} matched {} in {target}{}", count_of(*.matched), expect_one(*.matched))]
-    TargetPath { path: String, target: String, matched: usize },
+    TargetPath {
+        /// The path as written in the annotation.
+        path: String,
+        /// The target object, as `Kind[.group]/namespace/name` (`the target object` when it has no name).
+        target: String,
+        /// How many values the path selected: 0, or more than 1.
+        matched: usize,
+    },
     /// The target path is `$`: replacing the whole object is not a field substitution.
     #[error("target path {path} names the whole object {target}, not a field of it")]
-    TargetIsRoot { path: String, target: String },
+    TargetIsRoot {
+        /// The path as written in the annotation.
+        path: String,
+        /// The target object, as `Kind[.group]/namespace/name` (`the target object` when it has no name).
+        target: String,
+    },
     /// A token was given but the target field is not a string.
     #[error("target path {path} in {target} is {found}, but a token can only be replaced inside a string")]
-    TargetNotString { path: String, target: String, found: &'static str },
+    TargetNotString {
+        /// The path as written in the annotation.
+        path: String,
+        /// The target object, as `Kind[.group]/namespace/name` (`the target object` when it has no name).
+        target: String,
+        /// What the target field is instead: `a number`, `a mapping`, ...
+        found: &'static str,
+    },
     /// A token was given but does not occur in the target string.
     #[error("token {token:?} does not occur in target path {path} of {target}")]
-    TokenAbsent { token: String, path: String, target: String },
+    TokenAbsent {
+        /// The token, as written.
+        token: String,
+        /// The path as written in the annotation.
+        path: String,
+        /// The target object, as `Kind[.group]/namespace/name` (`the target object` when it has no name).
+        target: String,
+    },
 }
 
 /// `nothing`, `1 value` or `N values`, for match-count errors.
@@ -169,6 +224,7 @@ fn expect_one(matched: usize) -> &'static str {
     if matched > 1 { ", expected exactly one" } else { "" }
 }
 
+/// The result of parsing or applying mutations.
 pub type Result<T, E = MutationError> = std::result::Result<T, E>;
 
 /// The mutations of `obj`'s apply-time-mutation annotation; empty when it has none.

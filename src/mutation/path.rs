@@ -32,6 +32,7 @@ pub struct FieldPath {
 pub struct PathError {
     /// The path as written.
     pub path: String,
+    /// What is wrong with it: `empty path`, too deep a nesting, or the JSONPath parser's message.
     pub reason: String,
 }
 

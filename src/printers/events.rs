@@ -33,6 +33,8 @@ pub struct EventsPrinter<W> {
 }
 
 impl<W: Write> EventsPrinter<W> {
+    /// A printer writing to `out`; of `options` it uses [`PrinterOptions::preview`] and
+    /// [`PrinterOptions::status_events`].
     pub fn new(out: W, options: &PrinterOptions) -> Self {
         EventsPrinter {
             out,

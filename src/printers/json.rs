@@ -47,6 +47,7 @@ impl<W: Write> JsonPrinter<W> {
         JsonPrinter { out, status_events: options.status_events, clock }
     }
 
+    /// The writer back, e.g. the buffer of a test.
     pub fn into_inner(self) -> W {
         self.out
     }

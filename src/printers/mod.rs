@@ -41,6 +41,9 @@ pub use table::{TablePrinter, TableState, render};
 /// Only I/O errors of the underlying writer. A broken pipe is returned like any other: the caller
 /// decides to exit quietly.
 pub trait Printer: Send {
+    /// Shows one event of the run, in the order the run emitted it. A printer may write nothing for
+    /// some events (e.g. `Status` events unless [`PrinterOptions::status_events`]) or hold output back
+    /// until [`finish`](Printer::finish).
     fn print(&mut self, event: &Event) -> io::Result<()>;
 
     /// Reports an error that aborted the run (the stream ends without a `Summary`).
@@ -59,15 +62,20 @@ pub trait Printer: Send {
 /// The value of `--output`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum OutputFormat {
+    /// One line of text per event ([`EventsPrinter`]), the default.
     #[default]
     Events,
+    /// One JSON object per line ([`JsonPrinter`]), schema in `docs/json-output.md`.
     Json,
+    /// One row per object, redrawn in place on a terminal ([`TablePrinter`]).
     Table,
 }
 
 impl OutputFormat {
+    /// Every format, in declaration order.
     pub const ALL: [OutputFormat; 3] = [OutputFormat::Events, OutputFormat::Json, OutputFormat::Table];
 
+    /// The format's `--output` spelling: `events`, `json` or `table`.
     pub fn as_str(self) -> &'static str {
         match self {
             OutputFormat::Events => "events",

@@ -32,25 +32,43 @@ use super::{Printer, status_lines, totals_lines};
 pub enum Action {
     /// In the apply set, not applied yet.
     Pending,
+    /// Applied, and the object did not exist (in a dry run: would be created).
     Created,
+    /// Applied, and the apply changed the object.
     Configured,
+    /// Applied, and the apply changed nothing.
     Unchanged,
+    /// The apply failed; the row's message is the error.
     ApplyFailed,
+    /// Not applied: something it depends on failed, was skipped or timed out, or the run was cancelled
+    /// first; the row's message says why.
     ApplySkipped,
     /// A prune candidate, not pruned yet.
     PrunePending,
+    /// Pruned: its deletion was requested (in a dry run: would be); the row finishes once the object is
+    /// gone.
     Pruned,
+    /// A prune candidate left alone (another inventory owns it, a dependent still exists, ...); the row's
+    /// message says why.
     PruneSkipped,
+    /// The prune's delete request failed; the row's message is the error.
     PruneFailed,
     /// To be deleted by `destroy`, not deleted yet.
     DeletePending,
+    /// Deleted by `destroy`: its deletion was requested (in a dry run: would be); the row finishes once
+    /// the object is gone.
     Deleted,
+    /// Left alone by `destroy`; the row's message says why.
     DeleteSkipped,
+    /// `destroy`'s delete request failed; the row's message is the error.
     DeleteFailed,
+    /// Prune or `destroy` left it in the cluster as an annotation asks (`on-remove: keep`,
+    /// `deletion: detach`) and dropped it from the inventory.
     Abandoned,
 }
 
 impl Action {
+    /// The ACTION column's text: `Created`, `Apply failed`, `Prune pending`, ...
     pub fn as_str(self) -> &'static str {
         match self {
             Action::Pending => "Pending",
@@ -75,7 +93,9 @@ impl Action {
 /// One object of the table.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Row {
+    /// The object the row is about.
     pub obj: ObjRef,
+    /// What was done to it so far.
     pub action: Action,
     /// The last kstatus status seen; None before any.
     pub status: Option<Status>,
@@ -103,6 +123,7 @@ pub struct TableState {
 }
 
 impl TableState {
+    /// Empty: rows come with the `Plan` event (and with any event about an object it did not name).
     pub fn new() -> Self {
         Self::default()
     }
@@ -247,6 +268,8 @@ impl TableState {
         &mut self.rows[index]
     }
 
+    /// The rows, in plan order (apply waves, then prune candidates, then deletions), then objects the
+    /// plan did not name in the order they first appeared.
     pub fn rows(&self) -> &[Row] {
         &self.rows
     }
@@ -477,10 +500,12 @@ impl<W: Write> TablePrinter<W> {
         TablePrinter { out, state: TableState::new(), width, live: None, warned: 0 }
     }
 
+    /// The rows so far, as the next frame draws them.
     pub fn state(&self) -> &TableState {
         &self.state
     }
 
+    /// The writer back, e.g. the buffer of a test.
     pub fn into_inner(self) -> W {
         self.out
     }

@@ -35,7 +35,10 @@ pub fn batches<'a>(refs: impl IntoIterator<Item = &'a ObjRef>) -> BTreeMap<Batch
 /// what deciding about it takes ([`trim`]).
 #[derive(Debug, Clone)]
 pub struct Observed {
+    /// The computed status: `NotFound` when the object does not exist, `Unknown` when it could not be
+    /// read.
     pub status: StatusResult,
+    /// The live object, trimmed; None when it does not exist or could not be read.
     pub live: Option<Value>,
 }
 
@@ -45,12 +48,13 @@ type Listed = (Vec<ObjRef>, Result<HashMap<String, (StatusResult, Value)>, Clust
 /// The result of one poll.
 #[derive(Debug, Default)]
 pub struct Poll {
+    /// Every polled ref, with what was observed of it.
     pub observed: BTreeMap<ObjRef, Observed>,
     /// How many LIST requests this poll sent.
     pub lists: usize,
 }
 
-/// Reads the status of every ref with one LIST per batch, up to [`LIST_CONCURRENCY`] at once.
+/// Reads the status of every ref with one LIST per batch, up to `LIST_CONCURRENCY` (8) LISTs at once.
 ///
 /// A kind the server no longer serves (its CRD was deleted) makes its objects `NotFound`: nothing of
 /// that kind can exist. Any other failed LIST makes its objects `Unknown` with the error as message, so
