@@ -36,7 +36,7 @@
 //!
 //! `examples/embed.rs` is a whole program that applies an embedded set of manifests.
 
-#![warn(missing_docs)]
+#![deny(missing_docs)]
 
 pub mod cluster;
 pub mod event;

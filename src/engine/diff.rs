@@ -13,17 +13,20 @@ use crate::object::{OWNING_INVENTORY, ObjRef};
 /// How `diff` asks the server (the `kapply diff` flags).
 #[derive(Debug, Clone)]
 pub struct DiffOptions {
+    /// The field manager the dry runs apply as.
     pub field_manager: String,
     /// Dry-run with force, as `apply --force-conflicts` would apply; without it a conflict is an error.
     pub force_conflicts: bool,
     /// The policy a prune would use: decides which candidates show as removals.
     pub policy: inventory::InventoryPolicy,
+    /// Dry runs in flight at once.
     pub concurrency: usize,
 }
 
 /// The diff of one object.
 #[derive(Debug, Clone)]
 pub struct ObjectDiff {
+    /// The object compared (or, for a prune candidate, removed).
     pub obj: ObjRef,
     /// The unified diff (Secret values masked); None when applying would change nothing.
     pub diff: Option<String>,

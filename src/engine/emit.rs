@@ -5,6 +5,7 @@ use crate::event::{CancelReason, Event, Summary, SummaryBuilder};
 
 /// Receives the events of a run, in order. The CLI's sink prints them; a library user may collect them.
 pub trait EventSink: Send {
+    /// Receives the next event of the run.
     fn event(&mut self, event: &Event);
 }
 

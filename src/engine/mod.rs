@@ -1,16 +1,16 @@
 //! The engine: runs a validated object set against a cluster and reports everything as [`Event`]s.
 //!
-//! Entry points: [`prepare`] turns loaded manifests into a [`Prepared`] run (inventory found, kinds
-//! resolved, dependency graph built — nothing written), and [`apply`] executes it:
+//! Entry points: [`prepare()`] turns loaded manifests into a [`Prepared`] run (inventory found, kinds
+//! resolved, dependency graph built — nothing written), and `apply` executes it:
 //!
 //! 1. read the live inventory; send every object new to it as a server-side dry run with strict
-//!    field validation ([`validate`]), so that what the server's schema refuses fails the run as
+//!    field validation (`validate`), so that what the server's schema refuses fails the run as
 //!    invalid input before anything is written; then write the union of the inventory's objects and
 //!    the new set ([`crate::inventory::union`]), so a crash at any later point orphans nothing;
-//! 2. the apply loop ([`apply_phase`]): each object is server-side-applied as soon as everything it
+//! 2. the apply loop (`apply_phase`): each object is server-side-applied as soon as everything it
 //!    depends on is Current, up to `concurrency` requests at once, and then waited for by batched status
 //!    polling; a failure or timeout skips only the objects depending on it;
-//! 3. the prune loop ([`prune_phase`]): objects recorded before and absent now are deleted in reverse
+//! 3. the prune loop (`prune_phase`): objects recorded before and absent now are deleted in reverse
 //!    dependency order, behind the safety filters of [`crate::inventory::PruneFilters`] — and not at
 //!    all when an apply of step 2 failed, or when the user may not delete every one of them;
 //! 4. the inventory is written once more, listing what really exists.
@@ -18,9 +18,10 @@
 //! The engine never prints: it hands every event to an [`EventSink`], and the printers show them.
 //!
 //! # Cancellation
-//! A `Cancel` (the caller's token and the run's timeout) stops a run cleanly: no new apply starts, requests in flight finish and are reported,
-//! waits end as skipped (interrupted) or timed out (`--timeout`), nothing is pruned, and the inventory is
-//! still written with every object that may exist. A kill (SIGKILL) at any moment is covered by step 1.
+//! A `Cancel` (the caller's token and the run's timeout) stops a run cleanly: no new apply starts,
+//! requests in flight finish and are reported, waits end as skipped (interrupted) or timed out, nothing
+//! is pruned, and the inventory is still written with every object that may exist. A kill (SIGKILL) at
+//! any moment is covered by step 1.
 
 mod apply_phase;
 mod cancel;
@@ -98,13 +99,17 @@ impl std::str::FromStr for Propagation {
 /// How an apply run behaves: the `kapply apply` flags, resolved.
 #[derive(Debug, Clone)]
 pub struct ApplyOptions {
+    /// The field manager of the server-side applies.
     pub field_manager: String,
+    /// Take over fields another manager owns instead of failing with a conflict.
     pub force_conflicts: bool,
+    /// Which existing objects may be taken over, and which candidates pruned.
     pub policy: InventoryPolicy,
     /// How long each applied object may take to become Current.
     pub reconcile_timeout: Duration,
     /// Do not wait for objects nothing in the set depends on.
     pub no_wait: bool,
+    /// How often polling mode LISTs what it waits for.
     pub poll_period: Duration,
     /// How waited-for objects are observed: watches (default) or polling.
     pub wait_mode: WaitMode,
@@ -112,7 +117,9 @@ pub struct ApplyOptions {
     pub concurrency: usize,
     /// Leave prune candidates alone (they stay recorded).
     pub no_prune: bool,
+    /// How the garbage collector treats what a pruned (deleted) object owns.
     pub prune_propagation: Propagation,
+    /// How long each pruned (deleted) object may take to disappear.
     pub prune_timeout: Duration,
     /// Delete and re-create an object whose apply the server refuses for an immutable field.
     pub recreate_on_immutable: bool,

@@ -59,8 +59,11 @@ impl Prepared {
 /// The inventory flags (`--inventory-id`, `--inventory-name`, `--inventory-namespace`).
 #[derive(Debug, Clone, Default)]
 pub struct InventoryFlags {
+    /// The inventory id, when no template is among the manifests.
     pub id: Option<String>,
+    /// The inventory ConfigMap's name (default `inventory-<id>`).
     pub name: Option<String>,
+    /// The inventory's namespace (default: the run's namespace).
     pub namespace: Option<String>,
 }
 
