@@ -7,10 +7,16 @@
 //! Which objects are tried:
 //! - only those the previous inventory does not list: an object already recorded is validated by its
 //!   real apply, whose failure leaves no ghost (it was recorded before);
-//! - only those the server can judge now: their kind is served at their apiVersion, their Namespace
-//!   exists, no CustomResourceDefinition of the set defines their kind (the set may change its schema),
-//!   and they carry no apply-time mutation (their values are filled in only at apply time). The others
-//!   are validated by their apply, as before.
+//! - only those the server can judge now: their kind is served at their apiVersion, no
+//!   CustomResourceDefinition of the set defines their kind (the set may change its schema), and they
+//!   carry no apply-time mutation (their values are filled in only at apply time). The others are
+//!   validated by their apply, as before.
+//!
+//! An object whose Namespace does not exist yet (one the set creates) is tried too: the server checks
+//! an applied body against the schema (types, unknown fields, encodings: the 500s below) before
+//! admission finds the namespace missing, and answers 404 for a body that passes — no validation
+//! error. What only the later validation checks (a required field, such as a TLS Secret's `tls.key`)
+//! is then found by the apply.
 //!
 //! A dry run refused with 400 (bad request), 422 (invalid), or one of the 500s by which a server-side
 //! apply reports a body that does not fit the schema ([`SCHEMA_ERRORS_AS_500`]) is a validation
@@ -60,11 +66,6 @@ pub(crate) async fn validate_new_objects(
             discovered.serves_version(&obj.group_kind(), api_version) == Some(true)
         })
         .collect();
-    let absent = absent_namespaces(cluster, &candidates, options.concurrency).await;
-    let candidates: Vec<&ObjRef> = candidates
-        .into_iter()
-        .filter(|obj| obj.namespace.as_ref().is_none_or(|ns| !absent.contains(ns)))
-        .collect();
 
     let id = &prepared.info.id;
     let mut refused: Vec<(Source, ObjRef, String)> = futures::stream::iter(candidates)
@@ -96,22 +97,6 @@ pub(crate) async fn validate_new_objects(
         lines.len(),
         if lines.len() == 1 { "" } else { "s" }
     )))
-}
-
-/// The namespaces of `objects` known not to exist (one GET per distinct namespace): their objects
-/// cannot be dry-run. One that cannot be read (a user who may not read Namespaces) may exist: its
-/// objects are tried, and a 404 is no validation error.
-async fn absent_namespaces(cluster: &Cluster, objects: &[&ObjRef], concurrency: usize) -> HashSet<String> {
-    let namespaces: BTreeSet<&String> = objects.iter().filter_map(|obj| obj.namespace.as_ref()).collect();
-    futures::stream::iter(namespaces)
-        .map(|namespace| async move {
-            let ns = ObjRef::new("", "Namespace", None, namespace.clone());
-            matches!(cluster.get(&ns).await, Ok(None)).then(|| namespace.clone())
-        })
-        .buffer_unordered(concurrency.max(1))
-        .filter_map(std::future::ready)
-        .collect()
-        .await
 }
 
 /// The messages of the 500s a server-side apply answers when the applied object itself does not fit
