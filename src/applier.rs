@@ -34,10 +34,11 @@ use futures::future::LocalBoxFuture;
 use tokio_util::sync::CancellationToken;
 
 use crate::cluster::Cluster;
-use crate::engine::{self, ApplyOptions, Cancel, EngineError, EventSink, Propagation, WaitMode};
+use crate::engine::{self, ApplyOptions, Cancel, EngineError, EventSink, Propagation};
 use crate::event::{DryRun, Event, Summary};
 use crate::inventory::{InventoryInfo, InventoryPolicy};
 use crate::load::Set;
+use crate::wait::WaitMode;
 
 /// The events of one run, as a [`Stream`]: what [`Applier::run`] and [`Destroyer::run`] return.
 ///

@@ -60,17 +60,17 @@ pub mod graph;
 #[doc(hidden)]
 pub mod mutation;
 #[doc(hidden)]
-pub mod status;
+pub mod wait;
 
 pub use applier::{Applier, Destroyer, Differ, EventStream};
 pub use cluster::{Cluster, ClusterError, ConnectOptions};
 pub use engine::{
-    CancelReason, DEFAULT_CONCURRENCY, EngineError as Error, ObjectDiff, Observation, Propagation, WaitMode,
-    list_inventories, observe, read_inventory,
+    CancelReason, DEFAULT_CONCURRENCY, EngineError as Error, ObjectDiff, Propagation, list_inventories,
+    read_inventory,
 };
 pub use event::{DryRun, Event, RunOutcome, Summary};
 pub use inventory::{InventoryInfo, InventoryPolicy};
 pub use load::{LoadError, Loader, Set};
 pub use manifest::Input;
 pub use object::{GroupKind, ObjRef, Object, Source};
-pub use status::Until;
+pub use wait::{Observation, Until, WaitMode, observe};

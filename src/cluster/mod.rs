@@ -5,12 +5,16 @@
 //! and say what to do. kube's client retries 429/503/504 with backoff, honouring `Retry-After`; every
 //! request is also retried where that is safe when the connection fails or the server answers 500/502
 //! (see `src/cluster/retry.rs`).
+//!
+//! The one exception in form, not in substance: watches. `crate::wait` runs kube-runtime's watcher, but
+//! over the `Api` that `Cluster::api` builds for a kind [`Cluster::resolve`] found, with this module's
+//! helpers to complete its items and describe its failures; it never builds a client or an `Api`
+//! itself (see `src/wait/mod.rs`).
 
 mod access;
 mod discovery;
 mod error;
 mod retry;
-mod watch;
 
 use kube::api::{
     Api, DeleteParams, DynamicObject, ListParams, Patch, PatchParams, PostParams, PropagationPolicy,
@@ -22,8 +26,8 @@ use std::path::PathBuf;
 use tokio::sync::RwLock;
 
 pub use discovery::{Discovered, Resolved};
+pub(crate) use error::describe;
 pub use error::{ClusterError, FieldConflict, Result};
-pub use watch::Watched;
 
 use crate::object::{GroupKind, ObjRef, Object};
 use retry::{Verb, retrying};
@@ -162,7 +166,10 @@ impl Cluster {
             .ok_or_else(|| ClusterError::UnknownKind(gk.clone()))
     }
 
-    fn api(&self, resolved: &Resolved, namespace: Option<&str>) -> Api<DynamicObject> {
+    /// The dynamic API of a resolved kind in one namespace (or every namespace with None; always
+    /// cluster-wide for a cluster-scoped kind), on this cluster's client. Every request goes through
+    /// one of these.
+    pub(crate) fn api(&self, resolved: &Resolved, namespace: Option<&str>) -> Api<DynamicObject> {
         match (resolved.namespaced, namespace) {
             (true, Some(ns)) => Api::namespaced_with(self.client.clone(), ns, &resolved.resource),
             (true, None) => Api::all_with(self.client.clone(), &resolved.resource),
@@ -369,7 +376,8 @@ impl Cluster {
     }
 }
 
-fn to_value(obj: DynamicObject) -> Value {
+/// A dynamic object as JSON (Null if it cannot be serialized, which kube's own objects always can).
+pub(crate) fn to_value(obj: DynamicObject) -> Value {
     serde_json::to_value(obj).unwrap_or(Value::Null)
 }
 
@@ -379,7 +387,7 @@ fn dynamic(obj: &ObjRef, body: &Value) -> std::result::Result<DynamicObject, Str
 }
 
 /// Puts back the apiVersion and kind a LIST leaves out of its items, so each is a whole object.
-fn with_type(mut value: Value, api_version: &str, kind: &str) -> Value {
+pub(crate) fn with_type(mut value: Value, api_version: &str, kind: &str) -> Value {
     if let Some(map) = value.as_object_mut() {
         map.insert("apiVersion".into(), Value::String(api_version.to_owned()));
         map.insert("kind".into(), Value::String(kind.to_owned()));

@@ -20,7 +20,7 @@ use tokio::sync::OnceCell;
 
 use crate::cluster::{Cluster, ClusterError};
 use crate::object::{OWNING_INVENTORY, ObjRef};
-use crate::status::{Batch, batches};
+use crate::wait::{Batch, batches};
 
 /// How long a batch snapshot stands in for a GET.
 const FRESHNESS: Duration = Duration::from_secs(10);

@@ -31,11 +31,9 @@ mod discovery_gate;
 mod emit;
 mod inventory_store;
 mod live;
-mod observe;
 mod prepare;
 mod prune_phase;
 mod validate;
-mod waiter;
 
 use std::collections::BTreeSet;
 use std::time::Duration;
@@ -47,14 +45,16 @@ pub use cancel::CancelReason;
 pub(crate) use destroy::destroy;
 pub use diff::{DiffOptions, ObjectDiff, diff};
 pub use emit::EventSink;
-pub use observe::{Observation, observe};
 pub use prepare::{InventoryFlags, Prepared, prepare};
-pub use waiter::WaitMode;
 
 use crate::cluster::{Cluster, ClusterError};
 use crate::event::{DryRun, Event, Plan, Summary};
 use crate::inventory::{self, InventoryError, InventoryPolicy};
 use crate::object::ObjRef;
+use crate::wait::WaitMode;
+// The phases' bodies still name the waiter's `Tick` as `super::waiter::Tick`: the waiter lives in
+// `crate::wait` now.
+use crate::wait as waiter;
 
 /// The default number of requests in flight (see docs/apply.md).
 pub const DEFAULT_CONCURRENCY: u16 = 16;

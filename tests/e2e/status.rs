@@ -6,7 +6,7 @@ use std::time::Duration;
 use kapply::cluster::{ApplyOptions, Cluster};
 use kapply::kstatus::Status;
 use kapply::manifest::{self, Input, LoadOptions};
-use kapply::status::{self, Until};
+use kapply::wait::{self, Until};
 
 use crate::support::{TestNamespace, client};
 
@@ -32,18 +32,18 @@ async fn a_deployment_is_waited_on_until_current_with_one_list_per_kind_and_name
     }
     let refs: Vec<_> = objects.iter().map(|o| o.obj_ref.clone()).collect();
 
-    let first = status::poll(&cluster, &refs).await;
+    let first = wait::poll(&cluster, &refs).await;
     assert_eq!(first.lists, 2, "one LIST for the ConfigMaps, one for the Deployment");
     assert_eq!(first.observed.len(), 3);
 
     // The poll right after applying counts too: a fast rollout may be Current by the time `wait` starts.
     let mut seen: Vec<_> = first.observed.iter().map(|(r, o)| (r.clone(), o.status.status)).collect();
     // The engine's waiter in poll mode: one LIST per batch per period. A timeout bounds the wait.
-    let last = kapply::engine::observe(
+    let last = wait::observe(
         &cluster,
         &refs,
         Until::Current,
-        kapply::engine::WaitMode::Poll,
+        wait::WaitMode::Poll,
         Duration::from_millis(500),
         tokio_util::sync::CancellationToken::new(),
         Some(Duration::from_secs(90)),
@@ -65,6 +65,6 @@ async fn objects_that_do_not_exist_are_not_found() {
     let cluster = Cluster::from_client(client().await, "default".into()).await.unwrap();
     let ns = TestNamespace::new(cluster.client(), "status-missing").await;
     let missing = kapply::ObjRef::new("", "ConfigMap", Some(&ns.name), "nope");
-    let poll = status::poll(&cluster, std::slice::from_ref(&missing)).await;
+    let poll = wait::poll(&cluster, std::slice::from_ref(&missing)).await;
     assert_eq!(poll.observed[&missing].status.status, Status::NotFound);
 }

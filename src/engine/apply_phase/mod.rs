@@ -32,13 +32,12 @@ use crate::graph::Scheduler;
 use crate::inventory::{self, Ownership};
 use crate::kstatus::{self, Status, StatusResult};
 use crate::object::ObjRef;
-use crate::status::Until;
+use crate::wait::{Until, Verdict, Waiter};
 
 use super::cancel::{Cancel, CancelReason};
 use super::discovery_gate::DiscoveryGate;
 use super::emit::Emitter;
 use super::live::LiveReader;
-use super::waiter::{Verdict, Waiter};
 use super::{ApplyOptions, Prepared};
 
 pub(crate) use compare::{object_error, set_annotation};

@@ -45,12 +45,11 @@ use crate::graph::{self, Scheduler};
 use crate::inventory::{self, PruneFilters};
 use crate::kstatus::{Status, StatusResult};
 use crate::object::ObjRef;
-use crate::status::{self, Until};
+use crate::wait::{self as status, Until, Verdict, Waiter};
 
 use super::apply_phase::Applied;
 use super::cancel::Cancel;
 use super::emit::Emitter;
-use super::waiter::{Verdict, Waiter};
 use super::{ApplyOptions, Prepared, Removal};
 use access::refuse_every_deletion;
 use decide::{Action, Decision, Rules, Stay, skip_reason};

@@ -3,27 +3,25 @@
 //! Every object has its own deadline (its reconcile or prune timeout counts from when it was applied
 //! or deleted), but all pending objects are observed together, in one of two [`WaitMode`]s:
 //!
-//! - **poll**: every period, one LIST per (kind, namespace) of the pending objects;
+//! - **poll**: every period, one LIST per (kind, namespace) of the pending objects ([`poll`]);
 //! - **watch**: one watch per (kind, namespace), opened when its first object is waited for; each
-//!   change wakes the engine at once.
+//!   change wakes the engine at once (`Watches`, in `watch.rs`).
 //!
-//! The engine's loop awaits [`Waiter::wakeup`] and then calls [`Waiter::poll`], which reports status
-//! changes and the waits that ended.
+//! The engine's loop (and [`observe`](super::observe())) awaits [`Waiter::wakeup`] and then calls
+//! [`Waiter::poll`], which reports status changes and the waits that ended.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::BTreeMap;
 use std::future::Future;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use futures::StreamExt;
-use tokio::sync::Notify;
-use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
-use crate::cluster::{Cluster, Watched};
-use crate::kstatus::{self, StatusResult};
+use super::poll::{batch_of, poll};
+use super::until::Until;
+use super::watch::Watches;
+use crate::cluster::Cluster;
+use crate::kstatus::StatusResult;
 use crate::object::ObjRef;
-use crate::status::{self, Batch, Until};
 
 /// How the status of waited-for objects is read (`--wait-mode`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -129,9 +127,7 @@ impl Waiter {
         let refs: Vec<ObjRef> = self.pending.keys().cloned().collect();
         let observed: BTreeMap<ObjRef, StatusResult> = match &mut self.watches {
             Some(watches) => watches.observe(cluster, &refs).await,
-            None => {
-                status::poll(cluster, &refs).await.observed.into_iter().map(|(r, o)| (r, o.status)).collect()
-            }
+            None => poll(cluster, &refs).await.observed.into_iter().map(|(r, o)| (r, o.status)).collect(),
         };
         let now = Instant::now();
         let mut tick = Tick::default();
@@ -165,127 +161,5 @@ impl Waiter {
     /// Ends every wait at once (cancellation), returning each object's last status.
     pub(crate) fn drain(&mut self) -> Vec<(ObjRef, StatusResult)> {
         std::mem::take(&mut self.pending).into_iter().map(|(obj, p)| (obj, p.last)).collect()
-    }
-}
-
-fn batch_of(obj: &ObjRef) -> Batch {
-    (obj.group_kind(), obj.namespace.clone())
-}
-
-/// The watches of watch mode, and what they have seen.
-#[derive(Default)]
-struct Watches {
-    seen: Arc<Mutex<Seen>>,
-    notify: Arc<Notify>,
-    tasks: HashMap<Batch, JoinHandle<()>>,
-    /// Batches read by LIST instead: a watch could not be opened (or the kind is not served).
-    polled: HashSet<Batch>,
-}
-
-/// Per watched batch: the status of every object in it, once its first list is complete. Only
-/// statuses are kept, not objects, so memory stays small however busy a namespace is.
-#[derive(Default)]
-struct Seen {
-    statuses: HashMap<ObjRef, StatusResult>,
-    synced: HashSet<Batch>,
-}
-
-impl Watches {
-    /// Opens the watches `refs` need and reads what they have seen. Objects of a batch not synced yet
-    /// are left out (nothing is known of them yet); objects absent from a synced batch are NotFound.
-    async fn observe(&mut self, cluster: &Cluster, refs: &[ObjRef]) -> BTreeMap<ObjRef, StatusResult> {
-        for obj in refs {
-            let batch = batch_of(obj);
-            if self.knows(&batch) {
-                continue;
-            }
-            match cluster.watch(&batch.0, batch.1.as_deref()).await {
-                Ok(stream) => {
-                    let task =
-                        tokio::spawn(follow(batch.clone(), stream, self.seen.clone(), self.notify.clone()));
-                    self.tasks.insert(batch, task);
-                }
-                // The kind is not served (status::poll reports its objects NotFound), or the watch could
-                // not even start: read the batch by LIST for the rest of the run.
-                Err(_) => {
-                    self.polled.insert(batch);
-                }
-            }
-        }
-        let listed: Vec<ObjRef> =
-            refs.iter().filter(|obj| self.polled.contains(&batch_of(obj))).cloned().collect();
-        let mut observed: BTreeMap<ObjRef, StatusResult> = if listed.is_empty() {
-            BTreeMap::new()
-        } else {
-            status::poll(cluster, &listed).await.observed.into_iter().map(|(r, o)| (r, o.status)).collect()
-        };
-        let seen = self.seen.lock().unwrap_or_else(|e| e.into_inner());
-        for obj in refs {
-            let batch = batch_of(obj);
-            if self.polled.contains(&batch) || !seen.synced.contains(&batch) {
-                continue;
-            }
-            let status = seen.statuses.get(obj).cloned().unwrap_or_else(StatusResult::not_found);
-            observed.insert(obj.clone(), status);
-        }
-        observed
-    }
-
-    /// True when the batch is watched or polled already.
-    fn knows(&self, batch: &Batch) -> bool {
-        self.tasks.contains_key(batch) || self.polled.contains(batch)
-    }
-}
-
-impl Drop for Watches {
-    fn drop(&mut self) {
-        for task in self.tasks.values() {
-            task.abort();
-        }
-    }
-}
-
-/// Follows one watch, recording statuses and waking the engine after each change.
-async fn follow(
-    batch: Batch,
-    mut stream: futures::stream::BoxStream<'static, Watched>,
-    seen: Arc<Mutex<Seen>>,
-    notify: Arc<Notify>,
-) {
-    let mut relisted: Vec<(ObjRef, StatusResult)> = Vec::new();
-    let mut relisting = false;
-    while let Some(event) = stream.next().await {
-        let status_of = |value: &serde_json::Value| {
-            let obj = ObjRef::from_value(value)?;
-            let status = kstatus::compute(value).unwrap_or_else(|e| StatusResult::unknown(e.to_string()));
-            Some((obj, status))
-        };
-        let mut seen = seen.lock().unwrap_or_else(|e| e.into_inner());
-        match event {
-            Watched::Relist => {
-                relisting = true;
-                relisted.clear();
-            }
-            Watched::Applied(value) if relisting => relisted.extend(status_of(&value)),
-            Watched::Applied(value) => {
-                if let Some((obj, status)) = status_of(&value) {
-                    seen.statuses.insert(obj, status);
-                }
-            }
-            Watched::Deleted(value) => {
-                if let Some(obj) = ObjRef::from_value(&value) {
-                    seen.statuses.remove(&obj);
-                }
-            }
-            Watched::Synced => {
-                relisting = false;
-                seen.statuses.retain(|obj, _| batch_of(obj) != batch);
-                seen.statuses.extend(relisted.drain(..));
-                seen.synced.insert(batch.clone());
-            }
-            Watched::Failed(message) => tracing::debug!("watch of {} failed (retrying): {message}", batch.0),
-        }
-        drop(seen);
-        notify.notify_one();
     }
 }

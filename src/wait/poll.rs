@@ -1,4 +1,5 @@
-//! Live status of a set of objects, read in batches: one LIST per (kind, namespace) per poll.
+//! [`poll`]: the live status of a set of objects, read in batches — one LIST per (kind, namespace) per
+//! poll.
 //!
 //! A GET per object per period would cost `objects × polls` requests; a LIST per batch costs
 //! `kinds × namespaces × polls`, which is what lets kapply wait on thousands of objects.
@@ -10,7 +11,7 @@ use futures::{StreamExt, stream};
 use serde_json::Value;
 
 use crate::cluster::{Cluster, ClusterError};
-use crate::kstatus::{self, Status, StatusResult};
+use crate::kstatus::{self, StatusResult};
 use crate::object::{GroupKind, ObjRef};
 
 /// The key of one batched read: a kind and a namespace (None: cluster-scoped objects).
@@ -29,6 +30,11 @@ pub fn batches<'a>(refs: impl IntoIterator<Item = &'a ObjRef>) -> BTreeMap<Batch
         refs.sort();
     }
     batches
+}
+
+/// The batch `obj` belongs to.
+pub(crate) fn batch_of(obj: &ObjRef) -> Batch {
+    (obj.group_kind(), obj.namespace.clone())
 }
 
 /// One object's observed state: its computed status and, when it exists, the live object trimmed to
@@ -149,31 +155,6 @@ pub fn trim(mut live: Value) -> Value {
 /// kubectl's copy of the last applied manifest: often the largest annotation, never needed here.
 const LAST_APPLIED: &str = "kubectl.kubernetes.io/last-applied-configuration";
 
-/// What a wait is waiting for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Until {
-    /// Every object Current (a Failed object ends its own wait early).
-    Current,
-    /// Every object NotFound.
-    Deleted,
-    /// Every object's status known (anything but Unknown): one good observation.
-    Known,
-    /// Never: observe until cancelled or out of time.
-    Forever,
-}
-
-impl Until {
-    /// True when `status` ends the wait for one object.
-    pub fn is_final(self, status: Status) -> bool {
-        match self {
-            Until::Current => matches!(status, Status::Current | Status::Failed),
-            Until::Deleted => status == Status::NotFound,
-            Until::Known => status != Status::Unknown,
-            Until::Forever => false,
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -233,14 +214,5 @@ mod tests {
         assert_eq!(batches.len(), 4);
         assert_eq!(batches[&(GroupKind::new("", "ConfigMap"), Some("a".to_owned()))].len(), 2);
         assert_eq!(batches[&(GroupKind::new("", "Namespace"), None)].len(), 1);
-    }
-
-    #[test]
-    fn a_failed_object_ends_a_wait_for_current_but_not_a_wait_for_deletion() {
-        assert!(Until::Current.is_final(Status::Failed));
-        assert!(Until::Current.is_final(Status::Current));
-        assert!(!Until::Current.is_final(Status::InProgress));
-        assert!(!Until::Deleted.is_final(Status::Failed));
-        assert!(Until::Deleted.is_final(Status::NotFound));
     }
 }

@@ -1,17 +1,19 @@
 //! [`observe`]: the live status of a set of objects, until a condition holds — what `kapply status`
-//! runs. The same waiter as apply's (watch or poll), without applying anything.
+//! runs. The same [`Waiter`] as apply's (watch or poll), without applying anything; it stops early
+//! through the engine's `Cancel` (the caller's token and the overall timeout), as a run does.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
 
-use super::cancel::{Cancel, CancelReason};
+use super::until::Until;
 use super::waiter::{Verdict, WaitMode, Waiter};
 use crate::cluster::Cluster;
+use crate::engine::Cancel;
+use crate::event::CancelReason;
 use crate::kstatus::StatusResult;
 use crate::object::ObjRef;
-use crate::status::Until;
 
 /// What [`observe`] saw.
 #[derive(Debug, Clone, Default)]
