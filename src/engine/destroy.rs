@@ -58,21 +58,20 @@ pub(crate) async fn destroy(
     let applied = Applied::default();
     let own_namespace = ObjRef::new("", "Namespace", None, info.namespace.clone());
     let (last, rest): (Vec<ObjRef>, Vec<ObjRef>) = order.into_iter().partition(|obj| *obj == own_namespace);
-    let mut outcome = inventory::Outcome::default();
     PrunePhase::new(cluster, &nothing_applied, options, cancel, &applied, Removal::Delete)
-        .run(rest, &mut emitter, &mut outcome)
+        .run(rest, &mut emitter)
         .await;
 
     let writes = !options.dry_run.is_dry_run();
     if !last.is_empty() {
         // Deleting the Namespace deletes everything in it: only once every other object is gone —
         // not merely dropped from the inventory (an abandoned object must survive).
-        let others_left = !inventory::final_set(&previous, &outcome).is_empty()
+        let outcome = emitter.outcome();
+        let others_left = !inventory::final_set(&previous, outcome).is_empty()
             || !outcome.abandoned.is_empty()
             || !outcome.prune_skipped.is_empty()
             || !outcome.prune_failed.is_empty();
         if others_left || cancel.is_cancelled() {
-            outcome.prune_skipped.insert(own_namespace.clone());
             emitter.emit(Event::Delete {
                 obj: own_namespace,
                 outcome: PruneOutcome::Skipped(if others_left {
@@ -89,9 +88,9 @@ pub(crate) async fn destroy(
             }
             PrunePhase::new(cluster, &nothing_applied, options, cancel, &applied, Removal::Delete)
                 .unprotect_inventory_namespace()
-                .run(last, &mut emitter, &mut outcome)
+                .run(last, &mut emitter)
                 .await;
-            if writes && inventory::final_set(&previous, &outcome).is_empty() {
+            if writes && inventory::final_set(&previous, emitter.outcome()).is_empty() {
                 // The inventory lived in that Namespace: it is gone with it.
                 emitter.emit(Event::Inventory {
                     inventory: inventory_ref.clone(),
@@ -103,7 +102,7 @@ pub(crate) async fn destroy(
         }
     }
 
-    let remaining = inventory::final_set(&previous, &outcome);
+    let remaining = inventory::final_set(&previous, emitter.outcome());
     if writes {
         if remaining.is_empty() {
             store.delete(&live).await?;

@@ -267,7 +267,6 @@ pub(crate) async fn apply(
     let planned_prune = if options.no_prune { Vec::new() } else { candidates.clone() };
     emitter.emit(Event::Plan(Plan::for_apply(prepared.graph.waves(), planned_prune, options.dry_run)));
 
-    let mut outcome = inventory::Outcome::default();
     let applier = apply_phase::ApplyPhase::new(cluster, prepared, options, cancel);
     check_external_dependencies(cluster, prepared).await?;
     let union = inventory::union(&previous, &refs);
@@ -283,17 +282,23 @@ pub(crate) async fn apply(
         emitter.emit(Event::Inventory { inventory: inventory_ref.clone(), action, objects });
         early
     };
-    let applied = applier.run(early, &mut emitter, &mut outcome).await;
+    let applied = applier.run(early, &mut emitter).await;
 
-    if options.no_prune {
-        outcome.prune_skipped.extend(candidates);
+    // With `--no-prune` the candidates are in no event (the plan names none): not considered.
+    let not_pruned = if options.no_prune {
+        candidates
     } else {
         let pruner =
             prune_phase::PrunePhase::new(cluster, prepared, options, cancel, &applied, Removal::Prune);
-        pruner.run(candidates, &mut emitter, &mut outcome).await;
-    }
+        pruner.run(candidates, &mut emitter).await;
+        Vec::new()
+    };
 
     if !options.dry_run.is_dry_run() {
+        // What the events said of each object (`inventory::Outcome::observe`), and the candidates
+        // not considered, which stay recorded.
+        let mut outcome = emitter.outcome().clone();
+        outcome.prune_skipped.extend(not_pruned);
         let final_set = inventory::final_set(&previous, &outcome);
         let (action, objects) = store.write_final(&union, &final_set).await?;
         emitter.emit(Event::Inventory { inventory: inventory_ref.clone(), action, objects });

@@ -5,6 +5,13 @@
 //! final totals, the exit code the CLI picks — is derived from these events alone. [`SummaryBuilder`]
 //! folds a stream into the [`Summary`] that ends it, so the engine and every test count the same way.
 //!
+//! The events are also what the engine itself goes by: the set it writes to the inventory at the end
+//! of a run is folded from them ([`inventory::Outcome::observe`](crate::inventory::Outcome::observe)).
+//! So each event carries enough to tell where its object stands: whether it may exist in the cluster as
+//! this inventory's (an apply that failed: [`ApplyOutcome::Failed`]) or is not ours (an apply the
+//! inventory policy refused: [`ApplyOutcome::Refused`]), whether a removal left it behind (a skip,
+//! a timeout) or gave it up (gone, abandoned).
+//!
 //! # Ordering contract
 //! Events of one run (`apply`, `preview`, `destroy`) arrive in this order:
 //!

@@ -39,7 +39,7 @@ impl std::error::Error for ObjectError {}
 ///
 /// A skip is never an error by itself: a skip caused by a failure elsewhere (`DependencyFailed`) is
 /// counted through that failure, and an apply refused by the inventory policy is reported as
-/// [`ApplyOutcome::Failed`] with a hint, not as a skip.
+/// [`ApplyOutcome::Refused`], a failure, not as a skip.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum SkipReason {
@@ -146,9 +146,16 @@ pub enum ApplyOutcome {
     Configured,
     /// The object existed and the apply changed nothing.
     Unchanged,
-    /// The API server (or kapply, e.g. the inventory policy) refused it. The run goes on and ends
-    /// [`RunOutcome::Failed`](super::RunOutcome::Failed); objects that depend on it are skipped.
+    /// The apply failed: the API server refused the request, or a read or check before it failed. The
+    /// object may exist (a request that timed out may have created it), so the inventory records it.
+    /// The run goes on and ends [`RunOutcome::Failed`](super::RunOutcome::Failed); objects that depend
+    /// on it are skipped.
     Failed(ObjectError),
+    /// kapply refused to apply it: the inventory policy forbids taking over an object that exists and is
+    /// not this inventory's. Nothing was sent, and the object is not ours, so the inventory does not
+    /// record it (unless it already did). Otherwise as [`Failed`](Self::Failed): it fails the run, its
+    /// dependents are skipped, and printers show it as a failed apply.
+    Refused(ObjectError),
     /// Not sent, for the reason given; no wait follows. Alone, it does not fail the run.
     Skipped(SkipReason),
 }

@@ -17,7 +17,8 @@ pub struct ApplyCounts {
     pub configured: usize,
     /// [`ApplyOutcome::Unchanged`].
     pub unchanged: usize,
-    /// [`ApplyOutcome::Failed`]: each also listed in [`Summary::failures`]; any fails the run.
+    /// [`ApplyOutcome::Failed`] and [`ApplyOutcome::Refused`]: each also listed in [`Summary::failures`];
+    /// any fails the run.
     pub failed: usize,
     /// [`ApplyOutcome::Skipped`]: never fails the run by itself.
     pub skipped: usize,
@@ -118,7 +119,7 @@ pub struct ObjectStatus {
 /// Which action failed for an [`ObjectFailure`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum FailedAction {
-    /// An [`ApplyOutcome::Failed`].
+    /// An [`ApplyOutcome::Failed`] or [`ApplyOutcome::Refused`].
     Apply,
     /// A [`PruneOutcome::Failed`] of a prune, or a pruned object that reappeared.
     Prune,
@@ -265,7 +266,7 @@ impl SummaryBuilder {
                     ApplyOutcome::Configured => counts.configured += 1,
                     ApplyOutcome::Unchanged => counts.unchanged += 1,
                     ApplyOutcome::Skipped(_) => counts.skipped += 1,
-                    ApplyOutcome::Failed(error) => {
+                    ApplyOutcome::Failed(error) | ApplyOutcome::Refused(error) => {
                         counts.failed += 1;
                         summary.failures.push(failure(obj, FailedAction::Apply, error));
                     }

@@ -32,13 +32,14 @@
 //! just applied under another reference, a namespace still in use.
 //!
 //! Files: `info` (identity, flags), `configmap` (the format), `size` (limits), `template` (template and
-//! init), `id` (name rules), `policy` (ownership decisions), `prune` (set arithmetic and filters),
-//! `error`.
+//! init), `id` (name rules), `policy` (ownership decisions), `outcome` (what a run did, folded from its
+//! events), `prune` (set arithmetic and filters), `error`.
 
 mod configmap;
 mod error;
 mod id;
 mod info;
+mod outcome;
 mod policy;
 mod prune;
 mod size;
@@ -53,8 +54,9 @@ pub use configmap::{InvalidEntry, Inventory};
 pub use error::{InventoryError, Result};
 pub use id::{MAX_ID_LEN, MIN_ID_LEN, validate_id};
 pub use info::{InventoryInfo, NAME_PREFIX};
+pub use outcome::Outcome;
 pub use policy::{InventoryPolicy, Ownership, PolicyError, PruneSkip, check_apply, check_prune, owner_of};
-pub use prune::{Outcome, PruneFilters, final_set, local_namespaces, prune_candidates, union};
+pub use prune::{PruneFilters, final_set, local_namespaces, prune_candidates, union};
 pub use size::{CONFIGMAP_DATA_LIMIT, ETCD_REQUEST_LIMIT, MAX_DATA_BYTES, MAX_STORED_BYTES, SizeEstimate};
 pub use template::{
     TEMPLATE_FILE, choose_init_namespace, init_template, is_inventory_template, split_inventory,

@@ -6,6 +6,7 @@ use std::collections::BTreeSet;
 
 use serde_json::Value;
 
+use super::outcome::Outcome;
 use super::policy::{InventoryPolicy, PruneSkip, check_prune};
 use crate::object::ObjRef;
 
@@ -20,46 +21,6 @@ pub fn prune_candidates(previous: &BTreeSet<ObjRef>, current: &[ObjRef]) -> Vec<
 /// a kill — every object this run may create is recorded, and no recorded object is forgotten.
 pub fn union(old: &BTreeSet<ObjRef>, new: &[ObjRef]) -> BTreeSet<ObjRef> {
     old.iter().chain(new).cloned().collect()
-}
-
-/// What happened to each object during a run, gathered by the engine for [`final_set`].
-///
-/// An object belongs in at most one apply set and at most one prune set. Prune candidates deleted (or
-/// found already gone) belong in none: they leave the inventory.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Outcome {
-    /// Applied successfully (whatever their status afterwards).
-    pub applied: BTreeSet<ObjRef>,
-    /// The apply request failed.
-    pub apply_failed: BTreeSet<ObjRef>,
-    /// Not applied: a dependency failed, or the policy refused ([`super::PolicyError`]).
-    pub apply_skipped: BTreeSet<ObjRef>,
-    /// The delete request failed, or removing the owner annotation of an abandoned object failed.
-    pub prune_failed: BTreeSet<ObjRef>,
-    /// Not deleted for a reason that keeps them recorded ([`PruneSkip::drops_from_inventory`] false), or
-    /// not considered at all (`--no-prune`: record every candidate here).
-    pub prune_skipped: BTreeSet<ObjRef>,
-    /// Kept objects whose owner annotation is gone (or was never ours): they leave the inventory.
-    pub abandoned: BTreeSet<ObjRef>,
-    /// Objects of the manifests that failed validation (when the run skips invalid objects).
-    pub invalid: BTreeSet<ObjRef>,
-}
-
-impl Outcome {
-    /// Records a prune skip where it belongs: skips that drop the object ([`PruneSkip::Kept`], once its
-    /// annotation is handled, and [`PruneSkip::JustApplied`]) leave it out of the inventory, others keep
-    /// it.
-    pub fn record_prune_skip(&mut self, obj: ObjRef, skip: &PruneSkip) {
-        match skip {
-            PruneSkip::Kept { .. } => {
-                self.abandoned.insert(obj);
-            }
-            PruneSkip::JustApplied { .. } => {}
-            _ => {
-                self.prune_skipped.insert(obj);
-            }
-        }
-    }
 }
 
 /// The set to write after a run: everything that may exist in the cluster as this inventory's, and
@@ -216,17 +177,6 @@ mod tests {
         let previous = set(&["bad"]);
         let outcome = Outcome { invalid: set(&["bad", "bad-new"]), ..Outcome::default() };
         assert_eq!(final_set(&previous, &outcome), set(&["bad"]));
-    }
-
-    #[test]
-    fn prune_skips_are_recorded_where_they_belong() {
-        let mut outcome = Outcome::default();
-        let kept = PruneSkip::Kept { annotation: ON_REMOVE, value: "keep", remove_owner_annotation: true };
-        outcome.record_prune_skip(cm("kept"), &kept);
-        outcome.record_prune_skip(cm("stale"), &PruneSkip::JustApplied { uid: "u".into() });
-        outcome.record_prune_skip(cm("other"), &PruneSkip::OwnedByOther { owner: "x".into() });
-        let previous = set(&["kept", "stale", "other"]);
-        assert_eq!(final_set(&previous, &outcome), set(&["other"]));
     }
 
     #[test]

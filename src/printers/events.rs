@@ -99,7 +99,9 @@ impl<W: Write + Send> Printer for EventsPrinter<W> {
                 ApplyOutcome::Created => self.object_line(obj, "created"),
                 ApplyOutcome::Configured => self.object_line(obj, "configured"),
                 ApplyOutcome::Unchanged => self.object_line(obj, "unchanged"),
-                ApplyOutcome::Failed(error) => self.failure(obj, "apply", error),
+                ApplyOutcome::Failed(error) | ApplyOutcome::Refused(error) => {
+                    self.failure(obj, "apply", error)
+                }
                 ApplyOutcome::Skipped(reason) => self.object_line(obj, &format!("apply skipped: {reason}")),
             },
             Event::Status { obj, status } if self.status_events => {

@@ -69,7 +69,9 @@ impl<W: Write + Send> Printer for JsonPrinter<W> {
                     ApplyOutcome::Created => ActionBody::done(obj, "created"),
                     ApplyOutcome::Configured => ActionBody::done(obj, "configured"),
                     ApplyOutcome::Unchanged => ActionBody::done(obj, "unchanged"),
-                    ApplyOutcome::Failed(error) => ActionBody::failed(obj, error),
+                    ApplyOutcome::Failed(error) | ApplyOutcome::Refused(error) => {
+                        ActionBody::failed(obj, error)
+                    }
                     ApplyOutcome::Skipped(reason) => ActionBody::skipped(obj, reason),
                 };
                 self.line("apply", body)

@@ -19,7 +19,7 @@ pub mod json;
 pub mod table;
 
 #[cfg(test)]
-mod recorded;
+pub(crate) mod recorded;
 #[cfg(test)]
 mod tests;
 

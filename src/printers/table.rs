@@ -152,7 +152,7 @@ impl TableState {
                     ApplyOutcome::Created => Action::Created,
                     ApplyOutcome::Configured => Action::Configured,
                     ApplyOutcome::Unchanged => Action::Unchanged,
-                    ApplyOutcome::Failed(error) => {
+                    ApplyOutcome::Failed(error) | ApplyOutcome::Refused(error) => {
                         row.message = error.message.clone();
                         Action::ApplyFailed
                     }

@@ -198,6 +198,32 @@ async fn a_failed_apply_skips_exactly_its_dependents_and_prunes_nothing() {
 }
 
 #[tokio::test]
+async fn an_object_of_another_inventory_is_refused_skips_its_dependents_and_is_not_recorded() {
+    let fake = FakeApi::new();
+    let cluster = fake.cluster().await;
+    fake.insert(serde_json::json!({
+        "apiVersion": "v1", "kind": "ConfigMap",
+        "metadata": {"name": "theirs", "namespace": "shop",
+                     "annotations": {"config.k8s.io/owning-inventory": "other"}},
+        "data": {"key": "theirs"},
+    }));
+
+    let set = [config_map("theirs", &[]), config_map("dependent", &["theirs"]), config_map("mine", &[])];
+    let events = apply(&cluster, &set, CancellationToken::new()).await;
+
+    assert!(matches!(apply_outcome(&events, &cm("theirs")), ApplyOutcome::Refused(_)), "{events:#?}");
+    assert_eq!(
+        apply_outcome(&events, &cm("dependent")),
+        &ApplyOutcome::Skipped(SkipReason::DependencyFailed(cm("theirs")))
+    );
+    assert_eq!(apply_outcome(&events, &cm("mine")), &ApplyOutcome::Created);
+    assert_eq!(fake.config_map("theirs").expect("still there")["data"]["key"], "theirs", "not touched");
+    // Not ours, so not recorded (a failed request would be: the object may exist).
+    assert_eq!(recorded(&fake), keys(&[cm("mine")]));
+    assert_eq!(summary(&events), RunOutcome::Failed);
+}
+
+#[tokio::test]
 async fn a_run_cancelled_before_it_starts_skips_everything_and_still_writes_the_inventory() {
     let fake = FakeApi::new();
     let cluster = fake.cluster().await;

@@ -27,9 +27,9 @@ use futures::stream::FuturesUnordered;
 use serde_json::Value;
 
 use crate::cluster::{ApplyAction, Cluster};
-use crate::event::{ApplyOutcome, Event, ObjectError, SkipReason, WaitOutcome};
+use crate::event::{ApplyOutcome, Event, SkipReason, WaitOutcome};
 use crate::graph::Scheduler;
-use crate::inventory::{self, Ownership};
+use crate::inventory::Ownership;
 use crate::kstatus::{self, Status, StatusResult};
 use crate::object::ObjRef;
 use crate::wait::{Until, Verdict, Waiter};
@@ -41,7 +41,7 @@ use super::live::LiveReader;
 use super::{ApplyOptions, Prepared};
 
 pub(crate) use compare::{object_error, set_annotation};
-use object::{ApplyResult, ApplyResultBox, Done, Refusal};
+use object::{ApplyResult, ApplyResultBox, Done};
 
 /// What the prune phase needs to know about the apply phase.
 #[derive(Debug, Default)]
@@ -84,7 +84,6 @@ impl<'a> ApplyPhase<'a> {
         &self,
         early: Option<(ObjRef, ApplyResultBox)>,
         emitter: &mut Emitter<'_>,
-        outcome: &mut inventory::Outcome,
     ) -> Applied {
         let mut state = State {
             scheduler: self.prepared.graph.scheduler(),
@@ -94,7 +93,6 @@ impl<'a> ApplyPhase<'a> {
             gate: DiscoveryGate::default(),
             applied: Applied::default(),
             emitter,
-            outcome,
         };
         if let Some((obj, ApplyResultBox(result))) = early {
             state.scheduler.start(&obj);
@@ -172,7 +170,7 @@ impl<'a> ApplyPhase<'a> {
 }
 
 /// The mutable state of the loop.
-struct State<'e, 's, 'o> {
+struct State<'e, 's> {
     scheduler: Scheduler,
     /// Ready objects not sent yet (started in the scheduler).
     queue: VecDeque<ObjRef>,
@@ -183,26 +181,15 @@ struct State<'e, 's, 'o> {
     gate: DiscoveryGate,
     applied: Applied,
     emitter: &'e mut Emitter<'s>,
-    outcome: &'o mut inventory::Outcome,
 }
 
-impl State<'_, '_, '_> {
+impl State<'_, '_> {
     fn finish_apply(&mut self, phase: &ApplyPhase<'_>, obj: ObjRef, result: ApplyResult) {
         let done = match result {
             Ok(done) => done,
             Err(refusal) => {
-                let error = match refusal {
-                    Refusal::Policy(error) => {
-                        self.outcome.apply_skipped.insert(obj.clone());
-                        ObjectError::new(error.to_string())
-                    }
-                    Refusal::Failed(error) => {
-                        self.outcome.apply_failed.insert(obj.clone());
-                        error
-                    }
-                };
                 self.applied.failed += 1;
-                self.emitter.emit(Event::Apply { obj: obj.clone(), outcome: ApplyOutcome::Failed(error) });
+                self.emitter.emit(Event::Apply { obj: obj.clone(), outcome: refusal.outcome() });
                 self.skip_dependents(&obj, SkipReason::DependencyFailed(obj.clone()));
                 return;
             }
@@ -243,18 +230,9 @@ impl State<'_, '_, '_> {
                 };
                 self.emitter.emit(Event::Reconciled { obj, outcome });
             }
-            Err(Refusal::Policy(error)) => {
+            Err(refusal) => {
                 self.applied.failed += 1;
-                self.outcome.apply_skipped.insert(obj.clone());
-                self.emitter.emit(Event::Apply {
-                    obj,
-                    outcome: ApplyOutcome::Failed(ObjectError::new(error.to_string())),
-                });
-            }
-            Err(Refusal::Failed(error)) => {
-                self.applied.failed += 1;
-                self.outcome.apply_failed.insert(obj.clone());
-                self.emitter.emit(Event::Apply { obj, outcome: ApplyOutcome::Failed(error) });
+                self.emitter.emit(Event::Apply { obj, outcome: refusal.outcome() });
             }
         }
     }
@@ -265,7 +243,6 @@ impl State<'_, '_, '_> {
             ApplyAction::Configured => ApplyOutcome::Configured,
             ApplyAction::Unchanged => ApplyOutcome::Unchanged,
         };
-        self.outcome.applied.insert(obj.clone());
         if let Some(uid) = done.response.pointer("/metadata/uid").and_then(Value::as_str) {
             self.applied.uids.insert(uid.to_owned(), obj.clone());
         }
@@ -306,7 +283,6 @@ impl State<'_, '_, '_> {
 
     fn skip_dependents(&mut self, obj: &ObjRef, reason: SkipReason) {
         for dependent in self.scheduler.fail(obj) {
-            self.outcome.apply_skipped.insert(dependent.clone());
             self.emitter
                 .emit(Event::Apply { obj: dependent, outcome: ApplyOutcome::Skipped(reason.clone()) });
         }
@@ -352,7 +328,6 @@ impl State<'_, '_, '_> {
                 .cloned(),
         );
         for obj in not_sent {
-            self.outcome.apply_skipped.insert(obj.clone());
             self.emitter.emit(Event::Apply { obj, outcome: ApplyOutcome::Skipped(SkipReason::Cancelled) });
         }
     }

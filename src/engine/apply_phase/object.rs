@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use serde_json::Value;
 
 use crate::cluster::{ApplyAction, ClusterError};
-use crate::event::{DryRun, ObjectError};
+use crate::event::{ApplyOutcome, DryRun, ObjectError};
 use crate::inventory::{self, Ownership, PolicyError};
 use crate::kstatus::{self, Status, StatusResult};
 use crate::mutation;
@@ -31,6 +31,16 @@ pub(super) enum Refusal {
     Policy(PolicyError),
     /// The apply (or a read before it) failed: the object may exist, so it is recorded.
     Failed(ObjectError),
+}
+
+impl Refusal {
+    /// The `Apply` outcome reporting it: [`ApplyOutcome::Refused`] or [`ApplyOutcome::Failed`].
+    pub(super) fn outcome(self) -> ApplyOutcome {
+        match self {
+            Refusal::Policy(error) => ApplyOutcome::Refused(ObjectError::new(error.to_string())),
+            Refusal::Failed(error) => ApplyOutcome::Failed(error),
+        }
+    }
 }
 
 pub(super) type ApplyResult = Result<Done, Refusal>;

@@ -9,7 +9,6 @@ use serde_json::Value;
 use crate::cluster::ClusterError;
 use crate::event::{Event, ObjectError, PruneOutcome, SkipReason};
 use crate::graph::Graph;
-use crate::inventory;
 use crate::object::{GroupKind, ObjRef};
 
 use super::PrunePhase;
@@ -115,20 +114,13 @@ pub(super) fn refuse_every_deletion(
     candidates: &[ObjRef],
     forbidden: Vec<(ObjRef, ObjectError)>,
     emitter: &mut Emitter<'_>,
-    outcome: &mut inventory::Outcome,
 ) {
     let count = forbidden.len();
     let mut forbidden: HashMap<ObjRef, ObjectError> = forbidden.into_iter().collect();
     for obj in candidates {
         let result = match forbidden.remove(obj) {
-            Some(error) => {
-                outcome.prune_failed.insert(obj.clone());
-                PruneOutcome::Failed(error)
-            }
-            None => {
-                outcome.prune_skipped.insert(obj.clone());
-                PruneOutcome::Skipped(SkipReason::DeletionForbidden(count))
-            }
+            Some(error) => PruneOutcome::Failed(error),
+            None => PruneOutcome::Skipped(SkipReason::DeletionForbidden(count)),
         };
         emitter.emit(Event::Prune { obj: obj.clone(), outcome: result });
     }
@@ -139,6 +131,7 @@ mod tests {
     use std::collections::BTreeSet;
 
     use super::*;
+    use crate::inventory;
 
     fn cm(name: &str) -> ObjRef {
         ObjRef::new("", "ConfigMap", Some("shop"), name)
@@ -149,10 +142,10 @@ mod tests {
         let mut events = Vec::new();
         let mut sink = |event: &Event| events.push(event.clone());
         let mut emitter = Emitter::new(&mut sink);
-        let mut outcome = inventory::Outcome::default();
         let denied = ObjectError::new("delete configmaps/b in namespace shop is forbidden");
         let forbidden = vec![(cm("b"), denied.clone())];
-        refuse_every_deletion(&[cm("a"), cm("b"), cm("c")], forbidden, &mut emitter, &mut outcome);
+        refuse_every_deletion(&[cm("a"), cm("b"), cm("c")], forbidden, &mut emitter);
+        let outcome = emitter.outcome().clone();
         drop(emitter);
         let skipped = PruneOutcome::Skipped(SkipReason::DeletionForbidden(1));
         assert_eq!(

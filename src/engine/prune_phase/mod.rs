@@ -86,19 +86,13 @@ impl<'a> PrunePhase<'a> {
     }
 
     /// Prunes `candidates`; every one gets exactly one `Prune` event (and a `Deleted` when deleted).
-    pub(crate) async fn run(
-        &self,
-        candidates: Vec<ObjRef>,
-        emitter: &mut Emitter<'_>,
-        outcome: &mut inventory::Outcome,
-    ) {
+    pub(crate) async fn run(&self, candidates: Vec<ObjRef>, emitter: &mut Emitter<'_>) {
         let removal = self.removal;
         let report = |emitter: &mut Emitter<'_>, obj: ObjRef, outcome: PruneOutcome| {
             emitter.emit(removal.event(obj, outcome));
         };
         if self.cancel.is_cancelled() {
             for obj in candidates {
-                outcome.prune_skipped.insert(obj.clone());
                 report(emitter, obj, PruneOutcome::Skipped(SkipReason::Cancelled));
             }
             return;
@@ -107,7 +101,6 @@ impl<'a> PrunePhase<'a> {
         if self.applied.failed > 0 {
             let reason = SkipReason::ApplyFailed(self.applied.failed);
             for obj in candidates {
-                outcome.prune_skipped.insert(obj.clone());
                 report(emitter, obj, PruneOutcome::Skipped(reason.clone()));
             }
             return;
@@ -125,7 +118,6 @@ impl<'a> PrunePhase<'a> {
                         obj.group_kind()
                     ),
                 });
-                outcome.prune_skipped.insert(obj.clone());
                 report(emitter, obj, PruneOutcome::Skipped(SkipReason::KindNotServed));
             }
         }
@@ -139,7 +131,6 @@ impl<'a> PrunePhase<'a> {
                     live.insert(obj, body);
                 }
                 Some(status::Observed { status, .. }) if status.status == Status::Unknown => {
-                    outcome.prune_failed.insert(obj.clone());
                     report(emitter, obj, PruneOutcome::Failed(ObjectError::new(status.message)));
                 }
                 _ => report(emitter, obj, PruneOutcome::Skipped(SkipReason::AlreadyGone)),
@@ -165,7 +156,7 @@ impl<'a> PrunePhase<'a> {
             let planned = access::planned_deletions(&deletion, &live, &rules);
             let denied = self.forbidden_deletions(&planned).await;
             if !denied.is_empty() {
-                refuse_every_deletion(deletion.objects(), denied, emitter, outcome);
+                refuse_every_deletion(deletion.objects(), denied, emitter);
                 return;
             }
         }
@@ -175,7 +166,6 @@ impl<'a> PrunePhase<'a> {
             scheduler: deletion.delete_scheduler(),
             waiter: Waiter::new(Until::Deleted, self.options.poll_period, self.options.wait_mode),
             emitter,
-            outcome,
             kept_dependencies: Vec::new(),
             gone: Vec::new(),
         };
@@ -229,7 +219,7 @@ impl<'a> PrunePhase<'a> {
 
     /// Step 6: reports each object seen gone as [`DeletionOutcome::Gone`], or as
     /// [`DeletionOutcome::Reappeared`] when it exists again (it then stays in the inventory).
-    async fn confirm_gone(&self, state: &mut State<'_, '_, '_>) {
+    async fn confirm_gone(&self, state: &mut State<'_, '_>) {
         let gone = std::mem::take(&mut state.gone);
         if gone.is_empty() {
             return;
@@ -238,7 +228,6 @@ impl<'a> PrunePhase<'a> {
         for obj in gone {
             let outcome = match observed.remove(&obj) {
                 Some(status::Observed { live: Some(body), .. }) => {
-                    state.outcome.prune_failed.insert(obj.clone());
                     DeletionOutcome::Reappeared(reappeared(&obj, &body))
                 }
                 // Not found, or not listable now: it was seen gone, and nothing says otherwise.
@@ -249,36 +238,28 @@ impl<'a> PrunePhase<'a> {
     }
 }
 
-struct State<'e, 's, 'o> {
+struct State<'e, 's> {
     removal: Removal,
     dry_run: DryRun,
     scheduler: Scheduler,
     waiter: Waiter,
     emitter: &'e mut Emitter<'s>,
-    outcome: &'o mut inventory::Outcome,
     /// Candidates that abandoned objects depend on, each with one such object, to be decided.
     kept_dependencies: Vec<(ObjRef, ObjRef)>,
     /// Objects seen gone, to be confirmed once the loop is done (step 6).
     gone: Vec<ObjRef>,
 }
 
-impl State<'_, '_, '_> {
+impl State<'_, '_> {
     fn emit(&mut self, obj: ObjRef, outcome: PruneOutcome) {
         self.emitter.emit(self.removal.event(obj, outcome));
     }
 
     fn stays(&mut self, obj: ObjRef, stay: Stay) {
         let result = match stay {
-            Stay::Filtered(skip, applied_as) => {
-                self.outcome.record_prune_skip(obj.clone(), &skip);
-                PruneOutcome::Skipped(skip_reason(&skip, applied_as, &obj))
-            }
-            Stay::Skipped(reason) => {
-                self.outcome.prune_skipped.insert(obj.clone());
-                PruneOutcome::Skipped(reason)
-            }
+            Stay::Filtered(skip, applied_as) => PruneOutcome::Skipped(skip_reason(&skip, applied_as, &obj)),
+            Stay::Skipped(reason) => PruneOutcome::Skipped(reason),
             Stay::Abandoned(reason) => {
-                self.outcome.abandoned.insert(obj.clone());
                 self.emit(obj.clone(), PruneOutcome::Abandoned(reason));
                 self.abandon_dependencies(&obj);
                 return;
@@ -298,7 +279,6 @@ impl State<'_, '_, '_> {
     /// A candidate that stays keeps what it depends on.
     fn keep_dependencies(&mut self, obj: &ObjRef) {
         for dependency in self.scheduler.fail(obj) {
-            self.outcome.prune_skipped.insert(dependency.clone());
             self.emit(dependency, PruneOutcome::Skipped(SkipReason::DependentExists(obj.clone())));
         }
     }
@@ -321,7 +301,6 @@ impl State<'_, '_, '_> {
                 self.emit(obj.clone(), PruneOutcome::Deleted);
                 let status = StatusResult::terminating("deletion in progress");
                 if cancelled {
-                    self.outcome.prune_skipped.insert(obj.clone());
                     self.emitter.emit(Event::Deleted { obj, outcome: DeletionOutcome::Timeout(status) });
                 } else {
                     self.emitter.emit(Event::Status { obj: obj.clone(), status: status.clone() });
@@ -329,12 +308,10 @@ impl State<'_, '_, '_> {
                 }
             }
             ActionResult::Unclaimed(reason) => {
-                self.outcome.abandoned.insert(obj.clone());
                 self.emit(obj.clone(), PruneOutcome::Abandoned(reason));
                 self.abandon_dependencies(&obj);
             }
             ActionResult::Failed(error) => {
-                self.outcome.prune_failed.insert(obj.clone());
                 self.emit(obj.clone(), PruneOutcome::Failed(error));
                 self.keep_dependencies(&obj);
             }
@@ -353,7 +330,6 @@ impl State<'_, '_, '_> {
                 }
                 Verdict::TimedOut(status) => {
                     // Still there: it stays recorded, and so does everything it depends on.
-                    self.outcome.prune_skipped.insert(obj.clone());
                     self.emitter
                         .emit(Event::Deleted { obj: obj.clone(), outcome: DeletionOutcome::Timeout(status) });
                     self.keep_dependencies(&obj);
@@ -364,7 +340,6 @@ impl State<'_, '_, '_> {
 
     fn cancel_the_rest(&mut self, objects: &[ObjRef], not_sent: Vec<ObjRef>) {
         for (obj, status) in self.waiter.drain() {
-            self.outcome.prune_skipped.insert(obj.clone());
             self.emitter.emit(Event::Deleted { obj, outcome: DeletionOutcome::Timeout(status) });
         }
         let mut not_started: BTreeSet<ObjRef> = objects
@@ -377,7 +352,6 @@ impl State<'_, '_, '_> {
         not_started.extend(not_sent);
         not_started.extend(std::mem::take(&mut self.kept_dependencies).into_iter().map(|(obj, _)| obj));
         for obj in not_started {
-            self.outcome.prune_skipped.insert(obj.clone());
             self.emit(obj, PruneOutcome::Skipped(SkipReason::Cancelled));
         }
     }
