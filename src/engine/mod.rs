@@ -52,9 +52,6 @@ use crate::event::{DryRun, Event, Plan, Summary};
 use crate::inventory::{self, InventoryError, InventoryPolicy};
 use crate::object::ObjRef;
 use crate::wait::WaitMode;
-// The phases' bodies still name the waiter's `Tick` as `super::waiter::Tick`: the waiter lives in
-// `crate::wait` now.
-use crate::wait as waiter;
 
 /// The default number of requests in flight (see docs/apply.md).
 pub const DEFAULT_CONCURRENCY: u16 = 16;

@@ -288,7 +288,7 @@ impl State<'_, '_> {
         }
     }
 
-    fn observe(&mut self, tick: super::waiter::Tick) {
+    fn observe(&mut self, tick: crate::wait::Tick) {
         for (obj, status) in tick.changes {
             self.emitter.emit(Event::Status { obj, status });
         }

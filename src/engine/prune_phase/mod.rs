@@ -45,7 +45,7 @@ use crate::graph::{self, Scheduler};
 use crate::inventory::{self, PruneFilters};
 use crate::kstatus::{Status, StatusResult};
 use crate::object::ObjRef;
-use crate::wait::{self as status, Until, Verdict, Waiter};
+use crate::wait::{self, Until, Verdict, Waiter};
 
 use super::apply_phase::Applied;
 use super::cancel::Cancel;
@@ -122,15 +122,15 @@ impl<'a> PrunePhase<'a> {
             }
         }
         // 2. Still there? One LIST per (kind, namespace).
-        let mut observed = status::poll(self.cluster, &served).await.observed;
+        let mut observed = wait::poll(self.cluster, &served).await.observed;
         let mut live: HashMap<ObjRef, Value> = HashMap::new();
         for obj in served {
             let seen = observed.remove(&obj);
             match seen {
-                Some(status::Observed { live: Some(body), .. }) => {
+                Some(wait::Observed { live: Some(body), .. }) => {
                     live.insert(obj, body);
                 }
-                Some(status::Observed { status, .. }) if status.status == Status::Unknown => {
+                Some(wait::Observed { status, .. }) if status.status == Status::Unknown => {
                     report(emitter, obj, PruneOutcome::Failed(ObjectError::new(status.message)));
                 }
                 _ => report(emitter, obj, PruneOutcome::Skipped(SkipReason::AlreadyGone)),
@@ -224,10 +224,10 @@ impl<'a> PrunePhase<'a> {
         if gone.is_empty() {
             return;
         }
-        let mut observed = status::poll(self.cluster, &gone).await.observed;
+        let mut observed = wait::poll(self.cluster, &gone).await.observed;
         for obj in gone {
             let outcome = match observed.remove(&obj) {
-                Some(status::Observed { live: Some(body), .. }) => {
+                Some(wait::Observed { live: Some(body), .. }) => {
                     DeletionOutcome::Reappeared(reappeared(&obj, &body))
                 }
                 // Not found, or not listable now: it was seen gone, and nothing says otherwise.
@@ -318,7 +318,7 @@ impl State<'_, '_> {
         }
     }
 
-    fn observe(&mut self, tick: super::waiter::Tick) {
+    fn observe(&mut self, tick: crate::wait::Tick) {
         for (obj, status) in tick.changes {
             self.emitter.emit(Event::Status { obj, status });
         }
