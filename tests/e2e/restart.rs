@@ -371,9 +371,21 @@ async fn restart_mid_wait(plane: &PrivatePlane, wait_mode: &str, stop: Stop) {
     for name in ["web-0", "web-1"] {
         let line = format!("Deployment.apps/{ns}/{name} reconciled");
         assert!(run.stdout.lines().any(|l| l == line), "{wait_mode}: `{line}`:\n{}", run.output());
-        let d = Api::<Deployment>::namespaced(client.clone(), &ns).get(name).await.unwrap();
-        let available = d.status.and_then(|s| s.available_replicas).unwrap_or(0);
-        assert_eq!(available, 1, "{wait_mode}: {name} is Available");
+        // kapply saw it Available; after a killed apiserver the controllers may take a moment to
+        // publish it again (a node heartbeat missed during the outage), so look until they have.
+        let deployments = Api::<Deployment>::namespaced(client.clone(), &ns);
+        crate::support::eventually(
+            &format!("{wait_mode}: {name} Available"),
+            std::time::Duration::from_secs(60),
+            || {
+                let deployments = deployments.clone();
+                async move {
+                    let d = deployments.get(name).await.ok()?;
+                    (d.status.and_then(|s| s.available_replicas).unwrap_or(0) == 1).then_some(())
+                }
+            },
+        )
+        .await;
     }
     // What waited on web-0 was applied after the restart, by the new apiserver.
     let after = Api::<ConfigMap>::namespaced(client.clone(), &ns).get("after").await.expect("after applied");

@@ -1,0 +1,347 @@
+//! The table printer: one row per object, redrawn in place, and a progress bar.
+//!
+//! Entry points: [`TablePrinter::live`] (a terminal) and [`TablePrinter::plain`] (anything else).
+//! The row model and the drawing are apart, so both are unit-testable:
+//! - [`TableState`] folds events into rows (NAMESPACE, RESOURCE, ACTION, STATUS, MESSAGE) and counts
+//!   the objects that reached their final outcome (see [`crate::event`]);
+//! - [`render`] turns a state into text, a pure function;
+//! - the printer shows it: live, through indicatif (one bar per row, messages truncated to the
+//!   terminal's width, an overall progress bar: finished objects / objects of the plan); plain, as one
+//!   final frame written to the writer, for logs and tests.
+//!
+//! Warnings are printed as lines above a live table (in plain mode: before the frame); totals and
+//! details of failures follow the table.
+//!
+//! Files: `state` (the row model), `render` (the text, pure), `live` (indicatif), this file (the
+//! printer that ties them to a writer).
+
+mod live;
+mod render;
+mod state;
+
+use std::io::{self, Write};
+
+use indicatif::ProgressDrawTarget;
+
+use crate::event::{Event, ObjectFailure};
+
+use super::{Printer, status_lines, totals_lines};
+use live::Live;
+pub use render::render;
+pub use state::{Action, Row, TableState};
+
+/// Shows a run as a table. See the [module documentation](self).
+pub struct TablePrinter<W> {
+    out: W,
+    state: TableState,
+    width: Option<usize>,
+    live: Option<Live>,
+    /// Warnings already printed.
+    warned: usize,
+}
+
+impl<W: Write> TablePrinter<W> {
+    /// A table redrawn in place on stdout (through indicatif); `out` gets what follows the table.
+    /// Use it only when stdout is a terminal.
+    pub fn live(out: W) -> Self {
+        Self::live_on(out, ProgressDrawTarget::stdout())
+    }
+
+    /// A table redrawn in place on `draw_target`. When the target is hidden (not a terminal), the
+    /// printer falls back to the plain final frame written to `out`.
+    pub fn live_on(out: W, draw_target: ProgressDrawTarget) -> Self {
+        let live = Live::new(draw_target);
+        TablePrinter { out, state: TableState::new(), width: None, live: Some(live), warned: 0 }
+    }
+
+    /// A table written once, as its final frame, to `out` (lines cut to `width` characters).
+    pub fn plain(out: W, width: Option<usize>) -> Self {
+        TablePrinter { out, state: TableState::new(), width, live: None, warned: 0 }
+    }
+
+    /// The rows so far, as the next frame draws them.
+    pub fn state(&self) -> &TableState {
+        &self.state
+    }
+
+    /// The writer back, e.g. the buffer of a test.
+    pub fn into_inner(self) -> W {
+        self.out
+    }
+
+    fn print_warnings(&mut self) -> io::Result<()> {
+        for warning in self.state.warnings.iter().skip(self.warned) {
+            match &self.live {
+                Some(live) if !live.multi.is_hidden() => live.println(warning)?,
+                _ => writeln!(self.out, "{warning}")?,
+            }
+        }
+        self.warned = self.state.warnings.len();
+        Ok(())
+    }
+
+    /// Totals, failures with their hints, and objects not Current with their conditions.
+    fn epilogue(&mut self) -> io::Result<()> {
+        let Some(summary) = &self.state.summary else { return Ok(()) };
+        for line in totals_lines(summary) {
+            writeln!(self.out, "{line}")?;
+        }
+        for ObjectFailure { obj, action, error } in &summary.failures {
+            writeln!(self.out, "{obj} {} failed: {}", action.as_str(), error.message)?;
+            if let Some(hint) = &error.hint {
+                writeln!(self.out, "  hint: {hint}")?;
+            }
+        }
+        for item in summary.not_current.iter().chain(&summary.not_deleted) {
+            for line in status_lines(item) {
+                writeln!(self.out, "{line}")?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl<W: Write + Send> Printer for TablePrinter<W> {
+    fn print(&mut self, event: &Event) -> io::Result<()> {
+        let changed = self.state.update(event);
+        self.print_warnings()?;
+        if changed && let Some(live) = &mut self.live {
+            live.show(&self.state);
+        }
+        Ok(())
+    }
+
+    fn finish(&mut self) -> io::Result<()> {
+        match self.live.take() {
+            Some(live) if !live.multi.is_hidden() => live.stop(),
+            _ => self.out.write_all(render(&self.state, self.width).as_bytes())?,
+        }
+        self.epilogue()?;
+        self.out.flush()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use unicode_width::UnicodeWidthStr;
+
+    use super::render::truncate;
+    use super::*;
+    use crate::event::{ApplyOutcome, DeletionOutcome, DryRun, PruneOutcome, WaitOutcome};
+    use crate::event::{ObjectError, Plan, SkipReason, SummaryBuilder};
+    use crate::kstatus::Status;
+    use crate::kstatus::StatusResult;
+    use crate::object::ObjRef;
+    use crate::printers::recorded::{api, apply_run, db, namespace, old_config};
+
+    fn plan(dry_run: DryRun) -> Event {
+        Event::Plan(Plan::for_apply(vec![vec![namespace()], vec![db()]], vec![old_config()], dry_run))
+    }
+
+    fn state_after(events: &[Event]) -> TableState {
+        let mut state = TableState::new();
+        for event in events {
+            state.update(event);
+        }
+        state
+    }
+
+    fn row<'s>(state: &'s TableState, obj: &ObjRef) -> &'s Row {
+        state.rows().iter().find(|row| &row.obj == obj).expect("a row")
+    }
+
+    #[test]
+    fn the_plan_gives_one_pending_row_per_object_in_plan_order() {
+        let state = state_after(&[plan(DryRun::None)]);
+        let actions: Vec<_> = state.rows().iter().map(|row| (row.obj.name.as_str(), row.action)).collect();
+        assert_eq!(
+            actions,
+            [("prod", Action::Pending), ("db", Action::Pending), ("old-config", Action::PrunePending)]
+        );
+        assert_eq!((state.finished(), state.total()), (0, 3));
+    }
+
+    #[test]
+    fn an_applied_object_is_finished_only_once_reconciled() {
+        let mut state = state_after(&[plan(DryRun::None)]);
+        state.update(&Event::Apply { obj: db(), outcome: ApplyOutcome::Created });
+        assert_eq!(row(&state, &db()).action, Action::Created);
+        assert!(!row(&state, &db()).finished);
+        state.update(&Event::Status { obj: db(), status: StatusResult::in_progress("LessReplicas", "0/1") });
+        assert_eq!(row(&state, &db()).status, Some(Status::InProgress));
+        assert_eq!(row(&state, &db()).message, "0/1");
+        state.update(&Event::Reconciled { obj: db(), outcome: WaitOutcome::Current });
+        let db_row = row(&state, &db());
+        assert_eq!(
+            (db_row.status, db_row.message.as_str(), db_row.finished),
+            (Some(Status::Current), "", true)
+        );
+    }
+
+    #[test]
+    fn in_a_dry_run_the_apply_is_final() {
+        let mut state = state_after(&[plan(DryRun::Client)]);
+        state.update(&Event::Apply { obj: db(), outcome: ApplyOutcome::Configured });
+        state.update(&Event::Prune { obj: old_config(), outcome: PruneOutcome::Deleted });
+        assert!(row(&state, &db()).finished);
+        assert!(row(&state, &old_config()).finished);
+    }
+
+    #[test]
+    fn a_failed_or_skipped_apply_is_final_and_shows_why() {
+        let mut state = state_after(&[plan(DryRun::None)]);
+        let error = ObjectError::new("forbidden").with_hint("ask an admin");
+        state.update(&Event::Apply { obj: namespace(), outcome: ApplyOutcome::Failed(error) });
+        let reason = SkipReason::DependencyFailed(namespace());
+        state.update(&Event::Apply { obj: db(), outcome: ApplyOutcome::Skipped(reason) });
+        assert_eq!(row(&state, &namespace()).action, Action::ApplyFailed);
+        assert_eq!(row(&state, &namespace()).message, "forbidden");
+        assert_eq!(row(&state, &db()).message, "dependency Namespace/prod failed");
+        assert_eq!(state.finished(), 2);
+    }
+
+    #[test]
+    fn a_timeout_keeps_the_last_status_and_says_so() {
+        let mut state = state_after(&[plan(DryRun::None)]);
+        state.update(&Event::Apply { obj: db(), outcome: ApplyOutcome::Created });
+        let last = StatusResult::in_progress("LessReplicas", "Available: 0/1");
+        state.update(&Event::Reconciled { obj: db(), outcome: WaitOutcome::Timeout(last) });
+        let db_row = row(&state, &db());
+        assert_eq!(db_row.status, Some(Status::InProgress));
+        assert_eq!(db_row.message, "reconcile timeout: Available: 0/1");
+    }
+
+    #[test]
+    fn a_pruned_object_is_finished_once_gone() {
+        let mut state = state_after(&[plan(DryRun::None)]);
+        state.update(&Event::Prune { obj: old_config(), outcome: PruneOutcome::Deleted });
+        assert_eq!(row(&state, &old_config()).action, Action::Pruned);
+        assert!(!row(&state, &old_config()).finished);
+        state.update(&Event::Deleted { obj: old_config(), outcome: DeletionOutcome::Gone });
+        assert_eq!(row(&state, &old_config()).status, Some(Status::NotFound));
+        assert!(row(&state, &old_config()).finished);
+    }
+
+    #[test]
+    fn an_object_the_plan_did_not_name_gets_a_row_at_the_end() {
+        let mut state = state_after(&[plan(DryRun::None)]);
+        state.update(&Event::Apply { obj: api(), outcome: ApplyOutcome::Created });
+        assert_eq!(state.rows().last().unwrap().obj, api());
+        assert_eq!(state.total(), 4);
+    }
+
+    #[test]
+    fn warnings_and_inventory_writes_change_no_row() {
+        let mut state = state_after(&[plan(DryRun::None)]);
+        assert!(!state.update(&Event::Warning { obj: None, message: "deprecated".into() }));
+        assert_eq!(state.warnings(), ["warning: deprecated"]);
+    }
+
+    #[test]
+    fn the_recorded_run_ends_with_every_object_finished_and_the_summary_kept() {
+        let events = apply_run();
+        let state = state_after(&events);
+        assert_eq!(state.finished(), state.total());
+        let mut builder = SummaryBuilder::new();
+        events.iter().for_each(|event| builder.observe(event));
+        assert_eq!(state.summary(), Some(builder.summary()));
+    }
+
+    #[test]
+    fn render_aligns_columns_and_ends_with_the_progress() {
+        let mut state = state_after(&[plan(DryRun::None)]);
+        state.update(&Event::Apply { obj: namespace(), outcome: ApplyOutcome::Created });
+        state.update(&Event::Reconciled { obj: namespace(), outcome: WaitOutcome::Current });
+        state.update(&Event::Apply { obj: db(), outcome: ApplyOutcome::Created });
+        state.update(&Event::Status {
+            obj: db(),
+            status: StatusResult::in_progress("LessReplicas", "Available:\n0/1"),
+        });
+        let expected = "\
+NAMESPACE  RESOURCE              ACTION         STATUS      MESSAGE
+           Namespace/prod        Created        Current
+prod       Deployment.apps/db    Created        InProgress  Available: 0/1
+prod       ConfigMap/old-config  Prune pending
+[######--------------] 1/3 finished
+";
+        assert_eq!(render(&state, None), expected);
+    }
+
+    #[test]
+    fn render_cuts_long_lines_with_an_ellipsis() {
+        let state = state_after(&[plan(DryRun::None)]);
+        let text = render(&state, Some(20));
+        assert!(text.lines().all(|line| line.width() <= 20));
+        assert!(text.starts_with("NAMESPACE  RESOURCE…\n"));
+    }
+
+    #[test]
+    fn wide_and_combining_characters_are_measured_in_display_columns() {
+        // Two columns per CJK character, none for a combining accent (13 characters, 12 columns).
+        assert_eq!(truncate("日本語のテキスト", Some(7)), "日本語…");
+        assert_eq!(truncate("日本語", Some(5)), "日本…");
+        assert_eq!(truncate("日本語", Some(6)), "日本語");
+        assert_eq!(truncate("cafe\u{301} au lait", Some(12)), "cafe\u{301} au lait");
+        assert_eq!(truncate("cafe\u{301} au lait", Some(5)), "cafe\u{301}…");
+
+        let objs = vec![
+            ObjRef::new("", "ConfigMap", Some("ns"), "設定"),
+            ObjRef::new("", "ConfigMap", Some("ns"), "cfg"),
+        ];
+        let state = state_after(&[Event::Plan(Plan::for_apply(vec![objs], Vec::new(), DryRun::None))]);
+        let expected = "\
+NAMESPACE  RESOURCE        ACTION   STATUS  MESSAGE
+ns         ConfigMap/設定  Pending
+ns         ConfigMap/cfg   Pending
+[--------------------] 0/2 finished
+";
+        assert_eq!(render(&state, None), expected);
+    }
+
+    #[test]
+    fn a_live_table_without_a_terminal_falls_back_to_the_final_frame() {
+        let events = apply_run();
+        let mut live = TablePrinter::live_on(Vec::new(), ProgressDrawTarget::hidden());
+        let mut plain = TablePrinter::plain(Vec::new(), None);
+        for event in &events {
+            live.print(event).unwrap();
+            plain.print(event).unwrap();
+        }
+        live.finish().unwrap();
+        plain.finish().unwrap();
+        assert_eq!(String::from_utf8(live.into_inner()), String::from_utf8(plain.into_inner()));
+    }
+
+    #[test]
+    fn an_empty_plan_renders_an_empty_progress() {
+        let text = render(&state_after(&[Event::Plan(Plan::default())]), None);
+        assert_eq!(
+            text,
+            "NAMESPACE  RESOURCE  ACTION  STATUS  MESSAGE\n[--------------------] 0/0 finished\n"
+        );
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn render_keeps_one_line_per_row_within_the_width(
+            messages in proptest::collection::vec("\\PC{0,80}(\n\\PC{0,20})?", 0..6),
+            width in 1usize..120,
+        ) {
+            let objs: Vec<ObjRef> = (0..messages.len())
+                .map(|i| ObjRef::new("", "ConfigMap", Some("ns"), format!("cm-{i}")))
+                .collect();
+            let plan = Plan::for_apply(vec![objs.clone()], Vec::new(), DryRun::None);
+            let mut state = state_after(&[Event::Plan(plan)]);
+            for (obj, message) in objs.iter().zip(&messages) {
+                let status = StatusResult::in_progress("R", message.as_str());
+                state.update(&Event::Apply { obj: obj.clone(), outcome: ApplyOutcome::Created });
+                state.update(&Event::Status { obj: obj.clone(), status });
+            }
+            let text = render(&state, Some(width));
+            proptest::prop_assert_eq!(text.lines().count(), messages.len() + 2);
+            for line in text.lines() {
+                proptest::prop_assert!(line.width() <= width, "{:?} is wider than {}", line, width);
+            }
+        }
+    }
+}
