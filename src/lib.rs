@@ -47,6 +47,7 @@ pub mod object;
 pub mod printers;
 
 mod applier;
+mod cancel;
 mod load;
 
 // Internals: public only for kapply's own fuzz targets, benchmarks and end-to-end tests. Not part of

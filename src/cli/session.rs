@@ -272,6 +272,8 @@ pub fn outcome_of(summary: &Summary) -> Outcome {
         RunOutcome::Timeout => Outcome::Timeout,
         RunOutcome::ObjectFailed => Outcome::ObjectFailed,
         RunOutcome::Interrupted => Outcome::Interrupted,
+        // An outcome this binary does not know yet is no success.
+        _ => Outcome::Failed,
     }
 }
 

@@ -13,11 +13,11 @@
 use std::collections::BTreeSet;
 
 use super::apply_phase::Applied;
-use super::cancel::Cancel;
 use super::emit::{Emitter, EventSink};
 use super::inventory_store::InventoryStore;
 use super::prune_phase::PrunePhase;
 use super::{ApplyOptions, EngineError, Prepared, Removal};
+use crate::cancel::Cancel;
 use crate::cluster::Cluster;
 use crate::event::{Event, InventoryAction, Plan, PruneOutcome, SkipReason, Summary};
 use crate::graph;

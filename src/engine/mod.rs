@@ -24,7 +24,6 @@
 //! any moment is covered by step 1.
 
 mod apply_phase;
-mod cancel;
 mod destroy;
 mod diff;
 mod discovery_gate;
@@ -40,8 +39,8 @@ use std::time::Duration;
 
 use kube::api::PropagationPolicy;
 
-pub(crate) use cancel::Cancel;
-pub use cancel::CancelReason;
+pub(crate) use crate::cancel::Cancel;
+pub use crate::cancel::CancelReason;
 pub(crate) use destroy::destroy;
 pub use diff::{DiffOptions, ObjectDiff, diff};
 pub use emit::EventSink;

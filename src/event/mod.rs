@@ -84,6 +84,7 @@ use crate::object::ObjRef;
 ///
 /// No variant holds an object body: see "No object bodies" in the module documentation.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub enum Event {
     /// First event of every run: what the run is about to do.
     Plan(Plan),
@@ -175,6 +176,7 @@ impl Event {
 
 /// What a run is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[non_exhaustive]
 pub enum Operation {
     /// `apply` (or `preview`): apply the set, then prune what left it.
     #[default]
@@ -195,6 +197,7 @@ impl Operation {
 
 /// Whether a run writes to the cluster.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[non_exhaustive]
 pub enum DryRun {
     /// A real run.
     #[default]

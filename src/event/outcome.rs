@@ -139,6 +139,7 @@ impl fmt::Display for SkipReason {
 
 /// How the apply of one object ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum ApplyOutcome {
     /// The object did not exist and was created.
     Created,
@@ -169,6 +170,7 @@ impl ApplyOutcome {
 
 /// How waiting for an applied object to become Current ended.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub enum WaitOutcome {
     /// The object is Current.
     Current,
@@ -182,6 +184,7 @@ pub enum WaitOutcome {
 
 /// Why an object was dropped from the inventory instead of being deleted.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum AbandonReason {
     /// `cli-utils.sigs.k8s.io/on-remove: keep`.
     OnRemoveKeep,
@@ -217,6 +220,7 @@ impl fmt::Display for AbandonReason {
 
 /// How the prune (or, for `destroy`, the deletion) of one object ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum PruneOutcome {
     /// The delete request was accepted (NotFound counts as success). Whether the object is gone is
     /// told by a later [`Event::Deleted`](super::Event::Deleted).
@@ -236,6 +240,7 @@ pub type DeleteOutcome = PruneOutcome;
 
 /// How waiting for a pruned or deleted object to disappear ended.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub enum DeletionOutcome {
     /// The object is gone (NotFound).
     Gone,
@@ -249,6 +254,7 @@ pub enum DeletionOutcome {
 
 /// What was done to the inventory ConfigMap.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum InventoryAction {
     /// It did not exist and was created.
     Created,

@@ -118,6 +118,7 @@ pub struct ObjectStatus {
 
 /// Which action failed for an [`ObjectFailure`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum FailedAction {
     /// An [`ApplyOutcome::Failed`] or [`ApplyOutcome::Refused`].
     Apply,
@@ -151,6 +152,7 @@ pub struct ObjectFailure {
 
 /// How a run ended as a whole: what the CLI turns into an exit code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum RunOutcome {
     /// Everything applied (or deleted) and reconciled (exit 0).
     Success,

@@ -9,8 +9,8 @@ use tokio_util::sync::CancellationToken;
 
 use super::until::Until;
 use super::waiter::{Verdict, WaitMode, Waiter};
+use crate::cancel::Cancel;
 use crate::cluster::Cluster;
-use crate::engine::Cancel;
 use crate::event::CancelReason;
 use crate::kstatus::StatusResult;
 use crate::object::ObjRef;

@@ -34,11 +34,11 @@ use crate::kstatus::{self, Status, StatusResult};
 use crate::object::ObjRef;
 use crate::wait::{Until, Verdict, Waiter};
 
-use super::cancel::{Cancel, CancelReason};
 use super::discovery_gate::DiscoveryGate;
 use super::emit::Emitter;
 use super::live::LiveReader;
 use super::{ApplyOptions, Prepared};
+use crate::cancel::{Cancel, CancelReason};
 
 pub(crate) use compare::{object_error, set_annotation};
 use object::{ApplyResult, ApplyResultBox, Done};

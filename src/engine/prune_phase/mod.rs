@@ -48,9 +48,9 @@ use crate::object::ObjRef;
 use crate::wait::{self, Until, Verdict, Waiter};
 
 use super::apply_phase::Applied;
-use super::cancel::Cancel;
 use super::emit::Emitter;
 use super::{ApplyOptions, Prepared, Removal};
+use crate::cancel::Cancel;
 use access::refuse_every_deletion;
 use decide::{Action, Decision, Rules, Stay, skip_reason};
 use object::{ActionResult, reappeared};

@@ -1,5 +1,6 @@
-//! [`Cancel`]: how a run is asked to stop early — its caller's [`CancellationToken`], or its own
-//! overall timeout — and why it stopped.
+//! `Cancel`: how a run (or an observation) is asked to stop early — its caller's
+//! [`CancellationToken`], or its own overall timeout — and why it stopped. Shared by `engine` and
+//! `wait`, so neither depends on the other for it.
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
