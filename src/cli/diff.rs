@@ -29,11 +29,7 @@ pub fn run(args: &DiffArgs) -> Outcome {
                 return Outcome::Usage;
             }
         };
-        let color = match args.color {
-            Color::Always => true,
-            Color::Never => false,
-            Color::Auto => io::stdout().is_terminal(),
-        };
+        let color = use_color(args.color, io::stdout().is_terminal(), std::env::var_os("NO_COLOR"));
         let mut out = io::stdout().lock();
         let mut differs = false;
         let mut failed = false;
@@ -61,4 +57,29 @@ pub fn run(args: &DiffArgs) -> Outcome {
             (false, false) => Outcome::Success,
         }
     })
+}
+
+/// Whether to colour: `--color auto` colours a terminal unless `NO_COLOR` is set to anything but the
+/// empty string (no-color.org); `always` and `never` say it outright.
+fn use_color(choice: Color, terminal: bool, no_color: Option<std::ffi::OsString>) -> bool {
+    match choice {
+        Color::Always => true,
+        Color::Never => false,
+        Color::Auto => terminal && no_color.is_none_or(|value| value.is_empty()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn no_color_turns_automatic_colour_off_on_a_terminal() {
+        assert!(use_color(Color::Auto, true, None));
+        assert!(!use_color(Color::Auto, true, Some("1".into())));
+        assert!(use_color(Color::Auto, true, Some("".into())), "an empty NO_COLOR is unset");
+        assert!(!use_color(Color::Auto, false, None));
+        assert!(use_color(Color::Always, false, Some("1".into())), "--color always wins");
+        assert!(!use_color(Color::Never, true, None));
+    }
 }
