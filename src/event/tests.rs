@@ -317,3 +317,20 @@ fn a_destroy_rewrites_the_inventory_before_deleting_its_own_namespace_and_only_t
     early.push(gone);
     assert!(check_order(&with_summary(early)).is_err());
 }
+
+#[test]
+fn a_cancelled_run_says_so_in_its_summary_and_outcome() {
+    let plan = Event::Plan(Plan::for_destroy(Vec::new(), DryRun::None));
+    let interrupted = Summary::from_events(&[plan.clone(), Event::Cancelled(CancelReason::Interrupted)]);
+    assert_eq!(interrupted.cancelled, Some(CancelReason::Interrupted));
+    assert_eq!(interrupted.outcome(), RunOutcome::Interrupted, "not a success");
+    let timed_out = Summary::from_events(&[plan, Event::Cancelled(CancelReason::TimedOut)]);
+    assert_eq!(timed_out.outcome(), RunOutcome::Timeout);
+    assert_eq!(
+        check_order(&with_summary(vec![
+            Event::Plan(Plan::for_destroy(Vec::new(), DryRun::None)),
+            Event::Cancelled(CancelReason::Interrupted),
+        ])),
+        Ok(())
+    );
+}
