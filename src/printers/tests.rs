@@ -328,3 +328,18 @@ fn printer_for_gives_the_printer_of_each_format() {
     assert!(outputs[1].contains("\"type\":\"plan\""));
     assert!(outputs[2].starts_with("NAMESPACE  RESOURCE        ACTION   STATUS  MESSAGE\n"));
 }
+
+#[test]
+fn an_interrupted_run_says_so_in_json_and_text() {
+    let mut events = vec![
+        Event::Plan(crate::event::Plan::for_destroy(Vec::new(), crate::event::DryRun::None)),
+        Event::Cancelled(crate::event::CancelReason::Interrupted),
+    ];
+    events.push(Event::Summary(crate::event::Summary::from_events(&events)));
+    let json = json_output(&events, &PrinterOptions::default());
+    let summary: serde_json::Value = serde_json::from_str(json.lines().last().unwrap()).unwrap();
+    assert_eq!(summary["outcome"], "interrupted", "{json}");
+    assert_eq!(summary["cancelled"], "interrupted", "{json}");
+    let text = events_output(&events, &PrinterOptions::default());
+    assert!(text.contains("interrupted:"), "{text}");
+}
