@@ -34,9 +34,7 @@ async fn run() {
         "set KUBECONFIG to a test cluster: `scripts/testenv up` prints one (this benchmark writes to the cluster)",
     );
     let cluster =
-        Cluster::connect(&ConnectOptions { kubeconfig: Some(kubeconfig.clone().into()), context: None })
-            .await
-            .expect("connect");
+        Cluster::connect(&ConnectOptions::default().kubeconfig(kubeconfig.clone())).await.expect("connect");
     install_crd(&cluster).await;
     let kapply = env!("CARGO_BIN_EXE_kapply");
     println!("wait_latency: time from an object becoming Current to kapply reporting it (ms)");

@@ -54,7 +54,12 @@ async fn main() -> ExitCode {
 }
 
 async fn run(namespace: &str, kubeconfig: Option<PathBuf>) -> Result<RunOutcome, Box<dyn std::error::Error>> {
-    let cluster = Cluster::connect(&ConnectOptions { kubeconfig, ..ConnectOptions::default() }).await?;
+    let options = ConnectOptions::default();
+    let options = match kubeconfig {
+        Some(path) => options.kubeconfig(path),
+        None => options,
+    };
+    let cluster = Cluster::connect(&options).await?;
     let manifests = MANIFESTS.replace("NAMESPACE", namespace);
     let set = Loader::new(&cluster)
         .namespace(namespace)

@@ -60,7 +60,15 @@ pub struct ConnectionArgs {
 
 impl ConnectionArgs {
     pub fn connect_options(&self) -> kapply::ConnectOptions {
-        kapply::ConnectOptions { kubeconfig: self.kubeconfig.clone(), context: self.context.clone() }
+        let options = kapply::ConnectOptions::default();
+        let options = match &self.kubeconfig {
+            Some(path) => options.kubeconfig(path),
+            None => options,
+        };
+        match &self.context {
+            Some(context) => options.context(context),
+            None => options,
+        }
     }
 }
 

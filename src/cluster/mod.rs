@@ -35,16 +35,28 @@ use retry::{Verb, retrying};
 /// Objects per page of a LIST.
 pub const LIST_PAGE: u32 = 500;
 
-/// How to reach the cluster: the kubectl-style connection flags.
+/// How to reach the cluster, by kubectl's rules: by default `$KUBECONFIG`, then `~/.kube/config`,
+/// then the in-cluster service account, at the kubeconfig's current context.
 #[derive(Debug, Clone, Default)]
+#[must_use]
 pub struct ConnectOptions {
-    /// `--kubeconfig`: a kubeconfig file instead of `$KUBECONFIG` / `~/.kube/config` / in-cluster.
-    pub kubeconfig: Option<PathBuf>,
-    /// `--context`: a context of the kubeconfig instead of its current one.
-    pub context: Option<String>,
+    kubeconfig: Option<PathBuf>,
+    context: Option<String>,
 }
 
 impl ConnectOptions {
+    /// Read this kubeconfig file instead of `$KUBECONFIG` / `~/.kube/config` / in-cluster.
+    pub fn kubeconfig(mut self, path: impl Into<PathBuf>) -> Self {
+        self.kubeconfig = Some(path.into());
+        self
+    }
+
+    /// Use this context of the kubeconfig instead of its current one.
+    pub fn context(mut self, name: impl Into<String>) -> Self {
+        self.context = Some(name.into());
+        self
+    }
+
     /// The namespace of the kubeconfig context these options select, read offline (no connection):
     /// what `kapply init` and namespace defaulting use. `default` when there is no kubeconfig, the
     /// context is not found, or it names no namespace — as kubectl does.
