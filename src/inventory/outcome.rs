@@ -124,17 +124,10 @@ fn prune_skip_keeps(reason: &SkipReason) -> bool {
 
 #[cfg(test)]
 mod tests {
+    use super::super::test_support::{cm, set};
     use super::*;
     use crate::event::{AbandonReason, InventoryAction, ObjectError, Plan, WaitOutcome};
     use crate::kstatus::StatusResult;
-
-    fn cm(name: &str) -> ObjRef {
-        ObjRef::new("", "ConfigMap", Some("ns"), name)
-    }
-
-    fn set(names: &[&str]) -> BTreeSet<ObjRef> {
-        names.iter().map(|n| cm(n)).collect()
-    }
 
     fn folded(events: &[Event]) -> Outcome {
         let mut outcome = Outcome::default();

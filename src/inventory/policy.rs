@@ -195,15 +195,6 @@ pub enum PruneSkip {
     },
 }
 
-impl PruneSkip {
-    /// True when the object leaves the inventory although it was not deleted (abandoned, or a stale
-    /// reference to an object applied under another one). Other skips stay in the inventory, so a later
-    /// run can try again.
-    pub fn drops_from_inventory(&self) -> bool {
-        matches!(self, Self::Kept { .. } | Self::JustApplied { .. })
-    }
-}
-
 /// Decides whether this run may prune (delete) a live object it recorded before: first the keep/detach
 /// annotations (abandon), then the policy (see the module table).
 ///
@@ -381,7 +372,6 @@ mod tests {
             );
         }
         let skip = check_prune(Strict, "ours", &keep).unwrap_err();
-        assert!(skip.drops_from_inventory());
         assert_eq!(
             skip.to_string(),
             "abandoned, not deleted: annotated cli-utils.sigs.k8s.io/on-remove: keep"
@@ -408,13 +398,5 @@ mod tests {
     fn other_on_remove_values_do_not_keep() {
         let live = live_with(json!({OWNING_INVENTORY: "ours", ON_REMOVE: "delete"}));
         assert_eq!(check_prune(Strict, "ours", &live), Ok(()));
-    }
-
-    #[test]
-    fn only_abandoned_and_stale_skips_leave_the_inventory() {
-        assert!(!PruneSkip::NotOwned.drops_from_inventory());
-        assert!(!PruneSkip::OwnedByOther { owner: "x".into() }.drops_from_inventory());
-        assert!(!PruneSkip::NamespaceInUse { namespace: "x".into() }.drops_from_inventory());
-        assert!(PruneSkip::JustApplied { uid: "u".into() }.drops_from_inventory());
     }
 }

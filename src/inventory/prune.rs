@@ -101,17 +101,9 @@ impl PruneFilters {
 mod tests {
     use serde_json::json;
 
-    use super::super::test_support::live_owned_by;
+    use super::super::test_support::{cm, live_owned_by, set};
     use super::*;
     use crate::object::{ON_REMOVE, OWNING_INVENTORY};
-
-    fn cm(name: &str) -> ObjRef {
-        ObjRef::new("", "ConfigMap", Some("ns"), name)
-    }
-
-    fn set(names: &[&str]) -> BTreeSet<ObjRef> {
-        names.iter().map(|n| cm(n)).collect()
-    }
 
     #[test]
     fn prune_candidates_are_the_previous_objects_no_longer_in_the_set() {

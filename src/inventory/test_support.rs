@@ -2,9 +2,21 @@
 
 use serde_json::{Value, json};
 
-use crate::object::{INVENTORY_ID_LABEL, OWNING_INVENTORY, Object};
+use std::collections::BTreeSet;
+
+use crate::object::{INVENTORY_ID_LABEL, OWNING_INVENTORY, ObjRef, Object};
 
 pub use crate::object::testing::{config_map, obj, obj_from};
+
+/// The reference of ConfigMap `ns/name`.
+pub fn cm(name: &str) -> ObjRef {
+    ObjRef::new("", "ConfigMap", Some("ns"), name)
+}
+
+/// The references of ConfigMaps `ns/<name>`.
+pub fn set(names: &[&str]) -> BTreeSet<ObjRef> {
+    names.iter().map(|n| cm(n)).collect()
+}
 
 /// An inventory template labelled `id`.
 pub fn template(ns: &str, name: &str, id: &str) -> Object {
