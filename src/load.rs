@@ -23,7 +23,7 @@ use crate::cluster::{Cluster, Discovered};
 use crate::engine::{self, EngineError, InventoryFlags, Prepared};
 use crate::inventory::InventoryInfo;
 use crate::manifest::{self, Input, LoadOptions, ManifestErrors, UnknownKinds};
-use crate::object::{GroupKind, Object};
+use crate::object::Object;
 
 /// A validated set of objects and the inventory that records it: what an [`crate::Applier`] applies.
 ///
@@ -180,11 +180,7 @@ impl<'c> Loader<'c> {
 /// Objects at an apiVersion the server does not serve for their kind (kinds a CRD of the set defines
 /// are left to the apply: the CRD may add the version).
 fn unserved_versions(objects: &[Object], discovered: &Discovered) -> Vec<String> {
-    let defined_in_set: std::collections::HashSet<GroupKind> = objects
-        .iter()
-        .filter(|o| o.obj_ref.group_kind().is_crd())
-        .filter_map(|o| crate::graph::crd_group_kind(&o.body))
-        .collect();
+    let defined_in_set = crate::graph::kinds_defined_by(objects);
     objects
         .iter()
         .filter(|o| !defined_in_set.contains(&o.obj_ref.group_kind()))

@@ -26,14 +26,14 @@
 //! existing object, a webhook that is down or does not take dry runs, another server error) is not the input's fault: the real apply meets it again and
 //! reports it as usual.
 
-use std::collections::{BTreeSet, HashSet};
+use std::collections::BTreeSet;
 
 use futures::StreamExt;
 
 use super::apply_phase::set_annotation;
 use super::{ApplyOptions, EngineError, Prepared};
 use crate::cluster::{Cluster, ClusterError};
-use crate::object::{GroupKind, OWNING_INVENTORY, ObjRef, Object, Source};
+use crate::object::{OWNING_INVENTORY, ObjRef, Object, Source};
 
 /// Dry-runs every object of `prepared` that `previous` does not list and the server can judge now
 /// (see the [module documentation](self)).
@@ -47,13 +47,13 @@ pub(crate) async fn validate_new_objects(
     previous: &BTreeSet<ObjRef>,
     options: &ApplyOptions,
 ) -> Result<(), EngineError> {
-    let defined_in_set: HashSet<GroupKind> = prepared
+    let crds: Vec<Object> = prepared
         .objects
         .keys()
         .filter(|obj| obj.group_kind().is_crd())
         .filter_map(|crd| prepared.object(crd))
-        .filter_map(|crd| crate::graph::crd_group_kind(&crd.body))
         .collect();
+    let defined_in_set = crate::graph::kinds_defined_by(&crds);
     let discovered = cluster.discovered().await;
     let candidates: Vec<&ObjRef> = prepared
         .graph

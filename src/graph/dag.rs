@@ -520,6 +520,16 @@ fn find_cycle(deps: &[Vec<usize>], level: &[usize]) -> Vec<usize> {
     }
 }
 
+/// The kinds the CustomResourceDefinitions among `objects` define: a kind the cluster may not serve
+/// yet, because the set itself brings it.
+pub(crate) fn kinds_defined_by<'a>(objects: impl IntoIterator<Item = &'a Object>) -> HashSet<GroupKind> {
+    objects
+        .into_iter()
+        .filter(|o| o.obj_ref.group_kind().is_crd())
+        .filter_map(|o| crd_group_kind(&o.body))
+        .collect()
+}
+
 /// The group-kind a CRD defines: `spec.group` and `spec.names.kind`.
 pub(crate) fn crd_group_kind(body: &Value) -> Option<GroupKind> {
     let spec = body.get("spec")?;

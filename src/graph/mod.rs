@@ -36,4 +36,4 @@ pub use depends_on::{DependsOnError, format_dependency, format_depends_on, parse
 pub use kind_order::{OTHER_RANK, cmp_delete_order, cmp_kind_order, kind_rank, sort_by_kind_order};
 pub use scheduler::{Scheduler, TaskState};
 
-pub(crate) use dag::crd_group_kind;
+pub(crate) use dag::{crd_group_kind, kinds_defined_by};
