@@ -33,7 +33,7 @@ data:
   beta: \"true\"
 ";
 
-#[tokio::main(flavor = "current_thread")]
+#[tokio::main]
 async fn main() -> ExitCode {
     let mut args = std::env::args().skip(1);
     let Some(namespace) = args.next() else {
@@ -68,7 +68,14 @@ async fn run(namespace: &str, kubeconfig: Option<PathBuf>) -> Result<RunOutcome,
         .await?;
 
     let cancel = CancellationToken::new();
-    let mut events = Applier::new(&cluster).field_manager("embed-example").run(set, cancel);
+    let events = Applier::new(&cluster).field_manager("embed-example").run(set, cancel);
+    // A run is `Send + 'static`: a controller spawns it beside its other work.
+    let run = tokio::spawn(follow(events));
+    Ok(run.await??)
+}
+
+/// Prints one line per event; the run's outcome comes with its summary.
+async fn follow(mut events: kapply::EventStream) -> Result<RunOutcome, kapply::Error> {
     let mut outcome = RunOutcome::Failed;
     while let Some(event) = events.next().await {
         match event? {

@@ -30,7 +30,7 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use futures::Stream;
-use futures::future::LocalBoxFuture;
+use futures::future::BoxFuture;
 use tokio_util::sync::CancellationToken;
 
 use crate::cluster::Cluster;
@@ -55,19 +55,17 @@ use crate::wait::WaitMode;
 /// [`Event::Cancelled`] comes right before the `Summary`. Dropping the stream stops the run at once,
 /// wherever it is; the inventory written before any apply still lists every object it may create.
 ///
-/// # Caveats
-/// An [`EventStream`] is not `Send` yet: poll it on the task that made it (`block_on`, a
-/// current-thread runtime, a `LocalSet`), not in a `tokio::spawn`ed task. The engine's futures are
-/// `Send` piece by piece, but the compiler cannot prove it for the whole run yet
-/// (rust-lang/rust#102211, higher-ranked lifetimes in nested `async` closures).
+/// # Spawning
+/// An [`EventStream`] is `Send + 'static`: it owns what its run uses (the runner's clone of the
+/// [`Cluster`], the [`Set`]), so it can be moved into `tokio::spawn` and polled there.
 #[must_use = "a run does nothing until its stream is polled"]
-pub struct EventStream<'c> {
-    run: Option<LocalBoxFuture<'c, Result<Summary, EngineError>>>,
+pub struct EventStream {
+    run: Option<BoxFuture<'static, Result<Summary, EngineError>>>,
     queue: Arc<Mutex<VecDeque<Event>>>,
     error: Option<EngineError>,
 }
 
-impl fmt::Debug for EventStream<'_> {
+impl fmt::Debug for EventStream {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("EventStream").field("running", &self.run.is_some()).finish_non_exhaustive()
     }
@@ -82,11 +80,11 @@ impl EventSink for Queue {
     }
 }
 
-impl<'c> EventStream<'c> {
+impl EventStream {
     /// Wraps a run that pushes its events into the sink it is given.
     fn new<F>(run: impl FnOnce(Queue) -> F) -> Self
     where
-        F: std::future::Future<Output = Result<Summary, EngineError>> + 'c,
+        F: std::future::Future<Output = Result<Summary, EngineError>> + Send + 'static,
     {
         let queue = Arc::new(Mutex::new(VecDeque::new()));
         let future = run(Queue(queue.clone()));
@@ -98,7 +96,7 @@ impl<'c> EventStream<'c> {
     }
 }
 
-impl Stream for EventStream<'_> {
+impl Stream for EventStream {
     type Item = Result<Event, EngineError>;
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
@@ -128,23 +126,23 @@ impl Stream for EventStream<'_> {
 /// order, waits until each is Current, prunes what left the set, and records the result.
 #[derive(Clone)]
 #[must_use]
-pub struct Applier<'c> {
-    cluster: &'c Cluster,
+pub struct Applier {
+    cluster: Cluster,
     options: ApplyOptions,
     timeout: Option<Duration>,
 }
 
-impl fmt::Debug for Applier<'_> {
+impl fmt::Debug for Applier {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Applier").field("options", &self.options).field("timeout", &self.timeout).finish()
     }
 }
 
-impl<'c> Applier<'c> {
+impl Applier {
     /// An applier with the defaults of `kapply apply`: field manager `kapply`, strict inventory
     /// policy, watch-mode waits of at most 5 minutes per object, 16 requests at once, pruning on.
-    pub fn new(cluster: &'c Cluster) -> Self {
-        Applier { cluster, options: ApplyOptions::default(), timeout: None }
+    pub fn new(cluster: &Cluster) -> Self {
+        Applier { cluster: cluster.clone(), options: ApplyOptions::default(), timeout: None }
     }
 
     /// The field manager of the server-side applies.
@@ -235,11 +233,11 @@ impl<'c> Applier<'c> {
     }
 
     /// Starts applying `set` when the stream is first polled.
-    pub fn run(self, set: Set, cancel: CancellationToken) -> EventStream<'c> {
+    pub fn run(self, set: Set, cancel: CancellationToken) -> EventStream {
         let Applier { cluster, options, timeout } = self;
         let cancel = Cancel::new(cancel, timeout);
         EventStream::new(move |mut sink| async move {
-            engine::apply(cluster, &set.prepared, &options, &cancel, &mut sink).await
+            engine::apply(&cluster, &set.prepared, &options, &cancel, &mut sink).await
         })
     }
 }
@@ -247,14 +245,14 @@ impl<'c> Applier<'c> {
 /// Deletes every object an inventory lists, in reverse dependency order, then the inventory.
 #[derive(Clone)]
 #[must_use]
-pub struct Destroyer<'c> {
-    cluster: &'c Cluster,
+pub struct Destroyer {
+    cluster: Cluster,
     inventory: InventoryInfo,
     options: ApplyOptions,
     timeout: Option<Duration>,
 }
 
-impl fmt::Debug for Destroyer<'_> {
+impl fmt::Debug for Destroyer {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Destroyer")
             .field("inventory", &self.inventory)
@@ -264,10 +262,10 @@ impl fmt::Debug for Destroyer<'_> {
     }
 }
 
-impl<'c> Destroyer<'c> {
+impl Destroyer {
     /// A destroyer of `inventory` (e.g. [`Set::inventory`]) with the defaults of `kapply destroy`.
-    pub fn new(cluster: &'c Cluster, inventory: InventoryInfo) -> Self {
-        Destroyer { cluster, inventory, options: ApplyOptions::default(), timeout: None }
+    pub fn new(cluster: &Cluster, inventory: InventoryInfo) -> Self {
+        Destroyer { cluster: cluster.clone(), inventory, options: ApplyOptions::default(), timeout: None }
     }
 
     /// Which objects may be deleted: under `strict` (default), only those this inventory owns.
@@ -319,11 +317,11 @@ impl<'c> Destroyer<'c> {
     }
 
     /// Starts destroying when the stream is first polled.
-    pub fn run(self, cancel: CancellationToken) -> EventStream<'c> {
+    pub fn run(self, cancel: CancellationToken) -> EventStream {
         let Destroyer { cluster, inventory, options, timeout } = self;
         let cancel = Cancel::new(cancel, timeout);
         EventStream::new(move |mut sink| async move {
-            engine::destroy(cluster, &inventory, &options, &cancel, &mut sink).await
+            engine::destroy(&cluster, &inventory, &options, &cancel, &mut sink).await
         })
     }
 }
@@ -332,27 +330,27 @@ impl<'c> Destroyer<'c> {
 /// applying it (Secret values masked), then the prune candidates a prune would delete, as removals.
 #[derive(Clone)]
 #[must_use]
-pub struct Differ<'c> {
-    cluster: &'c Cluster,
+pub struct Differ {
+    cluster: Cluster,
     options: engine::DiffOptions,
 }
 
-impl fmt::Debug for Differ<'_> {
+impl fmt::Debug for Differ {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Differ").field("options", &self.options).finish_non_exhaustive()
     }
 }
 
-impl<'c> Differ<'c> {
+impl Differ {
     /// A differ with the defaults of `kapply diff`.
-    pub fn new(cluster: &'c Cluster) -> Self {
+    pub fn new(cluster: &Cluster) -> Self {
         let options = engine::DiffOptions {
             field_manager: ApplyOptions::default().field_manager,
             force_conflicts: false,
             policy: InventoryPolicy::Strict,
             concurrency: usize::from(engine::DEFAULT_CONCURRENCY),
         };
-        Differ { cluster, options }
+        Differ { cluster: cluster.clone(), options }
     }
 
     /// The field manager the dry runs apply as.
@@ -386,6 +384,40 @@ impl<'c> Differ<'c> {
     /// The live inventory cannot be read. A dry run that fails is that object's
     /// [`ObjectDiff::error`](engine::ObjectDiff::error).
     pub async fn diff(&self, set: &Set) -> Result<Vec<engine::ObjectDiff>, EngineError> {
-        engine::diff(self.cluster, &set.prepared, &self.options).await
+        engine::diff(&self.cluster, &set.prepared, &self.options).await
+    }
+}
+
+/// Compile-time checks: a controller spawns runs (`tokio::spawn` needs `Send + 'static`) and awaits
+/// the library's futures on a multi-threaded runtime (`Send`). These fail to build, not to run.
+#[cfg(test)]
+mod send_checks {
+    use super::*;
+    use crate::{Input, Loader};
+
+    fn send_static<T: Send + 'static>() {}
+    fn send<T: Send>(_: &T) {}
+
+    #[test]
+    fn runs_and_runners_are_send_and_static() {
+        send_static::<EventStream>();
+        send_static::<Applier>();
+        send_static::<Destroyer>();
+        send_static::<Differ>();
+        send_static::<Cluster>();
+        send_static::<Set>();
+    }
+
+    #[allow(dead_code, clippy::let_underscore_future)]
+    fn the_library_futures_are_send(cluster: &Cluster, set: &Set, inputs: &[Input], info: &InventoryInfo) {
+        let loader = Loader::new(cluster);
+        send(&loader.load(inputs));
+        let differ = Differ::new(cluster);
+        send(&differ.diff(set));
+        send(&crate::read_inventory(cluster, info));
+        send(&crate::list_inventories(cluster));
+        let (until, mode) = (crate::Until::Current, WaitMode::Watch);
+        let cancel = CancellationToken::new();
+        send(&crate::observe(cluster, &[], until, mode, Duration::from_secs(1), cancel, None, |_, _| {}));
     }
 }

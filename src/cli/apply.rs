@@ -47,7 +47,7 @@ fn run_with(command: &'static str, args: &ApplyArgs, dry_run: DryRun) -> Outcome
 }
 
 /// The applier the `apply` (and `preview`) flags describe.
-pub fn applier<'c>(cluster: &'c Cluster, args: &ApplyArgs, dry_run: DryRun) -> Applier<'c> {
+pub fn applier(cluster: &Cluster, args: &ApplyArgs, dry_run: DryRun) -> Applier {
     let run = &args.run;
     let applier = Applier::new(cluster)
         .field_manager(args.field_manager.clone())

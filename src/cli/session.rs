@@ -195,7 +195,7 @@ impl Output {
 
     /// Prints every event of `events` as it arrives, stops the printer and maps the run's result to an
     /// exit outcome, reporting an aborted run.
-    pub async fn print_run(mut self, command: &str, mut events: EventStream<'_>) -> Outcome {
+    pub async fn print_run(mut self, command: &str, mut events: EventStream) -> Outcome {
         let mut summary: Option<Summary> = None;
         // The test suite checks every run's stream against the ordering contract (docs/architecture.md).
         let mut recorded = std::env::var_os(CHECK_EVENT_ORDER).map(|_| Vec::new());

@@ -23,6 +23,7 @@ use kube::config::{KubeConfigOptions, Kubeconfig};
 use kube::{Client, Config};
 use serde_json::Value;
 use std::path::PathBuf;
+use std::sync::Arc;
 use tokio::sync::RwLock;
 
 pub use discovery::{Discovered, Resolved};
@@ -107,10 +108,14 @@ pub enum DeleteResult {
 }
 
 /// A connected cluster with its discovery cache.
+///
+/// Cheap to clone: clones share the connection pool and the discovery cache, so a runner
+/// ([`crate::Applier`], …) keeps its own and its run owns everything it uses (a `'static` stream).
+#[derive(Clone)]
 pub struct Cluster {
     client: Client,
     default_namespace: String,
-    discovery: RwLock<Discovered>,
+    discovery: Arc<RwLock<Discovered>>,
 }
 
 impl Cluster {
@@ -143,7 +148,7 @@ impl Cluster {
     /// Wraps an existing client (library users, tests) and runs discovery.
     pub async fn from_client(client: Client, default_namespace: String) -> Result<Self> {
         let discovered = Discovered::run(client.clone()).await?;
-        Ok(Self { client, default_namespace, discovery: RwLock::new(discovered) })
+        Ok(Self { client, default_namespace, discovery: Arc::new(RwLock::new(discovered)) })
     }
 
     /// The namespace of the kubeconfig context (`default` when it names none).

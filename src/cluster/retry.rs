@@ -49,7 +49,7 @@ static ANSWERED: AtomicBool = AtomicBool::new(false);
 /// Runs `request` until it succeeds, fails in a way a retry cannot fix, or runs out of attempts.
 pub(crate) async fn retrying<T, F, Fut>(
     verb: Verb,
-    what: &dyn std::fmt::Display,
+    what: &(dyn std::fmt::Display + Sync),
     mut request: F,
 ) -> kube::Result<T>
 where

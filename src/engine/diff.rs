@@ -48,14 +48,16 @@ pub async fn diff(
 ) -> Result<Vec<ObjectDiff>, EngineError> {
     let concurrency = options.concurrency;
     let policy = options.policy;
-    let options = ApplyOptions {
+    let options = &ApplyOptions {
         field_manager: options.field_manager.clone(),
         force_conflicts: options.force_conflicts,
         dry_run: true,
     };
     let refs: Vec<ObjRef> = prepared.graph.waves().into_iter().flatten().collect();
-    let mut diffs: Vec<ObjectDiff> = stream::iter(&refs)
-        .map(|obj| diff_one(cluster, prepared, obj, &options))
+    // Owned items: a closure over `&ObjRef` makes the future not provably `Send`
+    // (rust-lang/rust#102211).
+    let mut diffs: Vec<ObjectDiff> = stream::iter(refs.clone())
+        .map(|obj: ObjRef| async move { diff_one(cluster, prepared, &obj, options).await })
         .buffered(concurrency.max(1))
         .collect()
         .await;

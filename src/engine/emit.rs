@@ -6,12 +6,12 @@ use crate::event::{CancelReason, Event, Summary, SummaryBuilder};
 use crate::inventory;
 
 /// Receives the events of a run, in order. The CLI's sink prints them; a library user may collect them.
-pub trait EventSink {
+pub trait EventSink: Send {
     /// Receives the next event of the run.
     fn event(&mut self, event: &Event);
 }
 
-impl<F: FnMut(&Event)> EventSink for F {
+impl<F: FnMut(&Event) + Send> EventSink for F {
     fn event(&mut self, event: &Event) {
         self(event)
     }

@@ -68,9 +68,11 @@ pub(crate) async fn validate_new_objects(
         .collect();
 
     let id = &prepared.info.id;
-    let mut refused: Vec<(Source, ObjRef, String)> = futures::stream::iter(candidates)
-        .map(|obj| async move {
-            let object = prepared.object(obj).expect("every graph object is in the set");
+    let mut refused: Vec<(Source, ObjRef, String)> = futures::stream::iter(candidates.into_iter().cloned())
+        // Owned items: a closure over `&ObjRef` makes the run's future not provably `Send`
+        // (rust-lang/rust#102211).
+        .map(|obj: ObjRef| async move {
+            let object = prepared.object(&obj).expect("every graph object is in the set");
             if !crate::mutation::mutations_of(&object).is_ok_and(|m| m.is_empty()) {
                 return None;
             }

@@ -101,7 +101,7 @@ impl<'a> ApplyPhase<'a> {
         let mut in_flight = FuturesUnordered::new();
         let mut cancelled = self.cancel.is_cancelled();
         // The background discovery refresh, while the gate awaits kinds (see `DiscoveryGate`).
-        let mut refresh: Option<futures::future::LocalBoxFuture<'_, crate::cluster::Result<()>>> = None;
+        let mut refresh: Option<futures::future::BoxFuture<'_, crate::cluster::Result<()>>> = None;
         loop {
             if !cancelled {
                 for obj in state.scheduler.ready() {

@@ -65,18 +65,22 @@ impl PrunePhase<'_> {
                 }
             };
             let gk = &gk;
-            let reviews = futures::stream::iter(objects)
-                .map(|obj| async move { (obj, self.may_delete(gk, namespace, Some(&obj.name)).await) })
+            let reviews = futures::stream::iter(objects.into_iter().cloned())
+                // Owned items: see `engine::validate` (rust-lang/rust#102211).
+                .map(|obj: ObjRef| async move {
+                    let review = self.may_delete(gk, namespace, Some(&obj.name)).await;
+                    (obj, review)
+                })
                 .buffer_unordered(self.options.concurrency.max(1))
                 .collect::<Vec<_>>()
                 .await;
             for (obj, review) in reviews {
                 match review {
                     Ok(None) => {}
-                    Ok(Some(error)) => forbidden.push((obj.clone(), error)),
+                    Ok(Some(error)) => forbidden.push((obj, error)),
                     Err(err) => {
                         tracing::debug!("cannot review delete access to {obj}, counted as refused: {err}");
-                        forbidden.push((obj.clone(), refused.clone()));
+                        forbidden.push((obj, refused.clone()));
                     }
                 }
             }
