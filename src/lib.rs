@@ -69,7 +69,7 @@ pub use engine::{
     CancelReason, DEFAULT_CONCURRENCY, EngineError as Error, ObjectDiff, Propagation, list_inventories,
     read_inventory,
 };
-pub use event::{DryRun, Event, RunOutcome, Summary};
+pub use event::{DryRun, Event, RunOutcome, Setting, Summary};
 pub use inventory::{InventoryInfo, InventoryPolicy};
 pub use load::{LoadError, Loader, Set};
 pub use manifest::Input;

@@ -79,6 +79,14 @@ pub enum LoadError {
 }
 
 impl LoadError {
+    /// The setting that resolves the error, when one does (printed as a hint, e.g. as a flag).
+    pub fn setting(&self) -> Option<crate::event::Setting> {
+        match self {
+            LoadError::Invalid(error) => error.setting(),
+            _ => None,
+        }
+    }
+
     /// True for every error the input itself causes (the CLI exits 2 for these).
     pub fn is_invalid_input(&self) -> bool {
         match self {

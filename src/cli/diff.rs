@@ -36,6 +36,9 @@ pub fn run(args: &DiffArgs) -> Outcome {
         for item in &diffs {
             if let Some(error) = &item.error {
                 eprintln!("kapply diff: {error}");
+                if let Some(hint) = error.hint_named(&super::hints::flags()) {
+                    eprintln!("  hint: {hint}");
+                }
                 failed = true;
                 continue;
             }

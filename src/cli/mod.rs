@@ -7,6 +7,7 @@ mod args;
 mod destroy;
 mod diff;
 mod exit;
+mod hints;
 mod init;
 mod inputs;
 mod session;

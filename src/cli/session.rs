@@ -127,6 +127,7 @@ impl Session {
                 eprintln!("kapply {command}: nothing was applied: fix the manifests above and run again");
             } else {
                 eprintln!("kapply {command}: {}", clip_lines(&err.to_string()));
+                super::hints::print_hint(command, err.setting());
             }
             if err.is_invalid_input() { Outcome::Usage } else { Outcome::Failed }
         })?;
@@ -164,6 +165,7 @@ impl Session {
         )
         .map_err(|err| {
             eprintln!("kapply {command}: {err}");
+            super::hints::print_hint(command, err.setting());
             Outcome::Usage
         })?;
         Ok((cluster, info))
@@ -201,7 +203,8 @@ impl Output {
         let mut recorded = std::env::var_os(CHECK_EVENT_ORDER).map(|_| Vec::new());
         while let Some(item) = events.next().await {
             match item {
-                Ok(event) => {
+                Ok(mut event) => {
+                    event.name_settings(&super::hints::flags());
                     if let Event::Summary(last) = &event {
                         summary = Some(last.clone());
                     }
@@ -233,6 +236,7 @@ impl Output {
         let _ = self.printer.error(&err.to_string());
         let _ = self.printer.finish();
         eprintln!("kapply {command}: {}", clip_lines(&err.to_string()));
+        super::hints::print_hint(command, err.setting());
         if err.is_invalid_input() { Outcome::Usage } else { Outcome::Failed }
     }
 

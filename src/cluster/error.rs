@@ -40,8 +40,7 @@ pub enum ClusterError {
     UnknownKind(GroupKind),
     /// A server-side apply without force-conflicts was refused (409) because other field managers own
     /// fields the applied object sets. Re-applying with force-conflicts takes them over.
-    #[error("{verb} {obj}: conflict with another field manager on {}; \
-             re-run with --force-conflicts to take ownership of these fields",
+    #[error("{verb} {obj}: conflict with another field manager on {}",
             .conflicts.iter().map(|c| format!("{} ({})", c.field, c.message)).collect::<Vec<_>>().join(", "))]
     Conflict {
         /// The object that was applied.

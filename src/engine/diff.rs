@@ -15,7 +15,7 @@ use crate::object::{OWNING_INVENTORY, ObjRef};
 pub struct DiffOptions {
     /// The field manager the dry runs apply as.
     pub field_manager: String,
-    /// Dry-run with force, as `apply --force-conflicts` would apply; without it a conflict is an error.
+    /// Dry-run with force, as an apply forcing conflicts would; without it a conflict is an error.
     pub force_conflicts: bool,
     /// The policy a prune would use: decides which candidates show as removals.
     pub policy: inventory::InventoryPolicy,
@@ -30,8 +30,8 @@ pub struct ObjectDiff {
     pub obj: ObjRef,
     /// The unified diff (Secret values masked); None when applying would change nothing.
     pub diff: Option<String>,
-    /// Why the object could not be compared (the dry run failed), naming the object.
-    pub error: Option<String>,
+    /// Why the object could not be compared (the dry run failed), naming the object, with a hint.
+    pub error: Option<crate::event::ObjectError>,
     /// A note for the reader: the object would be pruned, or created after its CRD or Namespace.
     pub note: Option<&'static str>,
 }
@@ -98,7 +98,12 @@ async fn diff_one(
             return pending("would be created after its CustomResourceDefinition");
         }
         Err(err) => {
-            return ObjectDiff { obj: obj.clone(), diff: None, error: Some(err.to_string()), note: None };
+            return ObjectDiff {
+                obj: obj.clone(),
+                diff: None,
+                error: Some(super::apply_phase::object_error(err)),
+                note: None,
+            };
         }
     };
     match cluster.apply(object, &body, live.as_ref(), options).await {
@@ -111,6 +116,11 @@ async fn diff_one(
         Err(err) if err.code() == Some(404) && live.is_none() && obj.namespace.is_some() => {
             pending("would be created after its Namespace")
         }
-        Err(err) => ObjectDiff { obj: obj.clone(), diff: None, error: Some(err.to_string()), note: None },
+        Err(err) => ObjectDiff {
+            obj: obj.clone(),
+            diff: None,
+            error: Some(super::apply_phase::object_error(err)),
+            note: None,
+        },
     }
 }

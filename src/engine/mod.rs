@@ -172,6 +172,14 @@ impl From<ClusterError> for EngineError {
 }
 
 impl EngineError {
+    /// The setting that resolves the error, when one does (printed as a hint, e.g. as a flag).
+    pub fn setting(&self) -> Option<crate::event::Setting> {
+        match self {
+            EngineError::Inventory(error) => error.setting(),
+            EngineError::Invalid(_) | EngineError::Cluster(_) => None,
+        }
+    }
+
     /// True when the run stopped before writing anything because the input is bad.
     pub fn is_invalid_input(&self) -> bool {
         match self {

@@ -103,8 +103,8 @@ pub fn prepare(
     let info = match template {
         Some(info) if flags.any() => {
             return Err(EngineError::Invalid(format!(
-                "the manifests hold an inventory template ({info}, in {}) and --inventory-id/--inventory-name \
-                 were given too; use one or the other",
+                "the manifests hold an inventory template ({info}, in {}) and an inventory id or name was \
+                 given too; use one or the other",
                 template_sources.join(", ")
             )));
         }

@@ -63,6 +63,7 @@
 
 mod order;
 mod outcome;
+mod setting;
 mod summary;
 #[cfg(test)]
 mod tests;
@@ -72,6 +73,7 @@ pub use outcome::{
     AbandonReason, ApplyOutcome, CancelReason, DeleteOutcome, DeletionOutcome, InventoryAction, ObjectError,
     PruneOutcome, SkipReason, WaitOutcome,
 };
+pub use setting::{Setting, SettingNames};
 pub use summary::{
     ApplyCounts, DeletionCounts, FailedAction, ObjectFailure, ObjectStatus, ReconcileCounts, RemoveCounts,
     RunOutcome, Summary, SummaryBuilder,

@@ -10,19 +10,27 @@ use crate::object::{LIFECYCLE_DELETION, LIFECYCLE_DETACH, ON_REMOVE, ON_REMOVE_K
 pub struct ObjectError {
     /// What went wrong, in one line.
     pub message: String,
-    /// A suggestion the user can act on ("install the CRD first", "use --force-conflicts").
+    /// A suggestion the user can act on ("install the CRD first"), in words.
     pub hint: Option<String>,
+    /// The setting that acts on the hint, when one does (printers name it: a flag, a builder call).
+    pub setting: Option<super::Setting>,
 }
 
 impl ObjectError {
     /// An error with no hint.
     pub fn new(message: impl Into<String>) -> Self {
-        ObjectError { message: message.into(), hint: None }
+        ObjectError { message: message.into(), hint: None, setting: None }
     }
 
     /// The same error with `hint` as its suggestion (replacing any previous one).
     pub fn with_hint(mut self, hint: impl Into<String>) -> Self {
         self.hint = Some(hint.into());
+        self
+    }
+
+    /// The same error with `setting` as what acts on its hint.
+    pub fn with_setting(mut self, setting: super::Setting) -> Self {
+        self.setting = Some(setting);
         self
     }
 }
@@ -132,7 +140,7 @@ impl fmt::Display for SkipReason {
                  every one is allowed: fix the RBAC permissions and re-run"
             ),
             SkipReason::Cancelled => f.write_str("the run was cancelled"),
-            SkipReason::NotWaited => f.write_str("not waited for (--no-wait)"),
+            SkipReason::NotWaited => f.write_str("not waited for (waiting is off)"),
         }
     }
 }

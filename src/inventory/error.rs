@@ -61,15 +61,15 @@ pub enum InventoryError {
 
     /// Neither a template nor an inventory id was given.
     #[error(
-        "no inventory: add an inventory template to the manifests (`kapply init DIR` writes one) or pass \
-         --inventory-id"
+        "no inventory: add an inventory template to the manifests (`kapply init DIR` writes one) or give \
+         an inventory id"
     )]
     MissingId,
 
     /// An inventory name was given by flag without an id.
     #[error(
-        "--inventory-name {name:?} was given without --inventory-id: the id, not the name, identifies an \
-         inventory; pass --inventory-id too"
+        "an inventory name ({name:?}) was given without an inventory id: the id, not the name, identifies \
+         an inventory; give the id too"
     )]
     NameWithoutId {
         /// The inventory name given.
@@ -77,7 +77,7 @@ pub enum InventoryError {
     },
 
     /// No namespace is known for the inventory ConfigMap.
-    #[error("no namespace for the inventory: pass --namespace or set a namespace in the kubeconfig context")]
+    #[error("no namespace for the inventory: give one, or set a namespace in the kubeconfig context")]
     MissingNamespace,
 
     /// The namespace of the inventory is not a valid namespace name.
@@ -91,7 +91,7 @@ pub enum InventoryError {
 
     /// The inventory ConfigMap name is not a valid object name.
     #[error(
-        "invalid inventory name {name:?}: it {problem}; pass --inventory-name with a valid ConfigMap name \
+        "invalid inventory name {name:?}: it {problem}; give a valid ConfigMap name \
          (lowercase letters, digits, '-' and '.', at most 253 characters)"
     )]
     InvalidName {
@@ -172,6 +172,17 @@ pub enum InventoryError {
 }
 
 impl InventoryError {
+    /// The setting that resolves the error, when one does (printed as a hint, e.g. as a flag).
+    pub fn setting(&self) -> Option<crate::event::Setting> {
+        use crate::event::Setting;
+        match self {
+            InventoryError::MissingId | InventoryError::NameWithoutId { .. } => Some(Setting::InventoryId),
+            InventoryError::MissingNamespace => Some(Setting::Namespace),
+            InventoryError::InvalidName { .. } => Some(Setting::InventoryName),
+            _ => None,
+        }
+    }
+
     /// True when the error is about the input (manifests, flags), found before anything is written;
     /// false when it is about the live inventory in the cluster.
     pub fn is_input_error(&self) -> bool {

@@ -130,7 +130,8 @@ mod tests {
     fn an_id_that_makes_no_valid_name_requires_an_explicit_name() {
         let err = InventoryInfo::from_flags(Some("My_App"), None, Some("prod")).unwrap_err();
         assert!(matches!(err, InventoryError::InvalidName { .. }), "{err:?}");
-        assert!(err.to_string().contains("--inventory-name"), "{err}");
+        assert!(err.to_string().contains("give a valid ConfigMap name"), "{err}");
+        assert_eq!(err.setting(), Some(crate::event::Setting::InventoryName));
     }
 
     #[test]

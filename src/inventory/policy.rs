@@ -100,8 +100,8 @@ pub enum PolicyError {
     /// The object exists, no inventory owns it (no owning-inventory annotation), and the policy is
     /// strict: adopting it takes policy adopt (or adopt-all).
     #[error(
-        "can't adopt {object}: it exists without the annotation {OWNING_INVENTORY}; use \
-         --inventory-policy=adopt to take it over"
+        "can't adopt {object}: it exists without the annotation {OWNING_INVENTORY}; the inventory \
+         policy adopt takes it over"
     )]
     NeedsAdoption {
         /// The object, as `Kind[.group]/[namespace/]name` (or `namespace/name` for a LIST item).
@@ -110,7 +110,7 @@ pub enum PolicyError {
     /// The object exists and another inventory owns it, and the policy is not adopt-all: two sets of
     /// manifests claim the same object. Taking it over takes policy adopt-all.
     #[error(
-        "inventory overlap: {object} is owned by inventory {owner}; use --inventory-policy=adopt-all to take it"
+        "inventory overlap: {object} is owned by inventory {owner}; the inventory policy adopt-all takes it"
     )]
     Overlap {
         /// The object, as `Kind[.group]/[namespace/]name` (or `namespace/name` for a LIST item).
@@ -118,6 +118,16 @@ pub enum PolicyError {
         /// The id of the inventory that owns it.
         owner: String,
     },
+}
+
+impl PolicyError {
+    /// The inventory policy that would take the object over.
+    pub fn setting(&self) -> crate::event::Setting {
+        crate::event::Setting::InventoryPolicy(match self {
+            PolicyError::NeedsAdoption { .. } => InventoryPolicy::Adopt,
+            PolicyError::Overlap { .. } => InventoryPolicy::AdoptAll,
+        })
+    }
 }
 
 /// Decides whether this run (inventory `our_id`, `policy`) may apply an object whose live state is
@@ -170,14 +180,14 @@ pub enum PruneSkip {
         remove_owner_annotation: bool,
     },
     /// Another inventory owns it and the policy is not adopt-all.
-    #[error("owned by inventory {owner}, not this one; only --inventory-policy=adopt-all prunes it")]
+    #[error("owned by inventory {owner}, not this one; only the inventory policy adopt-all prunes it")]
     OwnedByOther {
         /// The id of the inventory that owns it.
         owner: String,
     },
     /// No inventory owns it and the policy is strict.
     #[error(
-        "owned by no inventory (no {OWNING_INVENTORY} annotation); only --inventory-policy=adopt prunes it"
+        "owned by no inventory (no {OWNING_INVENTORY} annotation); only the inventory policy adopt prunes it"
     )]
     NotOwned,
     /// The live object is one this run just applied under another reference (same UID: e.g. a kind
@@ -287,9 +297,10 @@ mod tests {
         let message = err.to_string();
         assert!(message.contains("can't adopt Deployment.apps/prod/web"), "{message}");
         assert!(
-            message.contains(OWNING_INVENTORY) && message.contains("--inventory-policy=adopt"),
+            message.contains(OWNING_INVENTORY) && message.contains("inventory policy adopt takes it over"),
             "{message}"
         );
+        assert_eq!(err.setting(), crate::event::Setting::InventoryPolicy(Adopt));
     }
 
     #[test]
@@ -314,8 +325,9 @@ mod tests {
             assert_eq!(
                 err.to_string(),
                 "inventory overlap: Deployment.apps/prod/web is owned by inventory theirs; \
-                 use --inventory-policy=adopt-all to take it"
+                 the inventory policy adopt-all takes it"
             );
+            assert_eq!(err.setting(), crate::event::Setting::InventoryPolicy(AdoptAll));
         }
         assert_eq!(
             check_apply(AdoptAll, "ours", Some(&live_owned_by("theirs"))),

@@ -195,7 +195,7 @@ pub enum ErrorKind {
     /// A namespaced object without a namespace, and no default namespace.
     #[error(
         "cannot determine the namespace of {kind}/{name}: set metadata.namespace or give a default \
-         namespace (--namespace)"
+         namespace"
     )]
     NoNamespace {
         /// The object's kind.

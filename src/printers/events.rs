@@ -17,7 +17,8 @@
 use std::io::{self, Write};
 
 use crate::event::{
-    ApplyOutcome, DeletionOutcome, Event, InventoryAction, ObjectError, PruneOutcome, Summary, WaitOutcome,
+    ApplyOutcome, DeletionOutcome, Event, InventoryAction, ObjectError, PruneOutcome, SettingNames, Summary,
+    WaitOutcome,
 };
 use crate::object::ObjRef;
 
@@ -60,7 +61,7 @@ impl<W: Write> EventsPrinter<W> {
     /// `<obj> <action> failed: <message>`, then the hint on an indented line.
     fn failure(&mut self, obj: &ObjRef, action: &str, error: &ObjectError) -> io::Result<()> {
         self.object_line(obj, &format!("{action} failed: {}", error.message))?;
-        match &error.hint {
+        match error.hint_named(&SettingNames::default()) {
             Some(hint) => writeln!(self.out, "  hint: {hint}"),
             None => Ok(()),
         }

@@ -18,8 +18,8 @@ use serde::Serialize;
 
 use crate::event::{
     AbandonReason, ApplyCounts, ApplyOutcome, CancelReason, DeletionCounts, DeletionOutcome, Event,
-    ObjectError, ObjectFailure, ObjectStatus, Plan, PruneOutcome, ReconcileCounts, RemoveCounts, SkipReason,
-    Summary, WaitOutcome,
+    ObjectError, ObjectFailure, ObjectStatus, Plan, PruneOutcome, ReconcileCounts, RemoveCounts,
+    SettingNames, SkipReason, Summary, WaitOutcome,
 };
 use crate::kstatus::{Condition, StatusResult};
 use crate::object::ObjRef;
@@ -229,7 +229,7 @@ struct ActionBody<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     error: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    hint: Option<&'a str>,
+    hint: Option<String>,
 }
 
 impl<'a> ActionBody<'a> {
@@ -238,7 +238,11 @@ impl<'a> ActionBody<'a> {
     }
 
     fn failed(obj: &'a ObjRef, error: &'a ObjectError) -> Self {
-        ActionBody { error: Some(&error.message), hint: error.hint.as_deref(), ..Self::done(obj, "failed") }
+        ActionBody {
+            error: Some(&error.message),
+            hint: error.hint_named(&SettingNames::default()),
+            ..Self::done(obj, "failed")
+        }
     }
 
     fn skipped(obj: &'a ObjRef, reason: &SkipReason) -> Self {
@@ -508,7 +512,7 @@ struct FailureJson<'a> {
     action: &'static str,
     error: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
-    hint: Option<&'a str>,
+    hint: Option<String>,
 }
 
 impl<'a> FailureJson<'a> {
@@ -517,7 +521,7 @@ impl<'a> FailureJson<'a> {
             obj: ObjFields::of(&failure.obj),
             action: failure.action.as_str(),
             error: &failure.error.message,
-            hint: failure.error.hint.as_deref(),
+            hint: failure.error.hint_named(&SettingNames::default()),
         }
     }
 }

@@ -6,6 +6,7 @@ use serde_json::Value;
 
 use crate::cluster::ClusterError;
 use crate::event::ObjectError;
+use crate::event::Setting;
 use crate::object::Object;
 
 /// `body` as the server stores it, where a client can tell: a Secret's `stringData` is merged into
@@ -82,18 +83,23 @@ pub(super) fn drops_zero_values(obj: &Object) -> bool {
 
 /// A cluster error as a per-object error, with the hint the situation calls for.
 pub(crate) fn object_error(err: ClusterError) -> ObjectError {
-    let hint = match &err {
-        ClusterError::Api { .. } if err.is_immutable_field() => Some(
-            "the field cannot change once set: re-run with --recreate-on-immutable to delete and re-create the object",
+    let (hint, setting) = match &err {
+        ClusterError::Api { .. } if err.is_immutable_field() => (
+            Some("the field cannot change once set: delete and re-create the object"),
+            Some(Setting::RecreateOnImmutable),
         ),
-        ClusterError::UnknownKind(_) => Some("apply its CustomResourceDefinition first, or in the same set"),
-        _ => None,
+        ClusterError::Conflict { .. } => {
+            (Some("forcing conflicts takes these fields over"), Some(Setting::ForceConflicts))
+        }
+        ClusterError::UnknownKind(_) => {
+            (Some("apply its CustomResourceDefinition first, or in the same set"), None)
+        }
+        _ => (None, None),
     };
-    let error = ObjectError::new(err.to_string());
-    match hint {
-        Some(hint) => error.with_hint(hint),
-        None => error,
-    }
+    let mut error = ObjectError::new(err.to_string());
+    error.hint = hint.map(str::to_owned);
+    error.setting = setting;
+    error
 }
 
 /// Sets `metadata.annotations[key] = value`, creating the maps as needed.

@@ -254,7 +254,7 @@ impl State<'_, '_> {
             self.emitter.emit(Event::Warning {
                 obj: Some(obj.clone()),
                 message: format!(
-                    "taken over from inventory {previous_owner} (--inventory-policy=adopt-all); that inventory \
+                    "taken over from inventory {previous_owner} (inventory policy adopt-all); that inventory \
                      will no longer prune or delete it"
                 ),
             });

@@ -37,7 +37,9 @@ impl Refusal {
     /// The `Apply` outcome reporting it: [`ApplyOutcome::Refused`] or [`ApplyOutcome::Failed`].
     pub(super) fn outcome(self) -> ApplyOutcome {
         match self {
-            Refusal::Policy(error) => ApplyOutcome::Refused(ObjectError::new(error.to_string())),
+            Refusal::Policy(error) => {
+                ApplyOutcome::Refused(ObjectError::new(error.to_string()).with_setting(error.setting()))
+            }
             Refusal::Failed(error) => ApplyOutcome::Failed(error),
         }
     }
@@ -167,7 +169,8 @@ impl ApplyPhase<'_> {
             tokio::time::sleep(self.options.poll_period.min(std::time::Duration::from_millis(250))).await;
         }
         let (action, response) = self.cluster.apply(obj, body, None, options).await.map_err(failed)?;
-        let note = Some(format!("re-created (--recreate-on-immutable): {cause}"));
+        let note =
+            Some(format!("re-created (an immutable field changed and recreate-on-immutable is on): {cause}"));
         Ok(Done { action, response, ownership: Ownership::New, note })
     }
 

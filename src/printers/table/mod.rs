@@ -23,7 +23,7 @@ use std::io::{self, Write};
 
 use indicatif::ProgressDrawTarget;
 
-use crate::event::{Event, ObjectFailure};
+use crate::event::{Event, ObjectFailure, SettingNames};
 
 use super::{Printer, status_lines, totals_lines};
 use live::Live;
@@ -88,7 +88,7 @@ impl<W: Write> TablePrinter<W> {
         }
         for ObjectFailure { obj, action, error } in &summary.failures {
             writeln!(self.out, "{obj} {} failed: {}", action.as_str(), error.message)?;
-            if let Some(hint) = &error.hint {
+            if let Some(hint) = error.hint_named(&SettingNames::default()) {
                 writeln!(self.out, "  hint: {hint}")?;
             }
         }
