@@ -418,6 +418,7 @@ mod send_checks {
         send(&crate::list_inventories(cluster));
         let (until, mode) = (crate::Until::Current, WaitMode::Watch);
         let cancel = CancellationToken::new();
-        send(&crate::observe(cluster, &[], until, mode, Duration::from_secs(1), cancel, None, |_, _| {}));
+        let observer = crate::Observer::new(cluster).until(until).wait_mode(mode);
+        send(&observer.run(&[], cancel, |_, _| {}));
     }
 }

@@ -27,7 +27,7 @@
 //! - [`Cluster`] is the one door to the API server; [`Loader`] turns manifests into a [`Set`]
 //!   (validated, every kind resolved, the plan built — nothing written).
 //! - [`Applier`], [`Destroyer`] run a set (or an inventory) as an [`EventStream`]; [`Differ`] diffs one;
-//!   [`observe`] follows the status of objects.
+//!   [`Observer`] follows the status of objects.
 //! - [`event`] is the contract between a run and whoever consumes it (its ordering rules included);
 //!   [`printers`] render it as text, JSON lines or a live table.
 //! - [`kstatus`] computes an object's status from the object alone (pure); [`manifest`] reads and
@@ -74,4 +74,4 @@ pub use inventory::{InventoryInfo, InventoryPolicy};
 pub use load::{LoadError, Loader, Set};
 pub use manifest::Input;
 pub use object::{GroupKind, ObjRef, Object, Source};
-pub use wait::{Observation, Until, WaitMode, observe};
+pub use wait::{Observation, Observer, Until, WaitMode};

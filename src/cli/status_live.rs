@@ -65,15 +65,16 @@ pub fn run(args: &StatusArgs) -> Outcome {
         };
         let stdout = io::stdout();
         let mut write_error = None;
-        let observation = kapply::observe(
-            &cluster,
-            &refs,
-            until,
-            args.wait_mode,
-            args.poll_period,
-            cancel,
-            args.timeout,
-            |obj, status| {
+        let observer = kapply::Observer::new(&cluster)
+            .until(until)
+            .wait_mode(args.wait_mode)
+            .poll_period(args.poll_period);
+        let observer = match args.timeout {
+            Some(timeout) => observer.timeout(timeout),
+            None => observer,
+        };
+        let observation = observer
+            .run(&refs, cancel, |obj, status| {
                 if args.output == StatusOutput::Table || !shown(status) || write_error.is_some() {
                     return;
                 }
@@ -84,9 +85,8 @@ pub fn run(args: &StatusArgs) -> Outcome {
                 if let Err(err) = writeln!(stdout.lock(), "{line}") {
                     write_error = Some(err);
                 }
-            },
-        )
-        .await;
+            })
+            .await;
         if args.output == StatusOutput::Table {
             let rows: Vec<[String; 3]> = observation
                 .statuses

@@ -17,7 +17,7 @@
 //! apply, NotFound for a prune or delete, any known status, or never); its own deadline (the
 //! reconcile or prune timeout, counted from when it was applied or deleted) ends it as timed out
 //! with the last status seen; cancellation ends every wait at once. The engine's loops and
-//! [`observe()`] drive the same waiter: they await its wake-up, then read what changed and which
+//! [`Observer`] drive the same waiter: they await its wake-up, then read what changed and which
 //! waits ended.
 //!
 //! # Where the kstatus rules come in
@@ -43,7 +43,7 @@
 //!   [`WaitMode`];
 //! - `watch.rs`: [`watch()`], one watch as a stream of [`Watched`] items, and the set of watches of
 //!   watch mode;
-//! - `observe.rs`: [`observe()`], the waiter on its own, without applying anything (`kapply status`).
+//! - `observe.rs`: [`Observer`], the waiter on its own, without applying anything (`kapply status`).
 //!
 //! [`Cluster::list_mapped`]: crate::cluster::Cluster::list_mapped
 
@@ -53,7 +53,7 @@ mod until;
 mod waiter;
 mod watch;
 
-pub use observe::{Observation, observe};
+pub use observe::{Observation, Observer};
 pub use poll::{Batch, Observed, Poll, batches, poll, trim};
 pub use until::Until;
 pub use waiter::WaitMode;

@@ -1,4 +1,4 @@
-//! [`observe`]: the live status of a set of objects, until a condition holds — what `kapply status`
+//! [`Observer`]: the live status of a set of objects, until a condition holds — what `kapply status`
 //! runs. The same [`Waiter`] as apply's (watch or poll), without applying anything; it stops early
 //! through the engine's `Cancel` (the caller's token and the overall timeout), as a run does.
 
@@ -15,7 +15,7 @@ use crate::event::CancelReason;
 use crate::kstatus::StatusResult;
 use crate::object::ObjRef;
 
-/// What [`observe`] saw.
+/// What an [`Observer`] saw.
 #[derive(Debug, Clone, Default)]
 #[non_exhaustive]
 pub struct Observation {
@@ -27,10 +27,81 @@ pub struct Observation {
     pub cancelled: Option<CancelReason>,
 }
 
-/// Observes `refs` until each satisfies `until`, `cancel` is cancelled or `timeout` passes, calling
-/// `on_change` for every status change (the first observation of each object included).
+/// Follows the status of objects until a condition holds; a builder whose settings all have
+/// defaults (until Current, watches, 1 s poll period, no timeout).
+#[derive(Clone)]
+#[must_use]
+pub struct Observer {
+    cluster: Cluster,
+    until: Until,
+    mode: WaitMode,
+    period: Duration,
+    timeout: Option<Duration>,
+}
+
+impl std::fmt::Debug for Observer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Observer")
+            .field("until", &self.until)
+            .field("mode", &self.mode)
+            .field("period", &self.period)
+            .field("timeout", &self.timeout)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Observer {
+    /// An observer of objects on `cluster` (it keeps its own clone).
+    pub fn new(cluster: &Cluster) -> Self {
+        Observer {
+            cluster: cluster.clone(),
+            until: Until::Current,
+            mode: WaitMode::Watch,
+            period: Duration::from_secs(1),
+            timeout: None,
+        }
+    }
+
+    /// What to wait for (default [`Until::Current`]).
+    pub fn until(mut self, until: Until) -> Self {
+        self.until = until;
+        self
+    }
+
+    /// Watches (default) or polling.
+    pub fn wait_mode(mut self, mode: WaitMode) -> Self {
+        self.mode = mode;
+        self
+    }
+
+    /// How often polling mode LISTs the objects (default 1 s).
+    pub fn poll_period(mut self, period: Duration) -> Self {
+        self.period = period;
+        self
+    }
+
+    /// Stop after `timeout` (default: never), as cancelled with [`CancelReason::TimedOut`].
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = Some(timeout);
+        self
+    }
+
+    /// Observes `refs` until each satisfies the condition, `cancel` is cancelled or the timeout
+    /// passes, calling `on_change` for every status change (the first observation of each object
+    /// included).
+    pub async fn run(
+        &self,
+        refs: &[ObjRef],
+        cancel: CancellationToken,
+        on_change: impl FnMut(&ObjRef, &StatusResult),
+    ) -> Observation {
+        let Observer { cluster, until, mode, period, timeout } = self;
+        observe(cluster, refs, *until, *mode, *period, cancel, *timeout, on_change).await
+    }
+}
+
 #[allow(clippy::too_many_arguments)]
-pub async fn observe(
+async fn observe(
     cluster: &Cluster,
     refs: &[ObjRef],
     until: Until,

@@ -39,17 +39,13 @@ async fn a_deployment_is_waited_on_until_current_with_one_list_per_kind_and_name
     // The poll right after applying counts too: a fast rollout may be Current by the time `wait` starts.
     let mut seen: Vec<_> = first.observed.iter().map(|(r, o)| (r.clone(), o.status.status)).collect();
     // The engine's waiter in poll mode: one LIST per batch per period. A timeout bounds the wait.
-    let last = wait::observe(
-        &cluster,
-        &refs,
-        Until::Current,
-        wait::WaitMode::Poll,
-        Duration::from_millis(500),
-        tokio_util::sync::CancellationToken::new(),
-        Some(Duration::from_secs(90)),
-        |r, s| seen.push((r.clone(), s.status)),
-    )
-    .await;
+    let last = kapply::Observer::new(&cluster)
+        .until(Until::Current)
+        .wait_mode(wait::WaitMode::Poll)
+        .poll_period(Duration::from_millis(500))
+        .timeout(Duration::from_secs(90))
+        .run(&refs, tokio_util::sync::CancellationToken::new(), |r, s| seen.push((r.clone(), s.status)))
+        .await;
     for (r, status) in &last.statuses {
         assert_eq!(status.status, Status::Current, "{r}: {}", status.message);
     }
