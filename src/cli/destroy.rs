@@ -5,12 +5,14 @@ use std::io::{self, IsTerminal};
 
 use super::args::{DestroyArgs, ManifestArgs, RunArgs};
 use super::exit::Outcome;
+use super::report::Report;
 use super::session::{self, Output, Session};
 use std::time::Duration;
 
 use kapply::Destroyer;
 use kapply::Propagation;
 use kapply::event::DryRun;
+use kapply::printers::OutputFormat;
 
 /// What destroy's own flags (or preview's prune flags, for `preview --destroy`) set.
 pub struct Settings {
@@ -38,12 +40,13 @@ pub fn run_with(
     settings: Settings,
 ) -> Outcome {
     session::block_on(async {
+        let format = run.output.unwrap_or_else(|| session::default_format(io::stdout().is_terminal()));
+        let report = Report::new(command, format == OutputFormat::Json);
         let (cluster, info) =
-            match Session::open_inventory(command, manifests, &run.connection, &run.inventory).await {
+            match Session::open_inventory(&report, manifests, &run.connection, &run.inventory).await {
                 Ok(found) => found,
                 Err(outcome) => return outcome,
             };
-        let format = run.output.unwrap_or_else(|| session::default_format(io::stdout().is_terminal()));
         let cancel = session::cancel_on_signals();
         let output = Output::new(format, run.status_events);
         let mut destroyer = Destroyer::new(&cluster, info)

@@ -9,6 +9,7 @@ mod diff;
 mod exit;
 mod init;
 mod inputs;
+mod report;
 mod session;
 mod status;
 mod status_live;

@@ -10,6 +10,7 @@ use tokio_util::sync::CancellationToken;
 use super::args::{ConnectionArgs, InventoryArgs, ManifestArgs};
 use super::exit::Outcome;
 use super::inputs::inputs_of;
+use super::report::Report;
 use kapply::Cluster;
 use kapply::Error as EngineError;
 use kapply::event::{Event, RunOutcome, Summary};
@@ -88,24 +89,22 @@ impl Session {
     /// Reads the manifests, connects, resolves every kind through discovery and prepares the run.
     /// On failure the error is printed and the exit outcome returned: 2 for bad input, 1 otherwise.
     pub async fn open(
-        command: &str,
+        report: &Report,
         manifests: &ManifestArgs,
         connection: &ConnectionArgs,
         inventory: &InventoryArgs,
     ) -> Result<Session, Outcome> {
         let paths = manifests.all_paths();
         if paths.is_empty() {
-            eprintln!(
-                "kapply {command}: no manifests given; pass files or directories, or `-` for standard input"
-            );
+            report.error("no manifests given; pass files or directories, or `-` for standard input");
             return Err(Outcome::Usage);
         }
         let inputs = inputs_of(&paths).map_err(|err| {
-            eprintln!("kapply {command}: cannot read standard input: {err}");
+            report.error(&format!("cannot read standard input: {err}"));
             Outcome::Usage
         })?;
         let cluster = Cluster::connect(&connection.connect_options()).await.map_err(|err| {
-            eprintln!("kapply {command}: {err}");
+            report.error(&err.to_string());
             Outcome::Failed
         })?;
         let mut loader = Loader::new(&cluster).recursive(manifests.recursive);
@@ -122,11 +121,16 @@ impl Session {
             loader = loader.inventory_namespace(namespace);
         }
         let set = loader.load(&inputs).await.map_err(|err| {
+            let text = clip_lines(&err.to_string());
             if let LoadError::Manifests(_) | LoadError::UnservedVersions(_) = &err {
-                eprintln!("{}", clip_lines(&err.to_string()));
-                eprintln!("kapply {command}: nothing was applied: fix the manifests above and run again");
+                eprintln!("{text}");
+                eprintln!(
+                    "kapply {}: nothing was applied: fix the manifests above and run again",
+                    report.command
+                );
+                report.json_line(&text);
             } else {
-                eprintln!("kapply {command}: {}", clip_lines(&err.to_string()));
+                report.error(&text);
             }
             if err.is_invalid_input() { Outcome::Usage } else { Outcome::Failed }
         })?;
@@ -138,18 +142,18 @@ impl Session {
     /// The cluster and the inventory only (destroy, live status): from the template among the
     /// manifests when some are given, else from the inventory flags alone.
     pub async fn open_inventory(
-        command: &str,
+        report: &Report,
         manifests: &ManifestArgs,
         connection: &ConnectionArgs,
         inventory: &InventoryArgs,
     ) -> Result<(Cluster, InventoryInfo), Outcome> {
         if !manifests.all_paths().is_empty() {
-            let session = Session::open(command, manifests, connection, inventory).await?;
+            let session = Session::open(report, manifests, connection, inventory).await?;
             let info = session.set.inventory().clone();
             return Ok((session.cluster, info));
         }
         let cluster = Cluster::connect(&connection.connect_options()).await.map_err(|err| {
-            eprintln!("kapply {command}: {err}");
+            report.error(&err.to_string());
             Outcome::Failed
         })?;
         let namespace = inventory
@@ -163,7 +167,7 @@ impl Session {
             Some(&namespace),
         )
         .map_err(|err| {
-            eprintln!("kapply {command}: {err}");
+            report.error(&err.to_string());
             Outcome::Usage
         })?;
         Ok((cluster, info))
