@@ -143,13 +143,28 @@ pub fn printer_for<'w, W: Write + Send + 'w>(
 ///
 /// Apply: applied (every apply event: `a+b+c+d[+e]`), pruned, and — unless a dry run — reconciled.
 /// Destroy: deleted. A line about deletions waited for appears when there were any.
+///
+/// A dry run says so on every line, as kubectl's `(dry run)` does: the verbs read "would be applied",
+/// "would be pruned", "would be deleted", and each line ends with the plan's marker (`(preview)`), so
+/// that a preview's totals cannot be mistaken for a real run's.
 pub(crate) fn totals_lines(summary: &Summary) -> Vec<String> {
+    let mut lines = totals(summary);
+    if let Some(marker) = summary.dry_run.marker() {
+        for line in &mut lines {
+            line.push_str(&format!(" ({marker})"));
+        }
+    }
+    lines
+}
+
+fn totals(summary: &Summary) -> Vec<String> {
     let mut lines = Vec::new();
+    let would = if summary.dry_run.is_dry_run() { "would be " } else { "" };
     match summary.operation {
         Operation::Apply => {
             let a = &summary.apply;
             let mut line = format!(
-                "{} resource(s) applied. {} created, {} unchanged, {} configured, {} failed",
+                "{} resource(s) {would}applied. {} created, {} unchanged, {} configured, {} failed",
                 a.total(),
                 a.created,
                 a.unchanged,
@@ -160,7 +175,7 @@ pub(crate) fn totals_lines(summary: &Summary) -> Vec<String> {
                 line.push_str(&format!(", {} skipped", a.skipped));
             }
             lines.push(line);
-            lines.push(remove_line(&summary.prune, "pruned", "prune"));
+            lines.push(remove_line(&summary.prune, &format!("{would}pruned"), "prune"));
             if !summary.dry_run.is_dry_run() {
                 let r = &summary.reconcile;
                 lines.push(format!(
@@ -169,7 +184,7 @@ pub(crate) fn totals_lines(summary: &Summary) -> Vec<String> {
                 ));
             }
         }
-        Operation::Destroy => lines.push(remove_line(&summary.delete, "deleted", "delete")),
+        Operation::Destroy => lines.push(remove_line(&summary.delete, &format!("{would}deleted"), "delete")),
     }
     if summary.deletion.total() > 0 {
         let d = &summary.deletion;

@@ -87,6 +87,37 @@ fn the_events_printer_marks_every_object_line_of_a_preview() {
 }
 
 #[test]
+fn every_printer_marks_a_preview_as_a_dry_run_even_its_totals() {
+    let events = events_output(&preview_run(), &PrinterOptions::default());
+    let table = table_output(&preview_run(), None);
+    assert_golden("preview.table.txt", &table);
+    for output in [&events, &table] {
+        for line in output.lines().filter(|line| line.contains("resource(s)")) {
+            assert!(line.contains("would be ") && line.ends_with(" (preview-server)"), "unmarked: {line}");
+        }
+        assert!(
+            !output.contains("resource(s) applied") && !output.contains("resource(s) pruned"),
+            "{output}"
+        );
+    }
+    assert!(table.contains("Would prune") && table.contains("Would configure"), "{table}");
+    assert!(!table.contains("Pruned"), "{table}");
+    let json = json_output(&preview_run(), &PrinterOptions::default());
+    assert_golden("preview.jsonl", &json);
+    for line in parse_lines(&json) {
+        if ["apply", "prune", "delete"].contains(&line["type"].as_str().unwrap()) {
+            assert_eq!(line["dryRun"], "server", "{line}");
+        }
+    }
+    let real = json_output(&apply_run(), &PrinterOptions::default());
+    assert!(
+        parse_lines(&real)
+            .iter()
+            .all(|line| line["type"] == "plan" || line["type"] == "summary" || line.get("dryRun").is_none())
+    );
+}
+
+#[test]
 fn the_preview_marker_of_the_options_wins_over_the_plan() {
     let options = PrinterOptions { preview: Some("preview"), ..PrinterOptions::default() };
     let output = events_output(&preview_run(), &options);

@@ -69,6 +69,24 @@ impl Action {
     }
 }
 
+impl Action {
+    /// The ACTION column's text in a run with `dry_run`: in a dry run what was decided but not done
+    /// reads `Would create`, `Would configure`, `Would prune`, `Would delete`, never as if done.
+    pub fn label(self, dry_run: DryRun) -> &'static str {
+        if !dry_run.is_dry_run() {
+            return self.as_str();
+        }
+        match self {
+            Action::Created => "Would create",
+            Action::Configured => "Would configure",
+            Action::Pruned => "Would prune",
+            Action::Deleted => "Would delete",
+            Action::Abandoned => "Would abandon",
+            other => other.as_str(),
+        }
+    }
+}
+
 /// One object of the table.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Row {
@@ -251,6 +269,11 @@ impl TableState {
     /// plan did not name in the order they first appeared.
     pub fn rows(&self) -> &[Row] {
         &self.rows
+    }
+
+    /// The plan's dry run: rows and totals of a dry run say so.
+    pub fn dry_run(&self) -> DryRun {
+        self.dry_run
     }
 
     /// How many objects the run reports on.
