@@ -253,3 +253,15 @@ fn status_json_lines_have_the_apply_lines_shape() {
         assert!(!line.contains("null"), "{line}");
     }
 }
+
+#[test]
+fn heartbeat_takes_a_duration_and_zero() {
+    for ok in ["0", "10s", "1m"] {
+        let (_, _, stderr) =
+            kapply(&["apply", "-", "--heartbeat", ok, "--timestamps", "--kubeconfig", "/nonexistent"], "");
+        assert!(!stderr.contains("invalid value"), "{ok}: {stderr}");
+    }
+    let (code, _, stderr) = kapply(&["apply", "-", "--heartbeat", "often"], "");
+    assert_eq!(code, 2);
+    assert!(stderr.contains("--heartbeat"), "{stderr}");
+}

@@ -43,7 +43,7 @@ fn run_with(command: &'static str, args: &ApplyArgs, dry_run: DryRun) -> Outcome
             Err(outcome) => return outcome,
         };
         let cancel = session::cancel_on_signals();
-        let output = Output::new(format, run.status_events);
+        let output = Output::new(format, run);
         let events = applier(&session.cluster, args, dry_run).run(session.set, cancel);
         output.print_run(command, events).await
     })

@@ -188,6 +188,13 @@ pub struct RunArgs {
     /// Also print every status change (events and json output).
     #[arg(long)]
     pub status_events: bool,
+    /// Events output: while waiting, print every DURATION how long the run has taken and what it
+    /// still waits for, so that CI jobs that kill silent steps do not kill kapply (0: never).
+    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = parse_duration)]
+    pub heartbeat: Duration,
+    /// Events output: begin every line with an RFC 3339 UTC timestamp.
+    #[arg(long)]
+    pub timestamps: bool,
 }
 
 /// `kapply apply`.

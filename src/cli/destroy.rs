@@ -48,7 +48,7 @@ pub fn run_with(
                 Err(outcome) => return outcome,
             };
         let cancel = session::cancel_on_signals();
-        let output = Output::new(format, run.status_events);
+        let output = Output::new(format, run);
         let mut destroyer = Destroyer::new(&cluster, info)
             .inventory_policy(run.inventory_policy)
             .poll_period(run.poll_period)

@@ -3,11 +3,13 @@
 
 use std::future::Future;
 use std::io::{self, IsTerminal, Write};
+use std::time::{Duration, Instant};
 
 use futures::StreamExt;
+use tokio::time::MissedTickBehavior;
 use tokio_util::sync::CancellationToken;
 
-use super::args::{ConnectionArgs, InventoryArgs, ManifestArgs};
+use super::args::{ConnectionArgs, InventoryArgs, ManifestArgs, RunArgs};
 use super::exit::Outcome;
 use super::inputs::inputs_of;
 use super::report::Report;
@@ -183,27 +185,48 @@ pub struct Output {
     printer: Box<dyn printers::Printer>,
     /// The first write error; a closed pipe stops printing, not the run.
     error: Option<io::Error>,
+    /// How often to call the printer's heartbeat; None: never.
+    heartbeat: Option<Duration>,
 }
 
 impl Output {
-    pub fn new(format: OutputFormat, status_events: bool) -> Self {
+    pub fn new(format: OutputFormat, run: &RunArgs) -> Self {
         let stdout = io::stdout();
         let options = PrinterOptions {
             preview: None,
-            status_events,
+            status_events: run.status_events,
             live: format == OutputFormat::Table && stdout.is_terminal(),
             width: None,
+            timestamps: run.timestamps,
         };
-        Output { printer: printers::printer_for(format, stdout, options), error: None }
+        Output {
+            printer: printers::printer_for(format, stdout, options),
+            error: None,
+            heartbeat: Some(run.heartbeat).filter(|period| !period.is_zero()),
+        }
     }
 
     /// Prints every event of `events` as it arrives, stops the printer and maps the run's result to an
-    /// exit outcome, reporting an aborted run.
+    /// exit outcome, reporting an aborted run. Every `--heartbeat` without an event, the printer's
+    /// heartbeat: the timer lives here, beside the stream, so the library's events stay what happened.
     pub async fn print_run(mut self, command: &str, mut events: EventStream<'_>) -> Outcome {
         let mut summary: Option<Summary> = None;
         // The test suite checks every run's stream against the ordering contract (docs/architecture.md).
         let mut recorded = std::env::var_os(CHECK_EVENT_ORDER).map(|_| Vec::new());
-        while let Some(item) = events.next().await {
+        let started = Instant::now();
+        // A period of a day stands for "never": no branch of the loop needs to be optional.
+        let period = self.heartbeat.unwrap_or(Duration::from_secs(86_400));
+        let mut ticks = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
+        ticks.set_missed_tick_behavior(MissedTickBehavior::Delay);
+        loop {
+            let item = tokio::select! {
+                item = events.next() => item,
+                _ = ticks.tick(), if self.heartbeat.is_some() => {
+                    self.beat(started.elapsed());
+                    continue;
+                }
+            };
+            let Some(item) = item else { break };
             match item {
                 Ok(event) => {
                     if let Event::Summary(last) = &event {
@@ -229,6 +252,14 @@ impl Output {
                 Outcome::Failed
             }
             _ => outcome,
+        }
+    }
+
+    fn beat(&mut self, elapsed: Duration) {
+        if self.error.is_none()
+            && let Err(err) = self.printer.heartbeat(elapsed)
+        {
+            self.error = Some(err);
         }
     }
 

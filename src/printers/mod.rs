@@ -15,7 +15,9 @@
 //! | `table` | [`table`] | terminals: one row per object redrawn in place, and a progress bar |
 
 pub mod events;
+pub mod heartbeat;
 pub mod json;
+mod stamp;
 pub mod table;
 
 #[cfg(test)]
@@ -26,6 +28,7 @@ mod tests;
 use std::fmt;
 use std::io::{self, Write};
 use std::str::FromStr;
+use std::time::Duration;
 
 use crate::event::{CancelReason, Event, ObjectStatus, Operation, Summary};
 
@@ -52,6 +55,17 @@ pub trait Printer: Send {
     /// an `error` line so a machine reading stdout sees why the stream stopped.
     fn error(&mut self, message: &str) -> io::Result<()> {
         let _ = message;
+        Ok(())
+    }
+
+    /// Says the run is alive: called by whoever drives the stream, on its own timer (the CLI: every
+    /// `--heartbeat`), with the time since the run began, also while no event arrives.
+    ///
+    /// The default does nothing: a live table shows progress by itself and JSON consumers have their
+    /// own timeouts. The events printer writes how many objects are not finished and the ones waited
+    /// for longest with their last status, for CI jobs that kill a silent step.
+    fn heartbeat(&mut self, elapsed: Duration) -> io::Result<()> {
+        let _ = elapsed;
         Ok(())
     }
 
@@ -120,6 +134,8 @@ pub struct PrinterOptions {
     pub live: bool,
     /// Table without `live`: truncate lines to this many characters (None: never truncate).
     pub width: Option<usize>,
+    /// Events printer: begin every line with an RFC 3339 UTC timestamp (`--timestamps`).
+    pub timestamps: bool,
 }
 
 /// The printer of `format`, writing to `writer`.

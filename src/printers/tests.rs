@@ -118,6 +118,40 @@ fn every_printer_marks_a_preview_as_a_dry_run_even_its_totals() {
 }
 
 #[test]
+fn the_events_heartbeat_reports_what_the_run_still_waits_for() {
+    let events = apply_run();
+    let mut printer = EventsPrinter::new(Vec::new(), &PrinterOptions::default());
+    // Halfway: after the applies, before the waits end.
+    let half = events.iter().position(|event| matches!(event, Event::Reconciled { .. })).unwrap();
+    for event in &events[..half] {
+        printer.print(event).unwrap();
+    }
+    printer.heartbeat(std::time::Duration::from_secs(20)).unwrap();
+    let output = String::from_utf8(printer.into_inner()).unwrap();
+    let beat: Vec<&str> = output.lines().skip_while(|line| !line.starts_with("still running")).collect();
+    assert!(beat[0].starts_with("still running after 20s: "), "{output}");
+    assert!(beat.len() > 1 && beat[1..].iter().all(|line| line.starts_with("  ")), "{output}");
+}
+
+#[test]
+fn with_timestamps_every_events_line_begins_with_an_rfc3339_utc_time() {
+    let options = PrinterOptions { timestamps: true, ..PrinterOptions::default() };
+    let mut printer = EventsPrinter::with_clock(Vec::new(), &options, recorded::fixed_clock());
+    for event in &apply_run() {
+        printer.print(event).unwrap();
+    }
+    printer.heartbeat(std::time::Duration::from_secs(1)).unwrap();
+    let output = String::from_utf8(printer.into_inner()).unwrap();
+    let plain = events_output(&apply_run(), &PrinterOptions::default());
+    assert_eq!(output.lines().count(), plain.lines().count() + 1);
+    for (stamped, line) in output.lines().zip(plain.lines()) {
+        let (time, rest) = stamped.split_once(' ').unwrap();
+        assert!(time.parse::<jiff::Timestamp>().is_ok() && time.ends_with('Z'), "{stamped}");
+        assert_eq!(rest, line);
+    }
+}
+
+#[test]
 fn the_preview_marker_of_the_options_wins_over_the_plan() {
     let options = PrinterOptions { preview: Some("preview"), ..PrinterOptions::default() };
     let output = events_output(&preview_run(), &options);
