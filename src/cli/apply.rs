@@ -42,10 +42,10 @@ fn run_with(command: &'static str, args: &ApplyArgs, dry_run: DryRun) -> Outcome
             Ok(session) => session,
             Err(outcome) => return outcome,
         };
-        let cancel = session::cancel_on_signals();
         let output = Output::new(format, run);
-        let events = applier(&session.cluster, args, dry_run).run(session.set, cancel);
-        output.print_run(command, events).await
+        let cancel = session::cancel_on_signals(!output.live());
+        let events = applier(&session.cluster, args, dry_run).run(session.set, cancel.clone());
+        output.print_run(command, events, &cancel).await
     })
 }
 

@@ -47,8 +47,8 @@ pub fn run_with(
                 Ok(found) => found,
                 Err(outcome) => return outcome,
             };
-        let cancel = session::cancel_on_signals();
         let output = Output::new(format, run);
+        let cancel = session::cancel_on_signals(!output.live());
         let mut destroyer = Destroyer::new(&cluster, info)
             .inventory_policy(run.inventory_policy)
             .poll_period(run.poll_period)
@@ -60,6 +60,6 @@ pub fn run_with(
         if let Some(timeout) = run.timeout {
             destroyer = destroyer.timeout(timeout);
         }
-        output.print_run(command, destroyer.run(cancel)).await
+        output.print_run(command, destroyer.run(cancel.clone()), &cancel).await
     })
 }

@@ -39,20 +39,29 @@ pub fn default_format(stdout_is_terminal: bool) -> OutputFormat {
     if stdout_is_terminal { OutputFormat::Table } else { OutputFormat::Events }
 }
 
-/// A cancellation token cancelled on the first SIGINT/SIGTERM. A second signal exits at once (130):
-/// the inventory written before applying still lists every object.
-pub fn cancel_on_signals() -> CancellationToken {
+/// What the first interrupt means, said on stderr — or, under a live table, inside its frame (see
+/// [`Output::print_run`]), where the next redraw does not overwrite it.
+pub const INTERRUPTED: &str = "kapply: interrupted; finishing the requests in flight and recording the inventory (interrupt again to quit now)";
+
+/// A cancellation token cancelled on the first SIGINT/SIGTERM, said on stderr when `announce`. A second
+/// signal exits at once (130): the inventory written before applying still lists every object.
+pub fn cancel_on_signals(announce: bool) -> CancellationToken {
     let cancel = CancellationToken::new();
     tokio::spawn({
         let cancel = cancel.clone();
         async move {
             wait_for_signal().await;
-            eprintln!(
-                "kapply: interrupted; finishing the requests in flight and recording the inventory (interrupt again to quit now)"
-            );
+            if announce {
+                eprintln!("{INTERRUPTED}");
+            }
             cancel.cancel();
             wait_for_signal().await;
-            eprintln!("kapply: interrupted twice; quitting");
+            // A live table hid the cursor; exiting here skips its cleanup.
+            if io::stdout().is_terminal() {
+                print!("{}", printers::table::SHOW_CURSOR);
+                let _ = io::stdout().flush();
+            }
+            eprintln!("\nkapply: interrupted twice; quitting");
             std::process::exit(i32::from(Outcome::Interrupted.code()));
         }
     });
@@ -187,7 +196,11 @@ pub struct Output {
     error: Option<io::Error>,
     /// How often to call the printer's heartbeat; None: never.
     heartbeat: Option<Duration>,
+    live: bool,
 }
+
+/// How often a live table is ticked.
+const LIVE_TICK: Duration = Duration::from_millis(250);
 
 impl Output {
     pub fn new(format: OutputFormat, run: &RunArgs) -> Self {
@@ -199,17 +212,31 @@ impl Output {
             width: None,
             timestamps: run.timestamps,
         };
-        Output {
-            printer: printers::printer_for(format, stdout, options),
-            error: None,
-            heartbeat: Some(run.heartbeat).filter(|period| !period.is_zero()),
-        }
+        let live = options.live;
+        // A live table ticks often (elapsed time, throttled redraws); the events printer every
+        // --heartbeat.
+        let heartbeat =
+            if live { Some(LIVE_TICK) } else { Some(run.heartbeat).filter(|period| !period.is_zero()) };
+        Output { printer: printers::printer_for(format, stdout, options), error: None, heartbeat, live }
+    }
+
+    /// The output is a live table: notices go into it, not to stderr.
+    pub fn live(&self) -> bool {
+        self.live
     }
 
     /// Prints every event of `events` as it arrives, stops the printer and maps the run's result to an
     /// exit outcome, reporting an aborted run. Every `--heartbeat` without an event, the printer's
     /// heartbeat: the timer lives here, beside the stream, so the library's events stay what happened.
-    pub async fn print_run(mut self, command: &str, mut events: EventStream<'_>) -> Outcome {
+    ///
+    /// When `cancel` fires, a live table is told so ([`INTERRUPTED`], in its frame); the signal handler
+    /// said it on stderr for every other output.
+    pub async fn print_run(
+        mut self,
+        command: &str,
+        mut events: EventStream<'_>,
+        cancel: &CancellationToken,
+    ) -> Outcome {
         let mut summary: Option<Summary> = None;
         // The test suite checks every run's stream against the ordering contract (docs/architecture.md).
         let mut recorded = std::env::var_os(CHECK_EVENT_ORDER).map(|_| Vec::new());
@@ -218,11 +245,19 @@ impl Output {
         let period = self.heartbeat.unwrap_or(Duration::from_secs(86_400));
         let mut ticks = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
         ticks.set_missed_tick_behavior(MissedTickBehavior::Delay);
+        let mut noticed = false;
         loop {
             let item = tokio::select! {
                 item = events.next() => item,
                 _ = ticks.tick(), if self.heartbeat.is_some() => {
                     self.beat(started.elapsed());
+                    continue;
+                }
+                _ = cancel.cancelled(), if self.live && !noticed => {
+                    noticed = true;
+                    if self.error.is_none() && let Err(err) = self.printer.notice(INTERRUPTED) {
+                        self.error = Some(err);
+                    }
                     continue;
                 }
             };

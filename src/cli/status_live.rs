@@ -65,7 +65,7 @@ pub fn run(args: &StatusArgs) -> Outcome {
             PollUntil::Deleted => Until::Deleted,
             PollUntil::Forever => Until::Forever,
         };
-        let cancel = session::cancel_on_signals();
+        let cancel = session::cancel_on_signals(true);
         let shown = |status: &StatusResult| {
             args.statuses.is_empty()
                 || args.statuses.iter().any(|s| s.eq_ignore_ascii_case(status.status.as_str()))

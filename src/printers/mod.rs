@@ -69,6 +69,17 @@ pub trait Printer: Send {
         Ok(())
     }
 
+    /// Shows a line from the program driving the run, e.g. that it was interrupted and is finishing
+    /// the requests in flight.
+    ///
+    /// The live table draws it inside its frame, where the next redraw cannot overwrite it (a line
+    /// written to the terminal beside a live table would be). The default does nothing: other printers
+    /// leave such lines to the caller's stderr.
+    fn notice(&mut self, message: &str) -> io::Result<()> {
+        let _ = message;
+        Ok(())
+    }
+
     /// Flushes what is buffered and stops any live display.
     fn finish(&mut self) -> io::Result<()>;
 }
@@ -129,8 +140,8 @@ pub struct PrinterOptions {
     pub preview: Option<&'static str>,
     /// Print `Status` events (events and JSON printers). The table always uses them.
     pub status_events: bool,
-    /// Table: draw in place on the terminal (stdout) through indicatif. Set it only when stdout is a
-    /// terminal; otherwise the table prints one final frame to the writer.
+    /// Table: draw in place on the terminal (stdout). Set it only when stdout is a terminal; otherwise
+    /// the table prints one final frame to the writer.
     pub live: bool,
     /// Table without `live`: truncate lines to this many characters (None: never truncate).
     pub width: Option<usize>,
@@ -140,8 +151,8 @@ pub struct PrinterOptions {
 
 /// The printer of `format`, writing to `writer`.
 ///
-/// For [`OutputFormat::Table`] with [`PrinterOptions::live`], the table itself is drawn on stdout by
-/// indicatif and `writer` receives what follows it (totals, failures).
+/// For [`OutputFormat::Table`] with [`PrinterOptions::live`], the table itself is drawn on stdout and
+/// `writer` receives what follows it (totals, failures).
 pub fn printer_for<'w, W: Write + Send + 'w>(
     format: OutputFormat,
     writer: W,

@@ -2,7 +2,9 @@
 
 use std::collections::HashMap;
 
-use crate::event::{ApplyOutcome, DeletionOutcome, DryRun, Event, PruneOutcome, Summary, WaitOutcome};
+use crate::event::{
+    ApplyOutcome, CancelReason, DeletionOutcome, DryRun, Event, PruneOutcome, Summary, WaitOutcome,
+};
 use crate::kstatus::Status;
 use crate::object::ObjRef;
 
@@ -106,6 +108,17 @@ impl Row {
     fn new(obj: ObjRef, action: Action) -> Self {
         Row { obj, action, status: None, message: String::new(), finished: false }
     }
+
+    /// Finished as wished: applied and Current (or, in a dry run, decided), pruned or deleted and gone,
+    /// unchanged. A short screen folds these rows into counts; every other row stays visible.
+    pub fn is_settled(&self) -> bool {
+        let ok_action = matches!(
+            self.action,
+            Action::Created | Action::Configured | Action::Unchanged | Action::Pruned | Action::Deleted
+        );
+        let ok_status = matches!(self.status, None | Some(Status::Current) | Some(Status::NotFound));
+        self.finished && ok_action && ok_status && !self.message.starts_with("reconcile ")
+    }
 }
 
 /// The rows of a run, updated event by event. Rows keep the order of the plan; an object the plan did
@@ -117,6 +130,9 @@ pub struct TableState {
     dry_run: DryRun,
     pub(super) warnings: Vec<String>,
     pub(super) summary: Option<Summary>,
+    /// Lines from the program driving the run (the interrupt notice), shown inside the live frame.
+    pub(super) notices: Vec<String>,
+    pub(super) cancelled: Option<CancelReason>,
 }
 
 impl TableState {
@@ -130,7 +146,8 @@ impl TableState {
         let dry_run = self.dry_run.is_dry_run();
         match event {
             Event::Plan(plan) => {
-                *self = TableState { dry_run: plan.dry_run, ..TableState::default() };
+                let notices = std::mem::take(&mut self.notices);
+                *self = TableState { dry_run: plan.dry_run, notices, ..TableState::default() };
                 for wave in &plan.apply {
                     for obj in wave {
                         self.row(obj, Action::Pending);
@@ -221,7 +238,8 @@ impl TableState {
                 });
                 return false;
             }
-            Event::Inventory { .. } | Event::Cancelled(_) => return false,
+            Event::Cancelled(reason) => self.cancelled = Some(*reason),
+            Event::Inventory { .. } => return false,
             Event::Summary(summary) => self.summary = Some(summary.clone()),
         }
         true
@@ -289,6 +307,17 @@ impl TableState {
     /// Warning lines, in arrival order.
     pub fn warnings(&self) -> &[String] {
         &self.warnings
+    }
+
+    /// Adds a line from the program driving the run, e.g. that it was interrupted: the live table
+    /// shows it in its frame, where no redraw overwrites it.
+    pub fn notice(&mut self, line: impl Into<String>) {
+        self.notices.push(line.into());
+    }
+
+    /// Why the run stopped early, once its `Cancelled` event arrived.
+    pub fn cancelled(&self) -> Option<CancelReason> {
+        self.cancelled
     }
 
     /// The summary, once the last event arrived.
