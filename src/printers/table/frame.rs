@@ -128,8 +128,9 @@ fn fit(cells: &[[String; 5]], width: usize) -> [usize; 5] {
     if namespace + resource <= room {
         return widths;
     }
+    // The namespace (often the same on every row) gives up most: at most a third of the room.
+    let namespace = namespace.min(MIN_NAMESPACE.max(room / 3));
     let resource = resource.min(MIN_RESOURCE.max(room.saturating_sub(namespace)));
-    let namespace = namespace.min(MIN_NAMESPACE.max(room.saturating_sub(resource)));
     [namespace, resource, action, status, message]
 }
 
