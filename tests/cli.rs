@@ -11,7 +11,8 @@ fn kapply(args: &[&str], stdin: &str) -> (i32, String, String) {
         .stderr(Stdio::piped())
         .spawn()
         .expect("run kapply");
-    child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
+    // A kapply that fails before reading its input closes the pipe: not the test's concern.
+    let _ = child.stdin.take().unwrap().write_all(stdin.as_bytes());
     let out = child.wait_with_output().unwrap();
     (
         out.status.code().unwrap_or(-1),
@@ -191,4 +192,76 @@ fn cli_utils_policy_names_and_any_case_of_an_output_format_are_accepted() {
     let (code, _, stderr) = kapply(&["apply", "-", "--inventory-policy", "must-match", "-o", "JSON"], "");
     assert!(!stderr.contains("invalid value"), "{stderr}");
     assert_ne!(code, 0);
+}
+
+/// The JSON lines of `stdout`, each parsed; panics on a line that is not JSON.
+fn json_lines(stdout: &str) -> Vec<serde_json::Value> {
+    stdout.lines().map(|line| serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}"))).collect()
+}
+
+#[test]
+fn with_json_output_every_failure_before_the_run_is_one_error_line() {
+    let cm = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\n";
+    for args in [
+        &["apply", "-o", "json", "--kubeconfig", "/nonexistent/kubeconfig", "-"][..],
+        &["apply", "-o", "json", "--kubeconfig", "/nonexistent/kubeconfig"][..],
+        &["destroy", "-o", "json", "--kubeconfig", "/nonexistent/kubeconfig", "--inventory-id", "abc"][..],
+        &["status", "-o", "json", "--kubeconfig", "/nonexistent/kubeconfig", "--inventory-id", "abc"][..],
+        &["status", "-o", "json", "--offline", "-"][..],
+    ] {
+        let stdin = if args.contains(&"--offline") { "kind: [unclosed\n" } else { cm };
+        let (code, stdout, stderr) = kapply(args, stdin);
+        assert_ne!(code, 0, "{args:?}");
+        let lines = json_lines(&stdout);
+        assert_eq!(lines.len(), 1, "{args:?}: {stdout}");
+        assert_eq!(lines[0]["type"], "error", "{args:?}");
+        let error = lines[0]["error"].as_str().unwrap();
+        assert!(!error.is_empty() && stderr.contains(error.lines().next().unwrap()), "{error} / {stderr}");
+    }
+}
+
+#[test]
+fn without_json_output_errors_go_to_stderr_only() {
+    let (code, stdout, stderr) = kapply(&["apply", "--kubeconfig", "/nonexistent/kubeconfig", "-"], "");
+    assert_ne!(code, 0);
+    assert!(stdout.is_empty(), "{stdout}");
+    assert!(stderr.contains("kubeconfig"), "{stderr}");
+}
+
+#[test]
+fn every_subcommand_takes_the_same_output_names_with_text_an_alias_of_events() {
+    let job = "apiVersion: batch/v1\nkind: Job\nmetadata: {name: j}\nstatus: {succeeded: 1, conditions: [{type: Complete, status: \"True\"}]}\n";
+    let (_, events, stderr) = kapply(&["status", "--offline", "-o", "events", "-"], job);
+    assert!(events.starts_with("Job.batch/j: Current"), "{events}{stderr}");
+    let (_, text, _) = kapply(&["status", "--offline", "-o", "text", "-"], job);
+    assert_eq!(events, text);
+    let (_, help, _) = kapply(&["status", "--help"], "");
+    assert!(help.contains("[possible values: events, json, table]"), "{help}");
+    // Parsing succeeds: the run gets as far as the (missing) kubeconfig.
+    let (code, _, stderr) = kapply(&["apply", "-", "-o", "text", "--kubeconfig", "/nonexistent"], "");
+    assert!(!stderr.contains("invalid value") && stderr.contains("kubeconfig"), "{stderr}");
+    assert_eq!(code, 1, "{stderr}");
+}
+
+#[test]
+fn status_json_lines_have_the_apply_lines_shape() {
+    let (_, stdout, _) = kapply(&["status", "--offline", "-o", "json", "-"], KUBECTL_GET_OUTPUT);
+    for line in stdout.lines() {
+        // The keys in apply's order, no null for an absent reason.
+        assert!(line.starts_with(r#"{"timestamp":""#), "{line}");
+        assert!(line.contains(r#"","type":"status","group":"#), "{line}");
+        assert!(!line.contains("null"), "{line}");
+    }
+}
+
+#[test]
+fn heartbeat_takes_a_duration_and_zero() {
+    for ok in ["0", "10s", "1m"] {
+        let (_, _, stderr) =
+            kapply(&["apply", "-", "--heartbeat", ok, "--timestamps", "--kubeconfig", "/nonexistent"], "");
+        assert!(!stderr.contains("invalid value"), "{ok}: {stderr}");
+    }
+    let (code, _, stderr) = kapply(&["apply", "-", "--heartbeat", "often"], "");
+    assert_eq!(code, 2);
+    assert!(stderr.contains("--heartbeat"), "{stderr}");
 }

@@ -6,10 +6,12 @@ use std::io::{self, IsTerminal};
 
 use super::args::{ApplyArgs, PreviewArgs};
 use super::exit::Outcome;
+use super::report::Report;
 use super::session::{self, Output, Session};
 use kapply::Applier;
 use kapply::Cluster;
 use kapply::event::DryRun;
+use kapply::printers::OutputFormat;
 
 /// Runs `kapply apply`.
 pub fn run(args: &ApplyArgs) -> Outcome {
@@ -34,15 +36,16 @@ pub fn preview(args: &PreviewArgs) -> Outcome {
 fn run_with(command: &'static str, args: &ApplyArgs, dry_run: DryRun) -> Outcome {
     session::block_on(async {
         let run = &args.run;
-        let session = match Session::open(command, &args.manifests, &run.connection, &run.inventory).await {
+        let format = run.output.unwrap_or_else(|| session::default_format(io::stdout().is_terminal()));
+        let report = Report::new(command, format == OutputFormat::Json);
+        let session = match Session::open(&report, &args.manifests, &run.connection, &run.inventory).await {
             Ok(session) => session,
             Err(outcome) => return outcome,
         };
-        let format = run.output.unwrap_or_else(|| session::default_format(io::stdout().is_terminal()));
-        let cancel = session::cancel_on_signals();
-        let output = Output::new(format, run.status_events);
-        let events = applier(&session.cluster, args, dry_run).run(session.set, cancel);
-        output.print_run(command, events).await
+        let output = Output::new(format, run);
+        let cancel = session::cancel_on_signals(!output.live());
+        let events = applier(&session.cluster, args, dry_run).run(session.set, cancel.clone());
+        output.print_run(command, events, &cancel).await
     })
 }
 

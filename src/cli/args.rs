@@ -127,9 +127,9 @@ pub struct StatusArgs {
     /// Show only objects in these namespaces (comma-separated).
     #[arg(long, value_delimiter = ',')]
     pub namespaces: Vec<String>,
-    /// Output format.
-    #[arg(short = 'o', long, value_enum, default_value_t = StatusOutput::Text)]
-    pub output: StatusOutput,
+    /// Output format: events (one line per object and change; `text` is an alias), json or table.
+    #[arg(short = 'o', long, default_value = "events", ignore_case = true, value_parser = output_formats())]
+    pub output: kapply::printers::OutputFormat,
 }
 
 /// `status --poll-until`.
@@ -139,18 +139,6 @@ pub enum PollUntil {
     Current,
     Deleted,
     Forever,
-}
-
-/// Output formats of `status`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum StatusOutput {
-    /// One line per object (live: per status change): reference, status, message.
-    #[value(alias = "events")]
-    Text,
-    /// One JSON object per line.
-    Json,
-    /// A table of every object's last status, aligned, at the end.
-    Table,
 }
 
 /// Where the inventory is when no template is among the manifests.
@@ -195,11 +183,18 @@ pub struct RunArgs {
     #[arg(long, value_parser = parse_duration)]
     pub timeout: Option<Duration>,
     /// Output format (default: table when standard output is a terminal, events otherwise).
-    #[arg(short = 'o', long, ignore_case = true, value_parser = choice::<kapply::printers::OutputFormat>(&["events", "json", "table"]))]
+    #[arg(short = 'o', long, ignore_case = true, value_parser = output_formats())]
     pub output: Option<kapply::printers::OutputFormat>,
     /// Also print every status change (events and json output).
     #[arg(long)]
     pub status_events: bool,
+    /// Events output: while waiting, print every DURATION how long the run has taken and what it
+    /// still waits for, so that CI jobs that kill silent steps do not kill kapply (0: never).
+    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = parse_duration)]
+    pub heartbeat: Duration,
+    /// Events output: begin every line with an RFC 3339 UTC timestamp.
+    #[arg(long)]
+    pub timestamps: bool,
 }
 
 /// `kapply apply`.
@@ -313,6 +308,16 @@ where
     T::Err: std::fmt::Debug,
 {
     PossibleValuesParser::new(names).map(|name| name.parse::<T>().expect("every listed value parses"))
+}
+
+/// `--output` of every subcommand: events, json, table; `text` (status' old name) is an alias of events.
+fn output_formats() -> impl TypedValueParser<Value = kapply::printers::OutputFormat> {
+    let values =
+        [PossibleValue::new("events").alias("text"), PossibleValue::new("json"), PossibleValue::new("table")];
+    PossibleValuesParser::new(values).map(|name| match name.as_str() {
+        "text" => kapply::printers::OutputFormat::Events,
+        name => name.parse().expect("every listed value parses"),
+    })
 }
 
 /// `--inventory-policy`, with cli-utils' names as aliases.

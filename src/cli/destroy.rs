@@ -5,12 +5,14 @@ use std::io::{self, IsTerminal};
 
 use super::args::{DestroyArgs, ManifestArgs, RunArgs};
 use super::exit::Outcome;
+use super::report::Report;
 use super::session::{self, Output, Session};
 use std::time::Duration;
 
 use kapply::Destroyer;
 use kapply::Propagation;
 use kapply::event::DryRun;
+use kapply::printers::OutputFormat;
 
 /// What destroy's own flags (or preview's prune flags, for `preview --destroy`) set.
 pub struct Settings {
@@ -38,14 +40,15 @@ pub fn run_with(
     settings: Settings,
 ) -> Outcome {
     session::block_on(async {
+        let format = run.output.unwrap_or_else(|| session::default_format(io::stdout().is_terminal()));
+        let report = Report::new(command, format == OutputFormat::Json);
         let (cluster, info) =
-            match Session::open_inventory(command, manifests, &run.connection, &run.inventory).await {
+            match Session::open_inventory(&report, manifests, &run.connection, &run.inventory).await {
                 Ok(found) => found,
                 Err(outcome) => return outcome,
             };
-        let format = run.output.unwrap_or_else(|| session::default_format(io::stdout().is_terminal()));
-        let cancel = session::cancel_on_signals();
-        let output = Output::new(format, run.status_events);
+        let output = Output::new(format, run);
+        let cancel = session::cancel_on_signals(!output.live());
         let mut destroyer = Destroyer::new(&cluster, info)
             .inventory_policy(run.inventory_policy)
             .poll_period(run.poll_period)
@@ -57,6 +60,6 @@ pub fn run_with(
         if let Some(timeout) = run.timeout {
             destroyer = destroyer.timeout(timeout);
         }
-        output.print_run(command, destroyer.run(cancel)).await
+        output.print_run(command, destroyer.run(cancel.clone()), &cancel).await
     })
 }

@@ -6,6 +6,7 @@ use std::io::{self, IsTerminal, Write};
 
 use super::args::{Color, DiffArgs};
 use super::exit::Outcome;
+use super::report::Report;
 use super::session::{self, Session};
 use kapply::Differ;
 use kapply::printers::colorize_diff as colorize;
@@ -13,7 +14,14 @@ use kapply::printers::colorize_diff as colorize;
 /// Runs `kapply diff`.
 pub fn run(args: &DiffArgs) -> Outcome {
     session::block_on(async {
-        let session = match Session::open("diff", &args.manifests, &args.connection, &args.inventory).await {
+        let session = match Session::open(
+            &Report::new("diff", false),
+            &args.manifests,
+            &args.connection,
+            &args.inventory,
+        )
+        .await
+        {
             Ok(session) => session,
             Err(_) => return Outcome::Usage,
         };

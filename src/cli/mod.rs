@@ -10,6 +10,7 @@ mod exit;
 mod hints;
 mod init;
 mod inputs;
+mod report;
 mod session;
 mod status;
 mod status_live;

@@ -3,13 +3,16 @@
 
 use std::future::Future;
 use std::io::{self, IsTerminal, Write};
+use std::time::{Duration, Instant};
 
 use futures::StreamExt;
+use tokio::time::MissedTickBehavior;
 use tokio_util::sync::CancellationToken;
 
-use super::args::{ConnectionArgs, InventoryArgs, ManifestArgs};
+use super::args::{ConnectionArgs, InventoryArgs, ManifestArgs, RunArgs};
 use super::exit::Outcome;
 use super::inputs::inputs_of;
+use super::report::Report;
 use kapply::Cluster;
 use kapply::Error as EngineError;
 use kapply::event::{Event, RunOutcome, Summary};
@@ -36,20 +39,29 @@ pub fn default_format(stdout_is_terminal: bool) -> OutputFormat {
     if stdout_is_terminal { OutputFormat::Table } else { OutputFormat::Events }
 }
 
-/// A cancellation token cancelled on the first SIGINT/SIGTERM. A second signal exits at once (130):
-/// the inventory written before applying still lists every object.
-pub fn cancel_on_signals() -> CancellationToken {
+/// What the first interrupt means, said on stderr — or, under a live table, inside its frame (see
+/// [`Output::print_run`]), where the next redraw does not overwrite it.
+pub const INTERRUPTED: &str = "kapply: interrupted; finishing the requests in flight and recording the inventory (interrupt again to quit now)";
+
+/// A cancellation token cancelled on the first SIGINT/SIGTERM, said on stderr when `announce`. A second
+/// signal exits at once (130): the inventory written before applying still lists every object.
+pub fn cancel_on_signals(announce: bool) -> CancellationToken {
     let cancel = CancellationToken::new();
     tokio::spawn({
         let cancel = cancel.clone();
         async move {
             wait_for_signal().await;
-            eprintln!(
-                "kapply: interrupted; finishing the requests in flight and recording the inventory (interrupt again to quit now)"
-            );
+            if announce {
+                eprintln!("{INTERRUPTED}");
+            }
             cancel.cancel();
             wait_for_signal().await;
-            eprintln!("kapply: interrupted twice; quitting");
+            // A live table hid the cursor; exiting here skips its cleanup.
+            if io::stdout().is_terminal() {
+                print!("{}", printers::table::SHOW_CURSOR);
+                let _ = io::stdout().flush();
+            }
+            eprintln!("\nkapply: interrupted twice; quitting");
             std::process::exit(i32::from(Outcome::Interrupted.code()));
         }
     });
@@ -88,24 +100,22 @@ impl Session {
     /// Reads the manifests, connects, resolves every kind through discovery and prepares the run.
     /// On failure the error is printed and the exit outcome returned: 2 for bad input, 1 otherwise.
     pub async fn open(
-        command: &str,
+        report: &Report,
         manifests: &ManifestArgs,
         connection: &ConnectionArgs,
         inventory: &InventoryArgs,
     ) -> Result<Session, Outcome> {
         let paths = manifests.all_paths();
         if paths.is_empty() {
-            eprintln!(
-                "kapply {command}: no manifests given; pass files or directories, or `-` for standard input"
-            );
+            report.error("no manifests given; pass files or directories, or `-` for standard input");
             return Err(Outcome::Usage);
         }
         let inputs = inputs_of(&paths).map_err(|err| {
-            eprintln!("kapply {command}: cannot read standard input: {err}");
+            report.error(&format!("cannot read standard input: {err}"));
             Outcome::Usage
         })?;
         let cluster = Cluster::connect(&connection.connect_options()).await.map_err(|err| {
-            eprintln!("kapply {command}: {err}");
+            report.error(&err.to_string());
             Outcome::Failed
         })?;
         let mut loader = Loader::new(&cluster).recursive(manifests.recursive);
@@ -122,12 +132,17 @@ impl Session {
             loader = loader.inventory_namespace(namespace);
         }
         let set = loader.load(&inputs).await.map_err(|err| {
+            let text = clip_lines(&err.to_string());
             if let LoadError::Manifests(_) | LoadError::UnservedVersions(_) = &err {
-                eprintln!("{}", clip_lines(&err.to_string()));
-                eprintln!("kapply {command}: nothing was applied: fix the manifests above and run again");
+                eprintln!("{text}");
+                eprintln!(
+                    "kapply {}: nothing was applied: fix the manifests above and run again",
+                    report.command
+                );
+                report.json_line(&text);
             } else {
-                eprintln!("kapply {command}: {}", clip_lines(&err.to_string()));
-                super::hints::print_hint(command, err.setting());
+                report.error(&text);
+                super::hints::print_hint(report.command, err.setting());
             }
             if err.is_invalid_input() { Outcome::Usage } else { Outcome::Failed }
         })?;
@@ -139,18 +154,18 @@ impl Session {
     /// The cluster and the inventory only (destroy, live status): from the template among the
     /// manifests when some are given, else from the inventory flags alone.
     pub async fn open_inventory(
-        command: &str,
+        report: &Report,
         manifests: &ManifestArgs,
         connection: &ConnectionArgs,
         inventory: &InventoryArgs,
     ) -> Result<(Cluster, InventoryInfo), Outcome> {
         if !manifests.all_paths().is_empty() {
-            let session = Session::open(command, manifests, connection, inventory).await?;
+            let session = Session::open(report, manifests, connection, inventory).await?;
             let info = session.set.inventory().clone();
             return Ok((session.cluster, info));
         }
         let cluster = Cluster::connect(&connection.connect_options()).await.map_err(|err| {
-            eprintln!("kapply {command}: {err}");
+            report.error(&err.to_string());
             Outcome::Failed
         })?;
         let namespace = inventory
@@ -164,8 +179,8 @@ impl Session {
             Some(&namespace),
         )
         .map_err(|err| {
-            eprintln!("kapply {command}: {err}");
-            super::hints::print_hint(command, err.setting());
+            report.error(&err.to_string());
+            super::hints::print_hint(report.command, err.setting());
             Outcome::Usage
         })?;
         Ok((cluster, info))
@@ -181,27 +196,74 @@ pub struct Output {
     printer: Box<dyn printers::Printer>,
     /// The first write error; a closed pipe stops printing, not the run.
     error: Option<io::Error>,
+    /// How often to call the printer's heartbeat; None: never.
+    heartbeat: Option<Duration>,
+    live: bool,
 }
 
+/// How often a live table is ticked.
+const LIVE_TICK: Duration = Duration::from_millis(250);
+
 impl Output {
-    pub fn new(format: OutputFormat, status_events: bool) -> Self {
+    pub fn new(format: OutputFormat, run: &RunArgs) -> Self {
         let stdout = io::stdout();
         let options = PrinterOptions {
             preview: None,
-            status_events,
+            status_events: run.status_events,
             live: format == OutputFormat::Table && stdout.is_terminal(),
             width: None,
+            timestamps: run.timestamps,
         };
-        Output { printer: printers::printer_for(format, stdout, options), error: None }
+        let live = options.live;
+        // A live table ticks often (elapsed time, throttled redraws); the events printer every
+        // --heartbeat.
+        let heartbeat =
+            if live { Some(LIVE_TICK) } else { Some(run.heartbeat).filter(|period| !period.is_zero()) };
+        Output { printer: printers::printer_for(format, stdout, options), error: None, heartbeat, live }
+    }
+
+    /// The output is a live table: notices go into it, not to stderr.
+    pub fn live(&self) -> bool {
+        self.live
     }
 
     /// Prints every event of `events` as it arrives, stops the printer and maps the run's result to an
-    /// exit outcome, reporting an aborted run.
-    pub async fn print_run(mut self, command: &str, mut events: EventStream) -> Outcome {
+    /// exit outcome, reporting an aborted run. Every `--heartbeat` without an event, the printer's
+    /// heartbeat: the timer lives here, beside the stream, so the library's events stay what happened.
+    ///
+    /// When `cancel` fires, a live table is told so ([`INTERRUPTED`], in its frame); the signal handler
+    /// said it on stderr for every other output.
+    pub async fn print_run(
+        mut self,
+        command: &str,
+        mut events: EventStream,
+        cancel: &CancellationToken,
+    ) -> Outcome {
         let mut summary: Option<Summary> = None;
         // The test suite checks every run's stream against the ordering contract (docs/architecture.md).
         let mut recorded = std::env::var_os(CHECK_EVENT_ORDER).map(|_| Vec::new());
-        while let Some(item) = events.next().await {
+        let started = Instant::now();
+        // A period of a day stands for "never": no branch of the loop needs to be optional.
+        let period = self.heartbeat.unwrap_or(Duration::from_secs(86_400));
+        let mut ticks = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
+        ticks.set_missed_tick_behavior(MissedTickBehavior::Delay);
+        let mut noticed = false;
+        loop {
+            let item = tokio::select! {
+                item = events.next() => item,
+                _ = ticks.tick(), if self.heartbeat.is_some() => {
+                    self.beat(started.elapsed());
+                    continue;
+                }
+                _ = cancel.cancelled(), if self.live && !noticed => {
+                    noticed = true;
+                    if self.error.is_none() && let Err(err) = self.printer.notice(INTERRUPTED) {
+                        self.error = Some(err);
+                    }
+                    continue;
+                }
+            };
+            let Some(item) = item else { break };
             match item {
                 Ok(mut event) => {
                     event.name_settings(&super::hints::flags());
@@ -228,6 +290,14 @@ impl Output {
                 Outcome::Failed
             }
             _ => outcome,
+        }
+    }
+
+    fn beat(&mut self, elapsed: Duration) {
+        if self.error.is_none()
+            && let Err(err) = self.printer.heartbeat(elapsed)
+        {
+            self.error = Some(err);
         }
     }
 

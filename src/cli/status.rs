@@ -5,11 +5,13 @@ use std::io::{self, Write};
 
 use serde_json::Value;
 
-use super::args::{StatusArgs, StatusOutput};
+use super::args::StatusArgs;
 use super::exit::Outcome;
+use super::report::Report;
 use kapply::kstatus::{self, Status, StatusResult};
 use kapply::manifest;
 use kapply::object::{ObjRef, Source};
+use kapply::printers::OutputFormat;
 use kapply::printers::json::status_line;
 
 /// Runs `kapply status`: live (the inventory's objects in the cluster), or `--offline` (objects in
@@ -18,15 +20,16 @@ pub fn run(args: &StatusArgs) -> Outcome {
     if !args.offline {
         return super::status_live::run(args);
     }
+    let report = Report::new("status", args.output == OutputFormat::Json);
     let paths = args.manifests.all_paths();
     if paths.is_empty() {
-        eprintln!("kapply status --offline: no input; give files or directories, or `-` for standard input");
+        report.error("--offline: no input; give files or directories, or `-` for standard input");
         return Outcome::Usage;
     }
     let inputs = match super::inputs::inputs_of(&paths) {
         Ok(inputs) => inputs,
         Err(err) => {
-            eprintln!("kapply status: cannot read standard input: {err}");
+            report.error(&format!("cannot read standard input: {err}"));
             return Outcome::Usage;
         }
     };
@@ -34,6 +37,7 @@ pub fn run(args: &StatusArgs) -> Outcome {
         Ok(values) => values,
         Err(errors) => {
             eprintln!("{errors}");
+            report.json_line(&super::session::clip_lines(&errors.to_string()));
             return Outcome::Usage;
         }
     };
@@ -53,7 +57,7 @@ pub fn run(args: &StatusArgs) -> Outcome {
 /// Prints one status per object and returns the outcome: 0 all Current, 4 any Failed, 1 otherwise.
 pub fn print_statuses(
     values: &[(Source, Value)],
-    output: StatusOutput,
+    output: OutputFormat,
     out: &mut impl Write,
 ) -> io::Result<Outcome> {
     let mut worst = Outcome::Success;
@@ -62,13 +66,13 @@ pub fn print_statuses(
         let result = kstatus::compute(value).unwrap_or_else(|err| StatusResult::unknown(err.to_string()));
         let name = ObjRef::from_value(value).map_or_else(|| source.to_string(), |r| r.to_string());
         match output {
-            StatusOutput::Text => writeln!(out, "{name}: {} {}", result.status, result.message.trim())?,
+            OutputFormat::Events => writeln!(out, "{name}: {} {}", result.status, result.message.trim())?,
             // Only identity and status are read from the object: Secret data never reaches the output.
-            StatusOutput::Json => {
+            OutputFormat::Json => {
                 let obj = ObjRef::from_value(value);
                 writeln!(out, "{}", status_line(obj.as_ref(), &result, Some(source)))?
             }
-            StatusOutput::Table => {
+            OutputFormat::Table => {
                 rows.push([name, result.status.to_string(), result.message.trim().to_owned()])
             }
         }
@@ -78,7 +82,7 @@ pub fn print_statuses(
             _ => Outcome::Failed,
         };
     }
-    if output == StatusOutput::Table {
+    if output == OutputFormat::Table {
         out.write_all(table(STATUS_HEADER, &rows).as_bytes())?;
     }
     Ok(worst)
@@ -111,7 +115,7 @@ mod tests {
 
     fn run_text(yaml: &str) -> (String, Outcome) {
         let mut out = Vec::new();
-        let outcome = print_statuses(&values(yaml), StatusOutput::Text, &mut out).unwrap();
+        let outcome = print_statuses(&values(yaml), OutputFormat::Events, &mut out).unwrap();
         (String::from_utf8(out).unwrap(), outcome)
     }
 
@@ -170,7 +174,7 @@ status:
         let yaml = "apiVersion: v1\nkind: Secret\nmetadata: {name: s, namespace: x}\n\
                     data: {password: c3VwZXJzZWNyZXQ=}\nstringData: {token: hunter2}\n";
         let mut out = Vec::new();
-        print_statuses(&values(yaml), StatusOutput::Json, &mut out).unwrap();
+        print_statuses(&values(yaml), OutputFormat::Json, &mut out).unwrap();
         let text = String::from_utf8(out).unwrap();
         assert!(!text.contains("c3VwZXJzZWNyZXQ=") && !text.contains("hunter2"), "{text}");
         let line: Value = serde_json::from_str(text.trim()).unwrap();

@@ -3,15 +3,17 @@
 
 use std::io::{self, Write};
 
-use serde_json::json;
+use serde::Serialize;
 
-use super::args::{PollUntil, StatusArgs, StatusOutput};
+use super::args::{PollUntil, StatusArgs};
 use super::exit::Outcome;
+use super::report::Report;
 use super::session::{self, Session};
 use kapply::CancelReason;
 use kapply::Until;
 use kapply::kstatus::StatusResult;
 use kapply::object::ObjRef;
+use kapply::printers::OutputFormat;
 use kapply::printers::json::status_line;
 
 /// Runs the live `kapply status`.
@@ -21,26 +23,31 @@ use kapply::printers::json::status_line;
 /// interrupted; 1 when the cluster or inventory cannot be read.
 pub fn run(args: &StatusArgs) -> Outcome {
     session::block_on(async {
+        let report = Report::new("status", args.output == OutputFormat::Json);
         if args.all_inventories {
-            return list_inventories(args).await;
+            return list_inventories(args, &report).await;
         }
-        let (cluster, info) =
-            match Session::open_inventory("status", &args.manifests, &args.connection, &args.inventory).await
-            {
-                Ok(found) => found,
-                Err(outcome) => return outcome,
-            };
+        let (cluster, info) = match Session::open_inventory(
+            &report,
+            &args.manifests,
+            &args.connection,
+            &args.inventory,
+        )
+        .await
+        {
+            Ok(found) => found,
+            Err(outcome) => return outcome,
+        };
         let inventory = match kapply::read_inventory(&cluster, &info).await {
             Ok(Some(inventory)) => inventory,
             Ok(None) if args.poll_until == PollUntil::Deleted => return Outcome::Success,
             Ok(None) => {
-                eprintln!(
-                    "kapply status: the inventory {info} does not exist: nothing was applied with it yet"
-                );
+                report
+                    .error(&format!("the inventory {info} does not exist: nothing was applied with it yet"));
                 return Outcome::Failed;
             }
             Err(err) => {
-                eprintln!("kapply status: {err}");
+                report.error(&err.to_string());
                 return Outcome::Failed;
             }
         };
@@ -58,7 +65,7 @@ pub fn run(args: &StatusArgs) -> Outcome {
             PollUntil::Deleted => Until::Deleted,
             PollUntil::Forever => Until::Forever,
         };
-        let cancel = session::cancel_on_signals();
+        let cancel = session::cancel_on_signals(true);
         let shown = |status: &StatusResult| {
             args.statuses.is_empty()
                 || args.statuses.iter().any(|s| s.eq_ignore_ascii_case(status.status.as_str()))
@@ -75,11 +82,11 @@ pub fn run(args: &StatusArgs) -> Outcome {
         };
         let observation = observer
             .run(&refs, cancel, |obj, status| {
-                if args.output == StatusOutput::Table || !shown(status) || write_error.is_some() {
+                if args.output == OutputFormat::Table || !shown(status) || write_error.is_some() {
                     return;
                 }
                 let line = match args.output {
-                    StatusOutput::Json => status_line(Some(obj), status, None),
+                    OutputFormat::Json => status_line(Some(obj), status, None),
                     _ => format!("{obj}: {} {}", status.status, status.message.trim()),
                 };
                 if let Err(err) = writeln!(stdout.lock(), "{line}") {
@@ -87,7 +94,7 @@ pub fn run(args: &StatusArgs) -> Outcome {
                 }
             })
             .await;
-        if args.output == StatusOutput::Table {
+        if args.output == OutputFormat::Table {
             let rows: Vec<[String; 3]> = observation
                 .statuses
                 .iter()
@@ -109,27 +116,35 @@ pub fn run(args: &StatusArgs) -> Outcome {
     })
 }
 
-async fn list_inventories(args: &StatusArgs) -> Outcome {
+async fn list_inventories(args: &StatusArgs, report: &Report) -> Outcome {
     let cluster = match kapply::Cluster::connect(&args.connection.connect_options()).await {
         Ok(cluster) => cluster,
         Err(err) => {
-            eprintln!("kapply status: {err}");
+            report.error(&err.to_string());
             return Outcome::Failed;
         }
     };
     let inventories = match kapply::list_inventories(&cluster).await {
         Ok(inventories) => inventories,
         Err(err) => {
-            eprintln!("kapply status: {err}");
+            report.error(&err.to_string());
             return Outcome::Failed;
         }
     };
     let mut out = io::stdout().lock();
     let result = match args.output {
-        StatusOutput::Json => inventories.iter().try_for_each(|inv| {
-            let line = json!({"type": "inventory", "namespace": inv.namespace, "name": inv.name,
-                              "id": inv.id, "objects": inv.objects.len()});
-            writeln!(out, "{line}")
+        OutputFormat::Json => inventories.iter().try_for_each(|inv| {
+            let line = InventoryLine {
+                timestamp: format!("{:.3}", jiff::Timestamp::now()),
+                type_: "inventory",
+                group: "",
+                kind: "ConfigMap",
+                namespace: &inv.namespace,
+                name: &inv.name,
+                id: &inv.id,
+                objects: inv.objects.len(),
+            };
+            writeln!(out, "{}", serde_json::to_string(&line).map_err(io::Error::other)?)
         }),
         _ => {
             let rows: Vec<[String; 3]> = inventories
@@ -149,4 +164,19 @@ async fn list_inventories(args: &StatusArgs) -> Outcome {
         Err(err) if err.kind() != io::ErrorKind::BrokenPipe => Outcome::Failed,
         _ => Outcome::Success,
     }
+}
+
+/// A `status --all-inventories -o json` line: the key order and naming of the apply stream's
+/// `inventory` lines (timestamp, type, the object's four fields), plus the inventory id.
+#[derive(Serialize)]
+struct InventoryLine<'a> {
+    timestamp: String,
+    #[serde(rename = "type")]
+    type_: &'static str,
+    group: &'static str,
+    kind: &'static str,
+    namespace: &'a str,
+    name: &'a str,
+    id: &'a str,
+    objects: usize,
 }

@@ -13,8 +13,16 @@
 //!
 //! The summary prints the totals, then each object not Current (or not gone) with its status, message
 //! and conditions.
+//!
+//! While waiting, a [heartbeat](Printer::heartbeat) — called by whoever drives the run, on its own
+//! timer — says how long the run has taken, how many objects are not finished, and names the ones
+//! waited for longest with their last status (see [`super::heartbeat`]). With
+//! [`PrinterOptions::timestamps`] every line begins with an RFC 3339 UTC timestamp.
 
 use std::io::{self, Write};
+use std::time::Duration;
+
+use jiff::Timestamp;
 
 use crate::event::{
     ApplyOutcome, DeletionOutcome, Event, InventoryAction, ObjectError, PruneOutcome, SettingNames, Summary,
@@ -22,11 +30,16 @@ use crate::event::{
 };
 use crate::object::ObjRef;
 
+use super::heartbeat::Waiting;
+use super::json::Clock;
+use super::stamp::Stamped;
 use super::{Printer, PrinterOptions, status_lines, totals_lines};
 
 /// Writes one line per event to `W`. See the [module documentation](self).
 pub struct EventsPrinter<W> {
-    out: W,
+    out: Stamped<W>,
+    /// What the heartbeat reports.
+    waiting: Waiting,
     status_events: bool,
     /// The marker given by the options; when None, the plan's.
     preview: Option<&'static str>,
@@ -34,11 +47,17 @@ pub struct EventsPrinter<W> {
 }
 
 impl<W: Write> EventsPrinter<W> {
-    /// A printer writing to `out`; of `options` it uses [`PrinterOptions::preview`] and
-    /// [`PrinterOptions::status_events`].
+    /// A printer writing to `out`; of `options` it uses [`PrinterOptions::preview`],
+    /// [`PrinterOptions::status_events`] and [`PrinterOptions::timestamps`] (from the system clock).
     pub fn new(out: W, options: &PrinterOptions) -> Self {
+        Self::with_clock(out, options, Box::new(Timestamp::now))
+    }
+
+    /// A printer whose `--timestamps` come from `clock`, called once per line.
+    pub fn with_clock(out: W, options: &PrinterOptions, clock: Clock) -> Self {
         EventsPrinter {
-            out,
+            out: Stamped::new(out, options.timestamps.then_some(clock)),
+            waiting: Waiting::default(),
             status_events: options.status_events,
             preview: options.preview,
             marker: options.preview,
@@ -47,7 +66,7 @@ impl<W: Write> EventsPrinter<W> {
 
     /// The writer back, e.g. the buffer of a test.
     pub fn into_inner(self) -> W {
-        self.out
+        self.out.into_inner()
     }
 
     /// `<obj> <text>[ (<marker>)]`.
@@ -91,6 +110,7 @@ impl<W: Write> EventsPrinter<W> {
 
 impl<W: Write + Send> Printer for EventsPrinter<W> {
     fn print(&mut self, event: &Event) -> io::Result<()> {
+        self.waiting.observe(event);
         match event {
             Event::Plan(plan) => {
                 self.marker = self.preview.or(plan.dry_run.marker());
@@ -140,6 +160,13 @@ impl<W: Write + Send> Printer for EventsPrinter<W> {
             Event::Cancelled(_) => Ok(()),
             Event::Summary(summary) => self.summary(summary),
         }
+    }
+
+    fn heartbeat(&mut self, elapsed: Duration) -> io::Result<()> {
+        for line in self.waiting.lines(elapsed) {
+            writeln!(self.out, "{line}")?;
+        }
+        self.out.flush()
     }
 
     fn finish(&mut self) -> io::Result<()> {

@@ -34,6 +34,8 @@ pub struct JsonPrinter<W> {
     out: W,
     status_events: bool,
     clock: Clock,
+    /// The plan's dry run, repeated on the object lines of a dry run (`dryRun`).
+    dry_run: Option<&'static str>,
 }
 
 impl<W: Write> JsonPrinter<W> {
@@ -44,7 +46,7 @@ impl<W: Write> JsonPrinter<W> {
 
     /// A printer stamping lines with `clock`, called once per line.
     pub fn with_clock(out: W, options: &PrinterOptions, clock: Clock) -> Self {
-        JsonPrinter { out, status_events: options.status_events, clock }
+        JsonPrinter { out, status_events: options.status_events, clock, dry_run: None }
     }
 
     /// The writer back, e.g. the buffer of a test.
@@ -58,12 +60,29 @@ impl<W: Write> JsonPrinter<W> {
         bytes.push(b'\n');
         self.out.write_all(&bytes)
     }
+
+    /// An object line that, in a dry run, ends with `"dryRun": "client"|"server"`: a preview's
+    /// `"status":"pruned"` read alone must not pass for a deletion.
+    fn marked<B: Serialize>(&mut self, type_: &'static str, body: B) -> io::Result<()> {
+        #[derive(Serialize)]
+        struct Marked<B> {
+            #[serde(flatten)]
+            body: B,
+            #[serde(rename = "dryRun", skip_serializing_if = "Option::is_none")]
+            dry_run: Option<&'static str>,
+        }
+        let dry_run = self.dry_run;
+        self.line(type_, Marked { body, dry_run })
+    }
 }
 
 impl<W: Write + Send> Printer for JsonPrinter<W> {
     fn print(&mut self, event: &Event) -> io::Result<()> {
         match event {
-            Event::Plan(plan) => self.line("plan", PlanBody::of(plan)),
+            Event::Plan(plan) => {
+                self.dry_run = plan.dry_run.is_dry_run().then(|| plan.dry_run.as_str());
+                self.line("plan", PlanBody::of(plan))
+            }
             Event::Apply { obj, outcome } => {
                 let body = match outcome {
                     ApplyOutcome::Created => ActionBody::done(obj, "created"),
@@ -74,7 +93,7 @@ impl<W: Write + Send> Printer for JsonPrinter<W> {
                     }
                     ApplyOutcome::Skipped(reason) => ActionBody::skipped(obj, reason),
                 };
-                self.line("apply", body)
+                self.marked("apply", body)
             }
             Event::Status { obj, status } if self.status_events => self.line(
                 "status",
@@ -114,9 +133,11 @@ impl<W: Write + Send> Printer for JsonPrinter<W> {
                 };
                 self.line("reconcile", body)
             }
-            Event::Prune { obj, outcome } => self.line("prune", ActionBody::removal(obj, outcome, "pruned")),
+            Event::Prune { obj, outcome } => {
+                self.marked("prune", ActionBody::removal(obj, outcome, "pruned"))
+            }
             Event::Delete { obj, outcome } => {
-                self.line("delete", ActionBody::removal(obj, outcome, "deleted"))
+                self.marked("delete", ActionBody::removal(obj, outcome, "deleted"))
             }
             Event::Warning { obj, message } => {
                 self.line("warning", WarningBody { obj: obj.as_ref().map(ObjFields::of), message })

@@ -15,7 +15,9 @@
 //! | `table` | [`table`] | terminals: one row per object redrawn in place, and a progress bar |
 
 pub mod events;
+pub mod heartbeat;
 pub mod json;
+mod stamp;
 pub mod table;
 
 #[cfg(test)]
@@ -26,6 +28,7 @@ mod tests;
 use std::fmt;
 use std::io::{self, Write};
 use std::str::FromStr;
+use std::time::Duration;
 
 use crate::event::{CancelReason, Event, ObjectStatus, Operation, Summary};
 
@@ -51,6 +54,28 @@ pub trait Printer: Send {
     /// The default does nothing: for people the CLI prints the error on stderr. The JSON printer writes
     /// an `error` line so a machine reading stdout sees why the stream stopped.
     fn error(&mut self, message: &str) -> io::Result<()> {
+        let _ = message;
+        Ok(())
+    }
+
+    /// Says the run is alive: called by whoever drives the stream, on its own timer (the CLI: every
+    /// `--heartbeat`), with the time since the run began, also while no event arrives.
+    ///
+    /// The default does nothing: a live table shows progress by itself and JSON consumers have their
+    /// own timeouts. The events printer writes how many objects are not finished and the ones waited
+    /// for longest with their last status, for CI jobs that kill a silent step.
+    fn heartbeat(&mut self, elapsed: Duration) -> io::Result<()> {
+        let _ = elapsed;
+        Ok(())
+    }
+
+    /// Shows a line from the program driving the run, e.g. that it was interrupted and is finishing
+    /// the requests in flight.
+    ///
+    /// The live table draws it inside its frame, where the next redraw cannot overwrite it (a line
+    /// written to the terminal beside a live table would be). The default does nothing: other printers
+    /// leave such lines to the caller's stderr.
+    fn notice(&mut self, message: &str) -> io::Result<()> {
         let _ = message;
         Ok(())
     }
@@ -115,17 +140,19 @@ pub struct PrinterOptions {
     pub preview: Option<&'static str>,
     /// Print `Status` events (events and JSON printers). The table always uses them.
     pub status_events: bool,
-    /// Table: draw in place on the terminal (stdout) through indicatif. Set it only when stdout is a
-    /// terminal; otherwise the table prints one final frame to the writer.
+    /// Table: draw in place on the terminal (stdout). Set it only when stdout is a terminal; otherwise
+    /// the table prints one final frame to the writer.
     pub live: bool,
     /// Table without `live`: truncate lines to this many characters (None: never truncate).
     pub width: Option<usize>,
+    /// Events printer: begin every line with an RFC 3339 UTC timestamp (`--timestamps`).
+    pub timestamps: bool,
 }
 
 /// The printer of `format`, writing to `writer`.
 ///
-/// For [`OutputFormat::Table`] with [`PrinterOptions::live`], the table itself is drawn on stdout by
-/// indicatif and `writer` receives what follows it (totals, failures).
+/// For [`OutputFormat::Table`] with [`PrinterOptions::live`], the table itself is drawn on stdout and
+/// `writer` receives what follows it (totals, failures).
 pub fn printer_for<'w, W: Write + Send + 'w>(
     format: OutputFormat,
     writer: W,
@@ -143,13 +170,28 @@ pub fn printer_for<'w, W: Write + Send + 'w>(
 ///
 /// Apply: applied (every apply event: `a+b+c+d[+e]`), pruned, and — unless a dry run — reconciled.
 /// Destroy: deleted. A line about deletions waited for appears when there were any.
+///
+/// A dry run says so on every line, as kubectl's `(dry run)` does: the verbs read "would be applied",
+/// "would be pruned", "would be deleted", and each line ends with the plan's marker (`(preview)`), so
+/// that a preview's totals cannot be mistaken for a real run's.
 pub(crate) fn totals_lines(summary: &Summary) -> Vec<String> {
+    let mut lines = totals(summary);
+    if let Some(marker) = summary.dry_run.marker() {
+        for line in &mut lines {
+            line.push_str(&format!(" ({marker})"));
+        }
+    }
+    lines
+}
+
+fn totals(summary: &Summary) -> Vec<String> {
     let mut lines = Vec::new();
+    let would = if summary.dry_run.is_dry_run() { "would be " } else { "" };
     match summary.operation {
         Operation::Apply => {
             let a = &summary.apply;
             let mut line = format!(
-                "{} resource(s) applied. {} created, {} unchanged, {} configured, {} failed",
+                "{} resource(s) {would}applied. {} created, {} unchanged, {} configured, {} failed",
                 a.total(),
                 a.created,
                 a.unchanged,
@@ -160,7 +202,7 @@ pub(crate) fn totals_lines(summary: &Summary) -> Vec<String> {
                 line.push_str(&format!(", {} skipped", a.skipped));
             }
             lines.push(line);
-            lines.push(remove_line(&summary.prune, "pruned", "prune"));
+            lines.push(remove_line(&summary.prune, &format!("{would}pruned"), "prune"));
             if !summary.dry_run.is_dry_run() {
                 let r = &summary.reconcile;
                 lines.push(format!(
@@ -169,7 +211,7 @@ pub(crate) fn totals_lines(summary: &Summary) -> Vec<String> {
                 ));
             }
         }
-        Operation::Destroy => lines.push(remove_line(&summary.delete, "deleted", "delete")),
+        Operation::Destroy => lines.push(remove_line(&summary.delete, &format!("{would}deleted"), "delete")),
     }
     if summary.deletion.total() > 0 {
         let d = &summary.deletion;

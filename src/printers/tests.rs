@@ -87,6 +87,71 @@ fn the_events_printer_marks_every_object_line_of_a_preview() {
 }
 
 #[test]
+fn every_printer_marks_a_preview_as_a_dry_run_even_its_totals() {
+    let events = events_output(&preview_run(), &PrinterOptions::default());
+    let table = table_output(&preview_run(), None);
+    assert_golden("preview.table.txt", &table);
+    for output in [&events, &table] {
+        for line in output.lines().filter(|line| line.contains("resource(s)")) {
+            assert!(line.contains("would be ") && line.ends_with(" (preview-server)"), "unmarked: {line}");
+        }
+        assert!(
+            !output.contains("resource(s) applied") && !output.contains("resource(s) pruned"),
+            "{output}"
+        );
+    }
+    assert!(table.contains("Would prune") && table.contains("Would configure"), "{table}");
+    assert!(!table.contains("Pruned"), "{table}");
+    let json = json_output(&preview_run(), &PrinterOptions::default());
+    assert_golden("preview.jsonl", &json);
+    for line in parse_lines(&json) {
+        if ["apply", "prune", "delete"].contains(&line["type"].as_str().unwrap()) {
+            assert_eq!(line["dryRun"], "server", "{line}");
+        }
+    }
+    let real = json_output(&apply_run(), &PrinterOptions::default());
+    assert!(
+        parse_lines(&real)
+            .iter()
+            .all(|line| line["type"] == "plan" || line["type"] == "summary" || line.get("dryRun").is_none())
+    );
+}
+
+#[test]
+fn the_events_heartbeat_reports_what_the_run_still_waits_for() {
+    let events = apply_run();
+    let mut printer = EventsPrinter::new(Vec::new(), &PrinterOptions::default());
+    // Halfway: after the applies, before the waits end.
+    let half = events.iter().position(|event| matches!(event, Event::Reconciled { .. })).unwrap();
+    for event in &events[..half] {
+        printer.print(event).unwrap();
+    }
+    printer.heartbeat(std::time::Duration::from_secs(20)).unwrap();
+    let output = String::from_utf8(printer.into_inner()).unwrap();
+    let beat: Vec<&str> = output.lines().skip_while(|line| !line.starts_with("still running")).collect();
+    assert!(beat[0].starts_with("still running after 20s: "), "{output}");
+    assert!(beat.len() > 1 && beat[1..].iter().all(|line| line.starts_with("  ")), "{output}");
+}
+
+#[test]
+fn with_timestamps_every_events_line_begins_with_an_rfc3339_utc_time() {
+    let options = PrinterOptions { timestamps: true, ..PrinterOptions::default() };
+    let mut printer = EventsPrinter::with_clock(Vec::new(), &options, recorded::fixed_clock());
+    for event in &apply_run() {
+        printer.print(event).unwrap();
+    }
+    printer.heartbeat(std::time::Duration::from_secs(1)).unwrap();
+    let output = String::from_utf8(printer.into_inner()).unwrap();
+    let plain = events_output(&apply_run(), &PrinterOptions::default());
+    assert_eq!(output.lines().count(), plain.lines().count() + 1);
+    for (stamped, line) in output.lines().zip(plain.lines()) {
+        let (time, rest) = stamped.split_once(' ').unwrap();
+        assert!(time.parse::<jiff::Timestamp>().is_ok() && time.ends_with('Z'), "{stamped}");
+        assert_eq!(rest, line);
+    }
+}
+
+#[test]
 fn the_preview_marker_of_the_options_wins_over_the_plan() {
     let options = PrinterOptions { preview: Some("preview"), ..PrinterOptions::default() };
     let output = events_output(&preview_run(), &options);

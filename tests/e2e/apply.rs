@@ -371,6 +371,42 @@ async fn a_reconcile_timeout_exits_3_naming_the_object_still_in_progress() {
 }
 
 #[tokio::test]
+async fn while_waiting_the_events_output_beats_naming_what_it_waits_for_with_timestamps() {
+    let client = client().await;
+    let ns = TestNamespace::new(&client, "apply-heartbeat").await;
+    let package = Package::new(&ns.name, "heartbeat");
+    package.write("slow.yaml", &unschedulable_deployment("slow", None));
+    // A 1s heartbeat against a 5s wait: several beats, whatever the machine's speed.
+    let run =
+        package.apply(&["--reconcile-timeout", "5s", "--heartbeat", "1s", "--timestamps", "-o", "events"]);
+    assert_eq!(run.code, 3, "{}", run.output());
+    let n = &ns.name;
+    let beat = run.stdout.lines().position(|line| line.contains(" still running after ")).expect(&run.stdout);
+    let lines: Vec<&str> = run.stdout.lines().collect();
+    assert!(lines[beat].contains("object(s) not finished, 1 waited for"), "{}", run.stdout);
+    assert!(lines[beat + 1].contains(&format!("  Deployment.apps/{n}/slow ")), "{}", run.stdout);
+    for line in &lines {
+        let time = line.split(' ').next().unwrap();
+        assert!(time.ends_with('Z') && time.parse::<jiff::Timestamp>().is_ok(), "unstamped: {line}");
+    }
+}
+
+#[tokio::test]
+async fn with_json_output_an_unknown_kind_is_one_error_line() {
+    let client = client().await;
+    let ns = TestNamespace::new(&client, "apply-unknown-json").await;
+    let package = Package::new(&ns.name, "unknown-json");
+    package.write("a.yaml", &config_map("a", json!({})));
+    package.write("gizmo.yaml", "apiVersion: nowhere.kapply.test/v1\nkind: Gizmo\nmetadata: {name: g}\n");
+    let run = package.apply(&["-o", "json"]);
+    assert_eq!(run.code, 2, "{}", run.output());
+    let lines = run.json_lines();
+    assert_eq!(lines.len(), 1, "{}", run.stdout);
+    assert_eq!(lines[0]["type"], "error");
+    assert!(lines[0]["error"].as_str().unwrap().contains("Gizmo"), "{}", run.stdout);
+}
+
+#[tokio::test]
 async fn a_kind_the_cluster_does_not_serve_is_an_error_before_any_write() {
     let client = client().await;
     let ns = TestNamespace::new(&client, "apply-unknown").await;

@@ -20,3 +20,4 @@ mod secrets;
 mod security;
 mod status;
 mod support;
+mod table;

@@ -1,88 +1,118 @@
-//! The indicatif side of a live table: a header, one bar per row, the progress bar, redrawn in place.
+//! [`Live`]: a table redrawn in place on a terminal with plain ANSI sequences — cursor up, clear to
+//! the end of line, clear below — and the cursor hidden while it is drawn.
+//!
+//! Each frame comes from [`frame`], sized to the terminal at that moment and never taller than the
+//! screen less one line, so moving up over the previous frame always reaches its first line: nothing
+//! is left behind, however many objects. Lines printed above the table (warnings) are written where
+//! the frame began, then the frame again below them. The cursor is shown again when the table stops,
+//! and when the printer is dropped without stopping (a panic unwinding).
 
-use std::io;
-use std::time::Duration;
+use std::io::{self, Write};
+use std::time::{Duration, Instant};
 
-use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
-
-use super::render::row_lines;
+use super::frame::{Size, frame};
 use super::state::TableState;
 
-/// The indicatif side of a live table: a header, one bar per row, the progress bar.
+/// Hide and show the cursor (DECTCEM).
+pub(crate) const HIDE_CURSOR: &str = "\x1b[?25l";
+/// Show the cursor again: also written by the CLI before it exits on a second interrupt.
+pub const SHOW_CURSOR: &str = "\x1b[?25h";
+
+/// Where the terminal's size comes from: the real terminal's, or a fixed one in tests.
+pub type SizeOf = Box<dyn FnMut() -> Option<Size> + Send>;
+
+/// The drawing side of a live table.
 pub(super) struct Live {
-    pub(super) multi: MultiProgress,
-    header: ProgressBar,
-    rows: Vec<ProgressBar>,
-    progress: ProgressBar,
-    /// What each bar shows, to update only those that changed.
-    shown: Vec<String>,
-    /// The progress bar has a length (a plan was seen) and shows as a bar.
-    measured: bool,
+    screen: Box<dyn Write + Send>,
+    size: SizeOf,
+    /// Lines of the frame on screen, to move back over it.
+    drawn: usize,
+    cursor_hidden: bool,
+    started: Instant,
+    /// Frames are drawn at most this often; what changed in between is drawn at the next event or
+    /// [`tick`](Live::tick).
+    min_interval: Duration,
+    last_draw: Option<Instant>,
+    dirty: bool,
+    /// Show the elapsed time on the progress line (not in tests, whose frames must not depend on time).
+    clock: bool,
 }
 
 impl Live {
-    pub(super) fn new(draw_target: ProgressDrawTarget) -> Self {
-        let multi = MultiProgress::with_draw_target(draw_target);
-        let header = multi.add(ProgressBar::new(0).with_style(line_style()));
-        // Blank until the plan gives it a length: indicatif draws a bar of length 0 as full.
-        let progress = multi.add(ProgressBar::new(0).with_style(line_style()));
-        progress.enable_steady_tick(Duration::from_millis(500));
-        Live { multi, header, rows: Vec::new(), progress, shown: Vec::new(), measured: false }
-    }
-
-    /// Shows `state`: row messages that changed, new rows, the progress.
-    pub(super) fn show(&mut self, state: &TableState) {
-        if !self.measured && state.total() > 0 {
-            self.measured = true;
-            self.progress.set_style(progress_style());
-        }
-        self.progress.set_length(state.total() as u64);
-        self.progress.set_position(state.finished() as u64);
-        let (header, lines) = row_lines(state);
-        if self.header.message() != header {
-            self.header.set_message(header);
-        }
-        if lines.len() < self.rows.len() {
-            // A new plan: start over.
-            for bar in self.rows.drain(..) {
-                self.multi.remove(&bar);
-            }
-            self.shown.clear();
-        }
-        for (index, line) in lines.into_iter().enumerate() {
-            if index == self.rows.len() {
-                let bar = ProgressBar::new(0).with_style(line_style());
-                self.rows.push(self.multi.insert_before(&self.progress, bar));
-                self.shown.push(String::new());
-            }
-            if self.shown[index] != line {
-                self.rows[index].set_message(line.clone());
-                self.shown[index] = line;
-            }
+    pub(super) fn new(
+        screen: Box<dyn Write + Send>,
+        size: SizeOf,
+        min_interval: Duration,
+        clock: bool,
+    ) -> Self {
+        Live {
+            screen,
+            size,
+            drawn: 0,
+            cursor_hidden: false,
+            started: Instant::now(),
+            min_interval,
+            last_draw: None,
+            dirty: false,
+            clock,
         }
     }
 
-    pub(super) fn println(&self, line: &str) -> io::Result<()> {
-        self.multi.println(line)
+    /// `state` changed: draw it, unless a frame was drawn less than the minimum interval ago.
+    pub(super) fn changed(&mut self, state: &TableState, above: &[String]) -> io::Result<()> {
+        self.dirty = true;
+        let due = self.last_draw.is_none_or(|at| at.elapsed() >= self.min_interval);
+        if due || !above.is_empty() { self.draw(state, above, false) } else { Ok(()) }
     }
 
-    /// Leaves the last frame on screen.
-    pub(super) fn stop(&self) {
-        self.header.finish();
-        for bar in &self.rows {
-            bar.finish();
+    /// Time passed: draw what changed since the last frame, and the elapsed time.
+    pub(super) fn tick(&mut self, state: &TableState) -> io::Result<()> {
+        if self.dirty || self.clock { self.draw(state, &[], false) } else { Ok(()) }
+    }
+
+    /// The final frame, every row not settled listed, and the cursor back.
+    pub(super) fn stop(&mut self, state: &TableState, above: &[String]) -> io::Result<()> {
+        self.draw(state, above, true)?;
+        self.show_cursor()
+    }
+
+    fn draw(&mut self, state: &TableState, above: &[String], last: bool) -> io::Result<()> {
+        let size = (self.size)().unwrap_or(Size { width: 80, height: 24 });
+        let elapsed = self.clock.then(|| self.started.elapsed());
+        let lines = frame(state, size, last, elapsed);
+        let mut bytes = String::new();
+        if !self.cursor_hidden {
+            bytes.push_str(HIDE_CURSOR);
+            self.cursor_hidden = true;
         }
-        self.progress.finish();
+        if self.drawn > 0 {
+            bytes.push_str(&format!("\r\x1b[{}A", self.drawn));
+        }
+        for line in above.iter().chain(&lines) {
+            bytes.push_str(line);
+            bytes.push_str("\x1b[K\n");
+        }
+        bytes.push_str("\x1b[J");
+        self.screen.write_all(bytes.as_bytes())?;
+        self.screen.flush()?;
+        self.drawn = lines.len();
+        self.last_draw = Some(Instant::now());
+        self.dirty = false;
+        Ok(())
+    }
+
+    fn show_cursor(&mut self) -> io::Result<()> {
+        if self.cursor_hidden {
+            self.cursor_hidden = false;
+            self.screen.write_all(SHOW_CURSOR.as_bytes())?;
+            self.screen.flush()?;
+        }
+        Ok(())
     }
 }
 
-/// Each row is a bar showing only its message, cut to the terminal's width.
-fn line_style() -> ProgressStyle {
-    ProgressStyle::with_template("{wide_msg}").expect("a valid template")
-}
-
-fn progress_style() -> ProgressStyle {
-    ProgressStyle::with_template("[{bar:20}] {pos}/{len} finished  {elapsed}")
-        .expect("a valid template")
-        .progress_chars("#>-")
+impl Drop for Live {
+    fn drop(&mut self) {
+        let _ = self.show_cursor();
+    }
 }

@@ -4,31 +4,39 @@
 //! The row model and the drawing are apart, so both are unit-testable:
 //! - [`TableState`] folds events into rows (NAMESPACE, RESOURCE, ACTION, STATUS, MESSAGE) and counts
 //!   the objects that reached their final outcome (see [`crate::event`]);
-//! - [`render`] turns a state into text, a pure function;
-//! - the printer shows it: live, through indicatif (one bar per row, messages truncated to the
-//!   terminal's width, an overall progress bar: finished objects / objects of the plan); plain, as one
-//!   final frame written to the writer, for logs and tests.
+//! - [`render`] turns a state into text, every row, a pure function (the plain table);
+//! - [`frame`] lays a state out for a terminal of a given size, pure: rows in progress and failed
+//!   always visible, finished ones folded into counts when the screen is short;
+//! - `live` redraws frames in place with ANSI sequences, the cursor hidden meanwhile.
 //!
-//! Warnings are printed as lines above a live table (in plain mode: before the frame); totals and
-//! details of failures follow the table.
+//! Warnings are printed as lines above a live table (in plain mode: before the frame); notices from
+//! the program driving the run (the interrupt) are drawn inside the frame, where no redraw erases them;
+//! totals and details of failures follow the table.
 //!
-//! Files: `state` (the row model), `render` (the text, pure), `live` (indicatif), this file (the
-//! printer that ties them to a writer).
+//! Files: `state` (the row model), `render` (the plain text, pure), `frame` (the live layout, pure),
+//! `live` (the terminal), this file (the printer that ties them to a writer).
 
+mod frame;
 mod live;
 mod render;
 mod state;
+#[cfg(test)]
+mod tests_live;
 
 use std::io::{self, Write};
-
-use indicatif::ProgressDrawTarget;
+use std::time::Duration;
 
 use crate::event::{Event, ObjectFailure, SettingNames};
 
 use super::{Printer, status_lines, totals_lines};
+pub use frame::{Size, frame};
 use live::Live;
+pub use live::{SHOW_CURSOR, SizeOf};
 pub use render::render;
 pub use state::{Action, Row, TableState};
+
+/// A live table draws at most this often; what changes in between shows at the next event or tick.
+const FRAME_INTERVAL: Duration = Duration::from_millis(100);
 
 /// Shows a run as a table. See the [module documentation](self).
 pub struct TablePrinter<W> {
@@ -41,16 +49,22 @@ pub struct TablePrinter<W> {
 }
 
 impl<W: Write> TablePrinter<W> {
-    /// A table redrawn in place on stdout (through indicatif); `out` gets what follows the table.
-    /// Use it only when stdout is a terminal.
+    /// A table redrawn in place on stdout, sized to the terminal at each frame; `out` gets what
+    /// follows the table. Use it only when stdout is a terminal.
     pub fn live(out: W) -> Self {
-        Self::live_on(out, ProgressDrawTarget::stdout())
+        let size: SizeOf = Box::new(|| {
+            console::Term::stdout()
+                .size_checked()
+                .map(|(height, width)| Size { width: usize::from(width), height: usize::from(height) })
+        });
+        let live = Live::new(Box::new(io::stdout()), size, FRAME_INTERVAL, true);
+        TablePrinter { out, state: TableState::new(), width: None, live: Some(live), warned: 0 }
     }
 
-    /// A table redrawn in place on `draw_target`. When the target is hidden (not a terminal), the
-    /// printer falls back to the plain final frame written to `out`.
-    pub fn live_on(out: W, draw_target: ProgressDrawTarget) -> Self {
-        let live = Live::new(draw_target);
+    /// A table redrawn in place on `screen`, a terminal of the size `size` says, every event drawn at
+    /// once and no elapsed time shown: frames that depend on the events only, for tests.
+    pub fn live_to(out: W, screen: Box<dyn Write + Send>, size: SizeOf) -> Self {
+        let live = Live::new(screen, size, Duration::ZERO, false);
         TablePrinter { out, state: TableState::new(), width: None, live: Some(live), warned: 0 }
     }
 
@@ -69,15 +83,11 @@ impl<W: Write> TablePrinter<W> {
         self.out
     }
 
-    fn print_warnings(&mut self) -> io::Result<()> {
-        for warning in self.state.warnings.iter().skip(self.warned) {
-            match &self.live {
-                Some(live) if !live.multi.is_hidden() => live.println(warning)?,
-                _ => writeln!(self.out, "{warning}")?,
-            }
-        }
+    /// Warnings not printed yet; marked printed.
+    fn new_warnings(&mut self) -> Vec<String> {
+        let new = self.state.warnings[self.warned..].to_vec();
         self.warned = self.state.warnings.len();
-        Ok(())
+        new
     }
 
     /// Totals, failures with their hints, and objects not Current with their conditions.
@@ -104,17 +114,39 @@ impl<W: Write> TablePrinter<W> {
 impl<W: Write + Send> Printer for TablePrinter<W> {
     fn print(&mut self, event: &Event) -> io::Result<()> {
         let changed = self.state.update(event);
-        self.print_warnings()?;
-        if changed && let Some(live) = &mut self.live {
-            live.show(&self.state);
+        let warnings = self.new_warnings();
+        match &mut self.live {
+            Some(live) if changed || !warnings.is_empty() => live.changed(&self.state, &warnings),
+            Some(_) => Ok(()),
+            None => warnings.iter().try_for_each(|warning| writeln!(self.out, "{warning}")),
         }
-        Ok(())
+    }
+
+    fn heartbeat(&mut self, _elapsed: Duration) -> io::Result<()> {
+        match &mut self.live {
+            Some(live) => live.tick(&self.state),
+            None => Ok(()),
+        }
+    }
+
+    fn notice(&mut self, message: &str) -> io::Result<()> {
+        self.state.notice(message);
+        match &mut self.live {
+            Some(live) => live.changed(&self.state, &[]),
+            None => writeln!(self.out, "{message}"),
+        }
     }
 
     fn finish(&mut self) -> io::Result<()> {
+        let warnings = self.new_warnings();
         match self.live.take() {
-            Some(live) if !live.multi.is_hidden() => live.stop(),
-            _ => self.out.write_all(render(&self.state, self.width).as_bytes())?,
+            Some(mut live) => live.stop(&self.state, &warnings)?,
+            None => {
+                for warning in &warnings {
+                    writeln!(self.out, "{warning}")?;
+                }
+                self.out.write_all(render(&self.state, self.width).as_bytes())?
+            }
         }
         self.epilogue()?;
         self.out.flush()
@@ -296,20 +328,6 @@ ns         ConfigMap/cfg   Pending
 [--------------------] 0/2 finished
 ";
         assert_eq!(render(&state, None), expected);
-    }
-
-    #[test]
-    fn a_live_table_without_a_terminal_falls_back_to_the_final_frame() {
-        let events = apply_run();
-        let mut live = TablePrinter::live_on(Vec::new(), ProgressDrawTarget::hidden());
-        let mut plain = TablePrinter::plain(Vec::new(), None);
-        for event in &events {
-            live.print(event).unwrap();
-            plain.print(event).unwrap();
-        }
-        live.finish().unwrap();
-        plain.finish().unwrap();
-        assert_eq!(String::from_utf8(live.into_inner()), String::from_utf8(plain.into_inner()));
     }
 
     #[test]

@@ -37,7 +37,7 @@ pub(super) fn row_lines(state: &TableState) -> (String, Vec<String>) {
             [
                 row.obj.namespace_or_empty().to_owned(),
                 format!("{}/{}", GroupKind::new(row.obj.group.as_str(), row.obj.kind.as_str()), row.obj.name),
-                row.action.as_str().to_owned(),
+                row.action.label(state.dry_run()).to_owned(),
                 row.status.map(Status::as_str).unwrap_or("").to_owned(),
                 one_line(&row.message),
             ]
@@ -68,7 +68,8 @@ pub(super) fn row_lines(state: &TableState) -> (String, Vec<String>) {
 pub(super) fn progress_line(state: &TableState) -> String {
     let (finished, total) = (state.finished(), state.total());
     let filled = (finished * BAR_WIDTH).checked_div(total).unwrap_or(0);
-    format!("[{}{}] {finished}/{total} finished", "#".repeat(filled), "-".repeat(BAR_WIDTH - filled))
+    let marker = state.dry_run().marker().map(|marker| format!(" ({marker})")).unwrap_or_default();
+    format!("[{}{}] {finished}/{total} finished{marker}", "#".repeat(filled), "-".repeat(BAR_WIDTH - filled))
 }
 
 /// A message on one line: API server errors may span several.

@@ -2,7 +2,9 @@
 
 use std::collections::HashMap;
 
-use crate::event::{ApplyOutcome, DeletionOutcome, DryRun, Event, PruneOutcome, Summary, WaitOutcome};
+use crate::event::{
+    ApplyOutcome, CancelReason, DeletionOutcome, DryRun, Event, PruneOutcome, Summary, WaitOutcome,
+};
 use crate::kstatus::Status;
 use crate::object::ObjRef;
 
@@ -69,6 +71,24 @@ impl Action {
     }
 }
 
+impl Action {
+    /// The ACTION column's text in a run with `dry_run`: in a dry run what was decided but not done
+    /// reads `Would create`, `Would configure`, `Would prune`, `Would delete`, never as if done.
+    pub fn label(self, dry_run: DryRun) -> &'static str {
+        if !dry_run.is_dry_run() {
+            return self.as_str();
+        }
+        match self {
+            Action::Created => "Would create",
+            Action::Configured => "Would configure",
+            Action::Pruned => "Would prune",
+            Action::Deleted => "Would delete",
+            Action::Abandoned => "Would abandon",
+            other => other.as_str(),
+        }
+    }
+}
+
 /// One object of the table.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Row {
@@ -88,6 +108,17 @@ impl Row {
     fn new(obj: ObjRef, action: Action) -> Self {
         Row { obj, action, status: None, message: String::new(), finished: false }
     }
+
+    /// Finished as wished: applied and Current (or, in a dry run, decided), pruned or deleted and gone,
+    /// unchanged. A short screen folds these rows into counts; every other row stays visible.
+    pub fn is_settled(&self) -> bool {
+        let ok_action = matches!(
+            self.action,
+            Action::Created | Action::Configured | Action::Unchanged | Action::Pruned | Action::Deleted
+        );
+        let ok_status = matches!(self.status, None | Some(Status::Current) | Some(Status::NotFound));
+        self.finished && ok_action && ok_status && !self.message.starts_with("reconcile ")
+    }
 }
 
 /// The rows of a run, updated event by event. Rows keep the order of the plan; an object the plan did
@@ -99,6 +130,9 @@ pub struct TableState {
     dry_run: DryRun,
     pub(super) warnings: Vec<String>,
     pub(super) summary: Option<Summary>,
+    /// Lines from the program driving the run (the interrupt notice), shown inside the live frame.
+    pub(super) notices: Vec<String>,
+    pub(super) cancelled: Option<CancelReason>,
 }
 
 impl TableState {
@@ -112,7 +146,8 @@ impl TableState {
         let dry_run = self.dry_run.is_dry_run();
         match event {
             Event::Plan(plan) => {
-                *self = TableState { dry_run: plan.dry_run, ..TableState::default() };
+                let notices = std::mem::take(&mut self.notices);
+                *self = TableState { dry_run: plan.dry_run, notices, ..TableState::default() };
                 for wave in &plan.apply {
                     for obj in wave {
                         self.row(obj, Action::Pending);
@@ -203,7 +238,8 @@ impl TableState {
                 });
                 return false;
             }
-            Event::Inventory { .. } | Event::Cancelled(_) => return false,
+            Event::Cancelled(reason) => self.cancelled = Some(*reason),
+            Event::Inventory { .. } => return false,
             Event::Summary(summary) => self.summary = Some(summary.clone()),
         }
         true
@@ -253,6 +289,11 @@ impl TableState {
         &self.rows
     }
 
+    /// The plan's dry run: rows and totals of a dry run say so.
+    pub fn dry_run(&self) -> DryRun {
+        self.dry_run
+    }
+
     /// How many objects the run reports on.
     pub fn total(&self) -> usize {
         self.rows.len()
@@ -266,6 +307,17 @@ impl TableState {
     /// Warning lines, in arrival order.
     pub fn warnings(&self) -> &[String] {
         &self.warnings
+    }
+
+    /// Adds a line from the program driving the run, e.g. that it was interrupted: the live table
+    /// shows it in its frame, where no redraw overwrites it.
+    pub fn notice(&mut self, line: impl Into<String>) {
+        self.notices.push(line.into());
+    }
+
+    /// Why the run stopped early, once its `Cancelled` event arrived.
+    pub fn cancelled(&self) -> Option<CancelReason> {
+        self.cancelled
     }
 
     /// The summary, once the last event arrived.
