@@ -218,6 +218,15 @@ impl Applier {
         self
     }
 
+    /// Send every object's apply. By default an object is not sent when its configuration is the one
+    /// the inventory records as last applied and its live fields are as that apply left them: such an
+    /// apply would change nothing (it is reported unchanged; the rule is on
+    /// [`AppliedDigest`](crate::inventory::AppliedDigest)).
+    pub fn always_apply(mut self, always: bool) -> Self {
+        self.options.always_apply = always;
+        self
+    }
+
     /// A preview: [`DryRun::Client`] sends no write, [`DryRun::Server`] sends every write as a server
     /// dry run. Either way the inventory is not written and nothing is waited for.
     pub fn dry_run(mut self, dry_run: DryRun) -> Self {

@@ -65,6 +65,7 @@ pub fn applier(cluster: &Cluster, args: &ApplyArgs, dry_run: DryRun) -> Applier 
         .prune_propagation(args.prune_propagation_policy.0)
         .prune_timeout(args.prune_timeout)
         .recreate_on_immutable(args.recreate_on_immutable)
+        .always_apply(args.always_apply)
         .dry_run(dry_run);
     match run.timeout {
         Some(timeout) => applier.timeout(timeout),

@@ -230,6 +230,11 @@ pub struct ApplyArgs {
     /// clusterIP, a selector), delete the object, wait until it is gone, and apply it again.
     #[arg(long)]
     pub recreate_on_immutable: bool,
+    /// Send every object's apply. Without it, an object whose configuration is the one last applied
+    /// (as the inventory records) and whose fields are as that apply left them is not sent: it is
+    /// unchanged (docs/apply.md, "Unchanged objects are not sent").
+    #[arg(long)]
+    pub always_apply: bool,
 }
 
 /// `kapply preview`.

@@ -112,7 +112,8 @@ pub(crate) async fn destroy(
                 objects: 0,
             });
         } else {
-            let (action, objects) = store.write_final(&previous, &remaining).await?;
+            let (action, objects) =
+                store.write_final(&previous, &remaining, &Default::default(), &Default::default()).await?;
             emitter.emit(Event::Inventory { inventory: inventory_ref.clone(), action, objects });
         }
     }

@@ -7,13 +7,15 @@
 //! server-side apply: an inventory last written by cli-utils has its keys owned by cli-utils' field
 //! manager, and an apply would never remove them.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::Value;
 
 use crate::cluster::{Cluster, ClusterError};
 use crate::event::InventoryAction;
-use crate::inventory::{Inventory, InventoryError, InventoryInfo};
+use crate::inventory::{
+    AppliedDigest, Inventory, InventoryError, InventoryInfo, MAX_DATA_BYTES, MAX_STORED_BYTES,
+};
 use crate::object::{GroupKind, INVENTORY_ID_LABEL, ObjRef};
 
 use super::EngineError;
@@ -28,7 +30,13 @@ pub(crate) struct LiveInventory {
     pub body: Value,
     /// Keys that name no object (written by hand or by a newer tool): kept as they are on every write.
     pub undecodable: Vec<String>,
+    /// Per object, the record of its last apply by kapply (`inventory::AppliedDigest`): the values of
+    /// `data` that kapply wrote. An inventory cli-utils wrote has none.
+    pub digests: BTreeMap<ObjRef, AppliedDigest>,
 }
+
+/// The digests to record with an inventory: the object set's, within the size a ConfigMap allows.
+pub(crate) type Digests = BTreeMap<ObjRef, AppliedDigest>;
 
 pub(crate) struct InventoryStore<'c> {
     cluster: &'c Cluster,
@@ -65,33 +73,45 @@ impl<'c> InventoryStore<'c> {
         };
         let (inventory, invalid) = Inventory::from_configmap(&body)?;
         let undecodable = invalid.into_iter().map(|entry| entry.source.key).collect();
-        Ok(Some(LiveInventory { inventory, body, undecodable }))
+        let digests = digests_of(&body, &inventory);
+        Ok(Some(LiveInventory { inventory, body, undecodable, digests }))
     }
 
     /// Writes `set`, merged with whatever a concurrent writer recorded, and returns how many objects the
     /// inventory lists. `live` is the inventory as read at the start (None: it does not exist).
     ///
-    /// Before applying, `set` is the union of the old and the new objects; nothing is ever dropped here.
+    /// Before applying, `set` is the union of the old and the new objects; nothing is ever dropped here,
+    /// and the digests recorded stay as they are (the state digest guards against a run killed after
+    /// this write: see `inventory::AppliedDigest`).
     pub(crate) async fn write_union(
         &self,
         set: &BTreeSet<ObjRef>,
         live: Option<LiveInventory>,
     ) -> Result<(InventoryAction, usize), EngineError> {
-        self.write(live, |_| set.clone()).await
+        self.write(live, |live| (set.clone(), live.map(|l| l.digests.clone()).unwrap_or_default())).await
     }
 
     /// After the run: writes `final_set`, plus the entries another run added meanwhile (recorded now, but
     /// not in `union`, what this run wrote before applying).
+    ///
+    /// `applied` holds the digests of this run's applies; an object whose apply failed (`failed`) loses
+    /// its old one; every other object keeps what the live inventory records.
     pub(crate) async fn write_final(
         &self,
         union: &BTreeSet<ObjRef>,
         final_set: &BTreeSet<ObjRef>,
+        applied: &Digests,
+        failed: &BTreeSet<ObjRef>,
     ) -> Result<(InventoryAction, usize), EngineError> {
         let live = self.read().await?;
         self.write(live, |live| {
             let added_by_others =
                 live.into_iter().flat_map(|l| l.inventory.objects.iter()).filter(|o| !union.contains(o));
-            final_set.iter().chain(added_by_others).cloned().collect()
+            let set: BTreeSet<ObjRef> = final_set.iter().chain(added_by_others).cloned().collect();
+            let mut digests = live.map(|l| l.digests.clone()).unwrap_or_default();
+            digests.retain(|obj, _| !failed.contains(obj));
+            digests.extend(applied.iter().map(|(obj, digest)| (obj.clone(), *digest)));
+            (set, digests)
         })
         .await
     }
@@ -101,30 +121,44 @@ impl<'c> InventoryStore<'c> {
     async fn write(
         &self,
         mut live: Option<LiveInventory>,
-        compute: impl Fn(Option<&LiveInventory>) -> BTreeSet<ObjRef>,
+        compute: impl Fn(Option<&LiveInventory>) -> (BTreeSet<ObjRef>, Digests),
     ) -> Result<(InventoryAction, usize), EngineError> {
         let target = self.info.configmap_ref();
         let mut lost_race = false;
         for _ in 0..WRITE_ATTEMPTS {
-            let mut set = compute(live.as_ref());
+            let (mut set, mut digests) = compute(live.as_ref());
             if lost_race {
                 // Another run wrote in between: keep what it recorded, so nothing is lost. Stale entries
                 // cost nothing (the next prune finds them gone); a missing one would orphan an object.
                 set.extend(live.iter().flat_map(|l| l.inventory.objects.iter().cloned()));
             }
             let inventory = Inventory::new(&self.info, set);
-            inventory.check_writable()?;
+            let estimate = inventory.check_writable()?;
+            digests.retain(|obj, _| inventory.objects.contains(obj));
+            let added = digests.len() * DIGEST_ENTRY_BYTES;
+            if estimate.data_bytes + added > MAX_DATA_BYTES
+                || estimate.stored_bytes + added > MAX_STORED_BYTES
+            {
+                // The set fits only without its digests: the next run applies every object, as before.
+                digests.clear();
+            }
             let action = if live.is_some() { InventoryAction::Updated } else { InventoryAction::Created };
             let result = match &live {
-                Some(current) if current.inventory.objects == inventory.objects => {
+                Some(current)
+                    if current.inventory.objects == inventory.objects && current.digests == digests =>
+                {
                     return Ok((InventoryAction::Unchanged, inventory.objects.len()));
                 }
                 Some(current) => {
-                    let body = replacement(current, &inventory);
+                    let body = replacement(current, &inventory, &digests);
                     let target = object_ref_of(&current.body).unwrap_or_else(|| target.clone());
                     self.cluster.replace(&target, &body).await
                 }
-                None => self.cluster.create(&target, &inventory.to_configmap()).await,
+                None => {
+                    let mut body = inventory.to_configmap();
+                    body["data"] = Value::Object(data_of(&inventory, &digests));
+                    self.cluster.create(&target, &body).await
+                }
             };
             match result {
                 Ok(_) => return Ok((action, inventory.objects.len())),
@@ -153,9 +187,9 @@ impl<'c> InventoryStore<'c> {
 
 /// The live ConfigMap with its data replaced: its other metadata (labels, annotations, the
 /// resourceVersion that makes the write conditional) is kept, and keys that name no object too.
-fn replacement(live: &LiveInventory, inventory: &Inventory) -> Value {
+fn replacement(live: &LiveInventory, inventory: &Inventory, digests: &Digests) -> Value {
     let mut body = live.body.clone();
-    let mut data = inventory.to_configmap_data();
+    let mut data = data_of(inventory, digests);
     if let Some(old) = live.body.get("data").and_then(Value::as_object) {
         for key in &live.undecodable {
             if let Some(value) = old.get(key) {
@@ -170,6 +204,33 @@ fn replacement(live: &LiveInventory, inventory: &Inventory) -> Value {
         }
     }
     body
+}
+
+/// The bytes a digest adds to a `data` entry (its value, quoted), for the size check.
+const DIGEST_ENTRY_BYTES: usize = 80;
+
+/// The `data` of `inventory`, each object valued with its digest when it has one (else `""`).
+fn data_of(inventory: &Inventory, digests: &Digests) -> serde_json::Map<String, Value> {
+    let mut data = inventory.to_configmap_data();
+    for (obj, digest) in digests {
+        if let Some(value) = data.get_mut(&obj.to_inventory_key()) {
+            *value = Value::String(digest.to_value());
+        }
+    }
+    data
+}
+
+/// The digests a live inventory ConfigMap records: the `data` values kapply wrote.
+fn digests_of(body: &Value, inventory: &Inventory) -> Digests {
+    let Some(data) = body.get("data").and_then(Value::as_object) else { return Digests::new() };
+    inventory
+        .objects
+        .iter()
+        .filter_map(|obj| {
+            let value = data.get(&obj.to_inventory_key())?.as_str()?;
+            Some((obj.clone(), AppliedDigest::parse(value)?))
+        })
+        .collect()
 }
 
 fn object_ref_of(body: &Value) -> Option<ObjRef> {

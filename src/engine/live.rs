@@ -7,7 +7,9 @@
 //! trusted (another writer may have created an object since): the batch is listed again.
 //!
 //! A snapshot keeps only what the apply needs of each object ([`Slim`]): identity, UID,
-//! resourceVersion and the owning-inventory annotation — a few strings, not a JSON tree (a
+//! resourceVersion, the owning-inventory annotation, the state digest of kapply's fields (whether an
+//! unchanged configuration needs sending at all: `inventory::AppliedDigest`) and the object's status
+//! (what an apply that is not sent reports) — a few strings, not a JSON tree (a
 //! `serde_json` map costs over 600 bytes however few its entries), so that memory stays flat for
 //! large sets; the JSON form is built when the object is read, one at a time.
 
@@ -19,6 +21,8 @@ use serde_json::Value;
 use tokio::sync::OnceCell;
 
 use crate::cluster::{Cluster, ClusterError};
+use crate::inventory::{Digest, state_digest};
+use crate::kstatus::{self, StatusResult};
 use crate::object::{OWNING_INVENTORY, ObjRef};
 use crate::wait::{Batch, batches};
 
@@ -37,28 +41,56 @@ struct Snapshot {
     items: Option<Mutex<HashMap<String, Slim>>>,
 }
 
+/// A live object as the apply reads it.
+#[derive(Debug, Clone)]
+pub(crate) struct Live {
+    /// The object: whole when read by GET, its [`Slim`] fields when from a snapshot.
+    pub value: Value,
+    /// The state digest of the field manager's fields (`inventory::state_digest`).
+    pub state: Option<Digest>,
+    /// Its status when it was read.
+    pub status: StatusResult,
+}
+
+impl Live {
+    pub(crate) fn of(value: Value, field_manager: &str) -> Self {
+        let state = state_digest(&value, field_manager);
+        let status = status_of(&value);
+        Live { value, state, status }
+    }
+}
+
+fn status_of(value: &Value) -> StatusResult {
+    kstatus::compute(value).unwrap_or_else(|e| StatusResult::unknown(e.to_string()))
+}
+
 pub(crate) struct LiveReader<'c> {
     cluster: &'c Cluster,
+    field_manager: &'c str,
     /// Per batch worth listing: the names of the set in it (only those are kept from the LIST).
     wanted: HashMap<Batch, HashSet<String>>,
     snapshots: Mutex<HashMap<Batch, Arc<OnceCell<Snapshot>>>>,
 }
 
 impl<'c> LiveReader<'c> {
-    pub(crate) fn new<'a>(cluster: &'c Cluster, set: impl IntoIterator<Item = &'a ObjRef>) -> Self {
+    pub(crate) fn new<'a>(
+        cluster: &'c Cluster,
+        set: impl IntoIterator<Item = &'a ObjRef>,
+        field_manager: &'c str,
+    ) -> Self {
         let wanted = batches(set)
             .into_iter()
             .filter(|(_, refs)| refs.len() >= MIN_BATCH)
             .map(|(batch, refs)| (batch, refs.into_iter().map(|r| r.name).collect()))
             .collect();
-        LiveReader { cluster, wanted, snapshots: Mutex::new(HashMap::new()) }
+        LiveReader { cluster, field_manager, wanted, snapshots: Mutex::new(HashMap::new()) }
     }
 
     /// The live object, None when it does not exist. Each object of the set should be read once.
-    pub(crate) async fn read(&self, obj: &ObjRef) -> Result<Option<Value>, ClusterError> {
+    pub(crate) async fn read(&self, obj: &ObjRef) -> Result<Option<Live>, ClusterError> {
         let batch: Batch = (obj.group_kind(), obj.namespace.clone());
         let Some(names) = self.wanted.get(&batch) else {
-            return self.cluster.get(obj).await;
+            return self.get(obj).await;
         };
         let cell = {
             let mut snapshots = self.snapshots.lock().unwrap_or_else(|e| e.into_inner());
@@ -81,7 +113,7 @@ impl<'c> LiveReader<'c> {
                         {
                             api_version = version.to_owned();
                         }
-                        names.contains(name).then(|| Slim::of(&item))
+                        names.contains(name).then(|| Slim::of(&item, self.field_manager))
                     })
                     .await;
                 let items = listed.ok().map(|items| {
@@ -93,26 +125,36 @@ impl<'c> LiveReader<'c> {
         match &snapshot.items {
             Some(items) => {
                 let slim = items.lock().unwrap_or_else(|e| e.into_inner()).remove(&obj.name);
-                Ok(slim.map(|slim| slim.to_value(&snapshot.api_version, &batch.0.kind)))
+                Ok(slim.map(|slim| Live {
+                    value: slim.to_value(&snapshot.api_version, &batch.0.kind),
+                    state: slim.state,
+                    status: slim.status,
+                }))
             }
-            None => self.cluster.get(obj).await,
+            None => self.get(obj).await,
         }
+    }
+
+    async fn get(&self, obj: &ObjRef) -> Result<Option<Live>, ClusterError> {
+        Ok(self.cluster.get(obj).await?.map(|value| Live::of(value, self.field_manager)))
     }
 }
 
 /// What the apply needs of a live object: apiVersion, kind, name, namespace, uid, resourceVersion, and
 /// the owning-inventory annotation (the policy check).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 struct Slim {
     name: String,
     namespace: Option<String>,
     uid: Option<String>,
     resource_version: Option<String>,
     owner: Option<String>,
+    state: Option<Digest>,
+    status: StatusResult,
 }
 
 impl Slim {
-    fn of(item: &Value) -> Self {
+    fn of(item: &Value, field_manager: &str) -> Self {
         let text = |pointer: &str| item.pointer(pointer).and_then(Value::as_str).map(str::to_owned);
         let owner = item
             .pointer("/metadata/annotations")
@@ -125,6 +167,8 @@ impl Slim {
             uid: text("/metadata/uid"),
             resource_version: text("/metadata/resourceVersion"),
             owner,
+            state: state_digest(item, field_manager),
+            status: status_of(item),
         }
     }
 
@@ -162,7 +206,7 @@ mod tests {
             "data": {"big": "value"},
         });
         assert_eq!(
-            Slim::of(&live).to_value("v1", "ConfigMap"),
+            Slim::of(&live, "kapply").to_value("v1", "ConfigMap"),
             json!({
                 "apiVersion": "v1", "kind": "ConfigMap",
                 "metadata": {
@@ -176,7 +220,7 @@ mod tests {
     #[test]
     fn an_object_nobody_owns_gets_no_annotations_and_a_cluster_scoped_one_no_namespace() {
         let live = json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "shop", "uid": "u"}});
-        let value = Slim::of(&live).to_value("v1", "Namespace");
+        let value = Slim::of(&live, "kapply").to_value("v1", "Namespace");
         assert!(value.pointer("/metadata/annotations").is_none(), "{value}");
         assert_eq!(value.pointer("/metadata/namespace"), Some(&Value::Null));
         assert_eq!(value.pointer("/metadata/name"), Some(&json!("shop")));

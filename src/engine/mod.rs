@@ -122,6 +122,9 @@ pub struct ApplyOptions {
     /// `preview`: `Client` sends no write, `Server` sends every write as a server dry run. Either way
     /// the inventory is not written and nothing is waited for.
     pub dry_run: DryRun,
+    /// Send every apply, even of an object whose configuration and live state match the inventory's
+    /// record of its last apply (`inventory::AppliedDigest`); by default such an object is not sent.
+    pub always_apply: bool,
 }
 
 /// Whether the prune loop reports `Prune` (apply) or `Delete` (destroy) events.
@@ -147,6 +150,7 @@ impl Default for ApplyOptions {
             prune_timeout: Duration::from_secs(300),
             recreate_on_immutable: false,
             dry_run: DryRun::None,
+            always_apply: false,
         }
     }
 }
@@ -271,7 +275,8 @@ pub(crate) async fn apply(
     let planned_prune = if options.no_prune { Vec::new() } else { candidates.clone() };
     emitter.emit(Event::Plan(Plan::for_apply(prepared.graph.waves(), planned_prune, options.dry_run)));
 
-    let applier = apply_phase::ApplyPhase::new(cluster, prepared, options, cancel);
+    let recorded = live_inventory.as_ref().map(|l| l.digests.clone()).unwrap_or_default();
+    let applier = apply_phase::ApplyPhase::new(cluster, prepared, options, cancel, &recorded);
     check_external_dependencies(cluster, prepared).await?;
     let union = inventory::union(&previous, &refs);
     let early = if options.dry_run.is_dry_run() {
@@ -304,7 +309,8 @@ pub(crate) async fn apply(
         let mut outcome = emitter.outcome().clone();
         outcome.prune_skipped.extend(not_pruned);
         let final_set = inventory::final_set(&previous, &outcome);
-        let (action, objects) = store.write_final(&union, &final_set).await?;
+        let (action, objects) =
+            store.write_final(&union, &final_set, &applied.digests, &outcome.apply_failed).await?;
         emitter.emit(Event::Inventory { inventory: inventory_ref.clone(), action, objects });
     }
     Ok(emitter.finish(cancel.reason()))

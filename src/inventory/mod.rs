@@ -36,6 +36,7 @@
 //! events), `prune` (set arithmetic and filters), `error`.
 
 mod configmap;
+mod digest;
 mod error;
 mod id;
 mod info;
@@ -51,6 +52,7 @@ mod proptests;
 mod test_support;
 
 pub use configmap::{InvalidEntry, Inventory};
+pub use digest::{AppliedDigest, Digest, config_digest, state_digest};
 pub use error::{InventoryError, Result};
 pub use id::{MAX_ID_LEN, MIN_ID_LEN, validate_id};
 pub use info::{InventoryInfo, NAME_PREFIX};

@@ -69,11 +69,14 @@ async fn inventory_of(client: &Client, package: &Package) -> BTreeSet<String> {
     }
 }
 
-fn write_set(package: &Package, configmaps: usize, with_deployment: bool) {
+/// Writes the set: `configmaps` ConfigMaps annotated with `round`, and the Deployment or not. A new
+/// round changes every ConfigMap, so that a run has them all to apply: an unchanged object is not
+/// sent at all, and a run with nothing to send would end before its kill point.
+fn write_set(package: &Package, configmaps: usize, with_deployment: bool, round: &str) {
     for i in 0..40 {
         let file = format!("cm-{i}.yaml");
         if i < configmaps {
-            package.write(&file, &config_map(&format!("cm-{i}"), json!({})));
+            package.write(&file, &config_map(&format!("cm-{i}"), json!({"test/round": round})));
         } else if package.path().join(&file).exists() {
             package.remove(&file);
         }
@@ -103,7 +106,8 @@ async fn a_kill_at_any_of_24_requests_orphans_nothing_deletes_nothing_else_and_t
         .await
         .unwrap();
 
-    // Every run of each phase makes more than 41 requests (one apply or delete per object at least).
+    // Every run of each phase makes more than 41 requests (one apply or delete per object at least:
+    // each round changes every ConfigMap).
     let kill_points = [1, 3, 6, 10, 15, 21, 28, 37];
     let proxy = FaultProxy::start(Vec::new());
     let mut kills = 0;
@@ -114,10 +118,10 @@ async fn a_kill_at_any_of_24_requests_orphans_nothing_deletes_nothing_else_and_t
             // Start each kill from the phase's starting point: the full set applied (or for the first
             // phase, whatever the previous kill left).
             if phase != "apply" {
-                write_set(&package, 40, true);
+                write_set(&package, 40, true, &format!("{phase}-{requests}-setup"));
                 assert_eq!(package.apply(&[]).code, 0, "setting up {phase}");
             }
-            write_set(&package, configmaps, deployment);
+            write_set(&package, configmaps, deployment, &format!("{phase}-{requests}"));
             run_and_kill(&package, subcommand, &proxy, requests);
             kills += 1;
             let owned = owned_objects(&client, &ns.name, &package.id).await;

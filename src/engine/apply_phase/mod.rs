@@ -36,6 +36,7 @@ use crate::wait::{Until, Verdict, Waiter};
 
 use super::discovery_gate::DiscoveryGate;
 use super::emit::Emitter;
+use super::inventory_store::Digests;
 use super::live::LiveReader;
 use super::{ApplyOptions, Prepared};
 use crate::cancel::{Cancel, CancelReason};
@@ -51,6 +52,8 @@ pub(crate) struct Applied {
     /// How many applies failed (the request, a read or check before it, or the inventory policy):
     /// when any did, the set is not in place and the prune phase deletes nothing.
     pub failed: usize,
+    /// What the inventory records of each apply of this run (sent or found unchanged).
+    pub digests: Digests,
 }
 
 /// The read-only context of the apply phase, shared by every apply in flight.
@@ -62,6 +65,9 @@ pub(crate) struct ApplyPhase<'a> {
     live: LiveReader<'a>,
     /// Per object, its dependencies outside the set: they must exist in the cluster and be Current.
     external: HashMap<ObjRef, Vec<ObjRef>>,
+    /// What the live inventory records of each object's last apply: an object whose configuration and
+    /// live state still match is not sent again.
+    recorded: &'a Digests,
 }
 
 impl<'a> ApplyPhase<'a> {
@@ -70,13 +76,14 @@ impl<'a> ApplyPhase<'a> {
         prepared: &'a Prepared,
         options: &'a ApplyOptions,
         cancel: &'a Cancel,
+        recorded: &'a Digests,
     ) -> Self {
         let mut external: HashMap<ObjRef, Vec<ObjRef>> = HashMap::new();
         for dep in prepared.graph.external() {
             external.entry(dep.from.clone()).or_default().push(dep.to.clone());
         }
-        let live = LiveReader::new(cluster, prepared.graph.objects());
-        ApplyPhase { cluster, prepared, options, cancel, live, external }
+        let live = LiveReader::new(cluster, prepared.graph.objects(), &options.field_manager);
+        ApplyPhase { cluster, prepared, options, cancel, live, external, recorded }
     }
 
     /// Runs the loop described in the module documentation until every object has its final event.
@@ -200,8 +207,9 @@ impl State<'_, '_> {
             self.scheduler.complete(&obj);
             return;
         }
-        let status =
-            kstatus::compute(&done.response).unwrap_or_else(|e| StatusResult::unknown(e.to_string()));
+        let status = done.status.clone().unwrap_or_else(|| {
+            kstatus::compute(&done.response).unwrap_or_else(|e| StatusResult::unknown(e.to_string()))
+        });
         if status.status == Status::Current {
             self.reconciled(obj, WaitOutcome::Current);
         } else if phase.options.no_wait && phase.prepared.graph.dependents(&obj).is_empty() {
@@ -221,8 +229,9 @@ impl State<'_, '_> {
         match result {
             Ok(done) => {
                 self.record_applied(&obj, &done);
-                let status =
-                    kstatus::compute(&done.response).unwrap_or_else(|e| StatusResult::unknown(e.to_string()));
+                let status = done.status.clone().unwrap_or_else(|| {
+                    kstatus::compute(&done.response).unwrap_or_else(|e| StatusResult::unknown(e.to_string()))
+                });
                 let outcome = match (status.status, reason) {
                     (Status::Current, _) => WaitOutcome::Current,
                     (_, Some(CancelReason::TimedOut)) => WaitOutcome::Timeout(status),
@@ -238,6 +247,9 @@ impl State<'_, '_> {
     }
 
     fn record_applied(&mut self, obj: &ObjRef, done: &Done) {
+        if let Some(digest) = done.digest {
+            self.applied.digests.insert(obj.clone(), digest);
+        }
         let outcome = match done.action {
             ApplyAction::Created => ApplyOutcome::Created,
             ApplyAction::Configured => ApplyOutcome::Configured,

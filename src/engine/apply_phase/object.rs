@@ -8,13 +8,14 @@ use serde_json::Value;
 
 use crate::cluster::{ApplyAction, ClusterError};
 use crate::event::{ApplyOutcome, DryRun, ObjectError};
-use crate::inventory::{self, Ownership, PolicyError};
+use crate::inventory::{self, AppliedDigest, Ownership, PolicyError};
 use crate::kstatus::{self, Status, StatusResult};
 use crate::mutation;
 use crate::object::{OWNING_INVENTORY, ObjRef, Object};
 
 use super::ApplyPhase;
 use super::compare::{as_stored, contains, drops_zero_values, object_error, set_annotation};
+use crate::engine::live::Live;
 
 /// A successful apply.
 pub(super) struct Done {
@@ -23,6 +24,10 @@ pub(super) struct Done {
     pub(super) ownership: Ownership,
     /// Something the user should know about this apply (shown as a warning).
     pub(super) note: Option<String>,
+    /// The object's status when known without computing it from `response` (an apply not sent).
+    pub(super) status: Option<StatusResult>,
+    /// What the inventory records of this apply (None in previews, or without a record to make).
+    pub(super) digest: Option<AppliedDigest>,
 }
 
 /// Why an object was not applied.
@@ -89,7 +94,9 @@ impl ApplyPhase<'_> {
         // only an object's identity and versions: read the whole object (a preview's one extra GET).
         let live = match live {
             Some(_) if dry_run.is_dry_run() => {
-                self.cluster.get(&obj.obj_ref).await.map_err(|err| Refusal::Failed(object_error(err)))?
+                let whole =
+                    self.cluster.get(&obj.obj_ref).await.map_err(|err| Refusal::Failed(object_error(err)))?;
+                whole.map(|value| Live::of(value, &self.options.field_manager))
             }
             live => live,
         };
@@ -97,13 +104,34 @@ impl ApplyPhase<'_> {
     }
 
     /// [`apply_one`](Self::apply_one) once the live object (`live`, None when absent) is known.
-    async fn apply_live(&self, obj: &Object, live: Option<Value>) -> ApplyResult {
+    async fn apply_live(&self, obj: &Object, live: Option<Live>) -> ApplyResult {
         let dry_run = self.options.dry_run;
-        let ownership = inventory::check_apply(self.options.policy, &self.prepared.info.id, live.as_ref())
-            .map_err(Refusal::Policy)?;
+        let ownership = inventory::check_apply(
+            self.options.policy,
+            &self.prepared.info.id,
+            live.as_ref().map(|l| &l.value),
+        )
+        .map_err(Refusal::Policy)?;
         let mut body = obj.body.clone();
         let note = self.mutate(obj, &mut body).await.map_err(Refusal::Failed)?;
         set_annotation(&mut body, OWNING_INVENTORY, &self.prepared.info.id);
+        let manager = &self.options.field_manager;
+        if let Some(live) = live.as_ref().filter(|_| !dry_run.is_dry_run() && !self.options.always_apply)
+            && let Some(recorded) = self.recorded.get(&obj.obj_ref)
+            && recorded.unchanged(&body, manager, live.state)
+        {
+            // What applying it again would leave as it is: not sent (`inventory::AppliedDigest`).
+            let (response, status) = (live.value.clone(), Some(live.status.clone()));
+            return Ok(Done {
+                action: ApplyAction::Unchanged,
+                response,
+                ownership,
+                note,
+                status,
+                digest: Some(*recorded),
+            });
+        }
+        let live = live.map(|l| l.value);
         if dry_run == DryRun::Client {
             let action = match &live {
                 None => ApplyAction::Created,
@@ -113,7 +141,7 @@ impl ApplyPhase<'_> {
                 Some(_) => ApplyAction::Configured,
             };
             let response = live.unwrap_or(body);
-            return Ok(Done { action, response, ownership, note });
+            return Ok(Done { action, response, ownership, note, status: None, digest: None });
         }
         let options = crate::cluster::ApplyOptions {
             field_manager: self.options.field_manager.clone(),
@@ -121,7 +149,11 @@ impl ApplyPhase<'_> {
             dry_run: dry_run == DryRun::Server,
         };
         match self.cluster.apply(obj, &body, live.as_ref(), &options).await {
-            Ok((action, response)) => Ok(Done { action, response, ownership, note }),
+            Ok((action, response)) => {
+                let digest =
+                    (!options.dry_run).then(|| AppliedDigest::of_apply(&body, manager, &response)).flatten();
+                Ok(Done { action, response, ownership, note, status: None, digest })
+            }
             Err(err) if dry_run == DryRun::Server && self.namespace_is_pending(obj, &err) => {
                 Ok(Done::pending(obj, "would be created after its Namespace"))
             }
@@ -171,7 +203,8 @@ impl ApplyPhase<'_> {
         let (action, response) = self.cluster.apply(obj, body, None, options).await.map_err(failed)?;
         let note =
             Some(format!("re-created (an immutable field changed and recreate-on-immutable is on): {cause}"));
-        Ok(Done { action, response, ownership: Ownership::New, note })
+        let digest = AppliedDigest::of_apply(body, &options.field_manager, &response);
+        Ok(Done { action, response, ownership: Ownership::New, note, status: None, digest })
     }
 
     /// Every object outside the set that `obj` depends on must exist and be Current.
@@ -248,6 +281,8 @@ impl Done {
             response: obj.body.clone(),
             ownership: Ownership::New,
             note: Some(note.to_owned()),
+            status: None,
+            digest: None,
         }
     }
 }
