@@ -4,16 +4,21 @@
 
 use std::io::{self, IsTerminal};
 
-use super::args::{ApplyArgs, PreviewArgs};
+use super::args::{ApplyArgs, ApplyCommand, DryRunArg, PreviewArgs};
 use super::exit::Outcome;
 use super::session::{self, Output, Session};
 use kapply::Applier;
 use kapply::Cluster;
 use kapply::event::DryRun;
 
-/// Runs `kapply apply`.
-pub fn run(args: &ApplyArgs) -> Outcome {
-    run_with("apply", args, DryRun::None)
+/// Runs `kapply apply`; `--dry-run=client|server` runs as `preview` does (`--server-side` is
+/// accepted and ignored: every apply is server-side).
+pub fn run(args: &ApplyCommand) -> Outcome {
+    match args.dry_run {
+        DryRunArg::None => run_with("apply", &args.apply, DryRun::None),
+        DryRunArg::Client => run_with("apply", &args.apply, DryRun::Client),
+        DryRunArg::Server => run_with("apply", &args.apply, DryRun::Server),
+    }
 }
 
 /// Runs `kapply preview`: the same run, writing nothing.
@@ -34,7 +39,15 @@ pub fn preview(args: &PreviewArgs) -> Outcome {
 fn run_with(command: &'static str, args: &ApplyArgs, dry_run: DryRun) -> Outcome {
     session::block_on(async {
         let run = &args.run;
-        let session = match Session::open(command, &args.manifests, &run.connection, &run.inventory).await {
+        let session = match Session::open(
+            command,
+            &args.manifests,
+            &run.connection,
+            &run.inventory,
+            args.selector.as_ref(),
+        )
+        .await
+        {
             Ok(session) => session,
             Err(outcome) => return outcome,
         };

@@ -13,7 +13,15 @@ use kapply::printers::colorize_diff as colorize;
 /// Runs `kapply diff`.
 pub fn run(args: &DiffArgs) -> Outcome {
     session::block_on(async {
-        let session = match Session::open("diff", &args.manifests, &args.connection, &args.inventory).await {
+        let session = match Session::open(
+            "diff",
+            &args.manifests,
+            &args.connection,
+            &args.inventory,
+            args.selector.as_ref(),
+        )
+        .await
+        {
             Ok(session) => session,
             Err(_) => return Outcome::Usage,
         };

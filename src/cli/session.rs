@@ -9,11 +9,12 @@ use tokio_util::sync::CancellationToken;
 
 use super::args::{ConnectionArgs, InventoryArgs, ManifestArgs};
 use super::exit::Outcome;
-use super::inputs::inputs_of;
+use super::inputs::inputs_of_args;
 use kapply::Cluster;
 use kapply::Error as EngineError;
 use kapply::event::{Event, RunOutcome, Summary};
 use kapply::inventory::InventoryInfo;
+use kapply::manifest::Selector;
 use kapply::printers::{self, OutputFormat, PrinterOptions};
 use kapply::{EventStream, LoadError, Loader, Set};
 
@@ -29,6 +30,15 @@ pub fn block_on(future: impl Future<Output = Outcome>) -> Outcome {
             Outcome::Failed
         }
     }
+}
+
+/// [`block_on`] for a future with any output, for the few commands that have no run (`version`).
+pub fn block_on_value<T>(future: impl Future<Output = T>) -> T {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a current-thread runtime starts")
+        .block_on(future)
 }
 
 /// The output format when `--output` is not given: the live table on a terminal, events otherwise.
@@ -92,18 +102,31 @@ impl Session {
         manifests: &ManifestArgs,
         connection: &ConnectionArgs,
         inventory: &InventoryArgs,
+        selector: Option<&Selector>,
     ) -> Result<Session, Outcome> {
         let paths = manifests.all_paths();
-        if paths.is_empty() {
+        if manifests.is_empty() {
             eprintln!(
-                "kapply {command}: no manifests given; pass files or directories, or `-` for standard input"
+                "kapply {command}: no manifests given; pass files or directories, `-` for standard input, \
+                 or -k DIR for a kustomization"
             );
             return Err(Outcome::Usage);
         }
-        let inputs = inputs_of(&paths).map_err(|err| {
-            eprintln!("kapply {command}: cannot read standard input: {err}");
+        let inputs = inputs_of_args(manifests).map_err(|err| {
+            eprintln!("kapply {command}: {err}");
             Outcome::Usage
         })?;
+        // Input errors before cluster errors: a misspelt path is reported even without a cluster.
+        let missing: Vec<String> = paths
+            .iter()
+            .filter(|path| path.as_os_str() != "-" && !path.exists())
+            .map(|path| format!("{}: no such file or directory", path.display()))
+            .collect();
+        if !missing.is_empty() {
+            eprintln!("{}", missing.join("\n"));
+            eprintln!("kapply {command}: nothing was applied: fix the paths above and run again");
+            return Err(Outcome::Usage);
+        }
         let cluster = Cluster::connect(&connection.connect_options()).await.map_err(|err| {
             eprintln!("kapply {command}: {err}");
             Outcome::Failed
@@ -120,6 +143,9 @@ impl Session {
         }
         if let Some(namespace) = &inventory.inventory_namespace {
             loader = loader.inventory_namespace(namespace);
+        }
+        if let Some(selector) = selector {
+            loader = loader.selector(selector.clone());
         }
         let set = loader.load(&inputs).await.map_err(|err| {
             if let LoadError::Manifests(_) | LoadError::UnservedVersions(_) = &err {
@@ -143,8 +169,8 @@ impl Session {
         connection: &ConnectionArgs,
         inventory: &InventoryArgs,
     ) -> Result<(Cluster, InventoryInfo), Outcome> {
-        if !manifests.all_paths().is_empty() {
-            let session = Session::open(command, manifests, connection, inventory).await?;
+        if !manifests.is_empty() {
+            let session = Session::open(command, manifests, connection, inventory, None).await?;
             let info = session.set.inventory().clone();
             return Ok((session.cluster, info));
         }

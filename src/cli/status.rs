@@ -18,15 +18,16 @@ pub fn run(args: &StatusArgs) -> Outcome {
     if !args.offline {
         return super::status_live::run(args);
     }
-    let paths = args.manifests.all_paths();
-    if paths.is_empty() {
-        eprintln!("kapply status --offline: no input; give files or directories, or `-` for standard input");
+    if args.manifests.is_empty() {
+        eprintln!(
+            "kapply status --offline: no input; give files or directories, `-` for standard input, or -k DIR"
+        );
         return Outcome::Usage;
     }
-    let inputs = match super::inputs::inputs_of(&paths) {
+    let inputs = match super::inputs::inputs_of_args(&args.manifests) {
         Ok(inputs) => inputs,
         Err(err) => {
-            eprintln!("kapply status: cannot read standard input: {err}");
+            eprintln!("kapply status: {err}");
             return Outcome::Usage;
         }
     };
