@@ -488,3 +488,38 @@ fn init_says_which_namespace_it_chose_and_why() {
     );
     assert!(stdout.contains("no kubeconfig was found"), "{stdout}");
 }
+
+#[test]
+fn every_subcommand_lists_the_values_of_its_enum_flags() {
+    let expected: &[(&[&str], &[&str])] = &[
+        (
+            &["status", "-h"],
+            &[
+                "[possible values: known, current, deleted, forever]",
+                "[possible values: text, json, table]",
+                "[possible values: watch, poll]",
+            ],
+        ),
+        (
+            &["diff", "-h"],
+            &["[possible values: auto, always, never]", "[possible values: strict, adopt, adopt-all]"],
+        ),
+        (
+            &["destroy", "-h"],
+            &["[possible values: Background, Foreground, Orphan]", "[possible values: events, json, table]"],
+        ),
+        (
+            &["preview", "-h"],
+            &["[possible values: Background, Foreground, Orphan]", "[possible values: watch, poll]"],
+        ),
+        (&["version", "-h"], &["[possible values: text, json]"]),
+        (&["completion", "-h"], &["[possible values: bash, elvish, fish, powershell, zsh]"]),
+    ];
+    for (args, listed) in expected {
+        let (code, help, stderr) = kapply(args, "");
+        assert_eq!(code, 0, "{args:?}: {stderr}");
+        for values in *listed {
+            assert!(help.contains(values), "{args:?}: {values} in:\n{help}");
+        }
+    }
+}
