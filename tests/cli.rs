@@ -274,7 +274,9 @@ fn version_shows_the_crate_version_commit_and_build_date_and_survives_no_cluster
         commit == "unknown" || (commit.len() == 12 && commit.chars().all(|c| c.is_ascii_hexdigit())),
         "{commit}"
     );
-    assert!(date.len() == 10 && date.as_bytes()[4] == b'-' && date.as_bytes()[7] == b'-', "{date}");
+    // Dev and test builds stamp neither (build.rs: stamping would rebuild the crate on every commit).
+    let is_date = date.len() == 10 && date.as_bytes()[4] == b'-' && date.as_bytes()[7] == b'-';
+    assert!(is_date || (date == "unknown" && commit == "unknown"), "{date}");
     let (_, sub, _) = kapply_env(&["apply", "--version"], &[]);
     assert_eq!(sub.trim(), line.replacen("kapply", "kapply-apply", 1), "every subcommand knows the version");
 
