@@ -410,7 +410,7 @@ fn a_missing_file_is_reported_before_the_missing_kubeconfig() {
         &[("HOME", home.path().to_str().unwrap())],
     );
     assert_eq!(code, 2, "{stderr}");
-    assert!(stderr.contains("missing.yaml: no such file or directory"), "{stderr}");
+    assert!(stderr.contains("missing.yaml: cannot read path"), "{stderr}");
     assert!(!stderr.contains("kubeconfig"), "{stderr}");
 }
 
@@ -463,7 +463,7 @@ fn apply_takes_kubectl_s_server_side_dry_run_and_selector_flags() {
     let (code, _, stderr) =
         kapply(&["apply", "x.yaml", "--server-side", "--dry-run=server", "-l", "app=web,!legacy"], "");
     assert_eq!(code, 2);
-    assert!(stderr.contains("x.yaml: no such file or directory"), "{stderr}");
+    assert!(stderr.contains("x.yaml: cannot read path"), "{stderr}");
 }
 
 #[test]

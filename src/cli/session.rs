@@ -116,15 +116,18 @@ impl Session {
             eprintln!("kapply {command}: {err}");
             Outcome::Usage
         })?;
-        // Input errors before cluster errors: a misspelt path is reported even without a cluster.
-        let missing: Vec<String> = paths
+        // Input errors before cluster errors: a misspelt path is reported even without a cluster, in
+        // the loader's own words (read offline; paths that exist are read once, by the loader).
+        let missing: Vec<kapply::Input> = paths
             .iter()
             .filter(|path| path.as_os_str() != "-" && !path.exists())
-            .map(|path| format!("{}: no such file or directory", path.display()))
+            .map(|path| kapply::Input::Path(path.clone()))
             .collect();
-        if !missing.is_empty() {
-            eprintln!("{}", missing.join("\n"));
-            eprintln!("kapply {command}: nothing was applied: fix the paths above and run again");
+        if !missing.is_empty()
+            && let Err(errors) = kapply::manifest::read_values(&missing, false)
+        {
+            eprintln!("{}", clip_lines(&errors.to_string()));
+            eprintln!("kapply {command}: nothing was applied: fix the manifests above and run again");
             return Err(Outcome::Usage);
         }
         let cluster = Cluster::connect(&connection.connect_options()).await.map_err(|err| {

@@ -302,6 +302,7 @@ impl ConnectOptions {
                 "{server} refused to tell its version: {} ({})",
                 status.message, status.code
             ))),
+            Err(err) if is_auth(&err) => Err(ClusterError::Config(error::describe(&err))),
             Err(err) => Err(ClusterError::Unreachable { server, context, attempts: 1, cause: cause(&err) }),
         }
     }
@@ -326,6 +327,11 @@ pub(super) async fn first_contact(
         match client.apiserver_version().await {
             Ok(info) => return Ok(Some(info)),
             Err(kube::Error::Api(_)) => return Ok(None),
+            // The credentials could not be had (an exec plugin failed): no retry cures that, and the
+            // server is not to blame.
+            Err(err) if is_auth(&err) => {
+                return Err(ClusterError::Config(error::describe(&err)));
+            }
             Err(err) if attempt < FIRST_CONTACT_ATTEMPTS => {
                 tracing::warn!(
                     "cannot reach the API server {server}: {}; retrying in {}s (attempt {attempt} of {FIRST_CONTACT_ATTEMPTS})",
@@ -350,12 +356,67 @@ pub(super) async fn first_contact(
 
 /// The innermost cause of a transport error, where the words that help are ("Connection refused",
 /// "certificate is not valid"), after kube's and hyper's wrappers ("client error (Connect)").
+/// Never an exec plugin's own message (it may carry credentials): [`error::describe`] alone then.
 fn cause(err: &kube::Error) -> String {
     let described = error::describe(err);
+    if is_auth(err) {
+        return described;
+    }
     let innermost = error::chain(err).last().map(ToString::to_string).unwrap_or_default();
     if innermost.is_empty() || described.contains(&innermost) {
         described
     } else {
         format!("{described}: {innermost}")
+    }
+}
+
+/// True when the error comes from getting credentials (an exec plugin, a token file).
+fn is_auth(err: &kube::Error) -> bool {
+    error::chain(err).any(|e| e.downcast_ref::<kube::client::AuthError>().is_some())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_cause_of_a_failed_plugin_never_shows_its_environment() {
+        use std::os::unix::process::ExitStatusExt;
+        let out = std::process::Output {
+            status: std::process::ExitStatus::from_raw(1 << 8),
+            stdout: b"t0ken".to_vec(),
+            stderr: b"no".to_vec(),
+        };
+        let err = kube::Error::Auth(kube::client::AuthError::AuthExecRun {
+            cmd: r#"SECRET="s3cret" "/bin/plugin""#.into(),
+            out: Box::new(out),
+        });
+        assert!(is_auth(&err));
+        let text = cause(&err);
+        assert!(
+            text.contains("/bin/plugin") && !text.contains("s3cret") && !text.contains("t0ken"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn a_transport_error_names_its_innermost_cause() {
+        let inner = std::io::Error::new(std::io::ErrorKind::ConnectionRefused, "Connection refused");
+        let err = kube::Error::Service(Box::new(inner));
+        assert!(!is_auth(&err));
+        assert!(cause(&err).contains("Connection refused"), "{}", cause(&err));
+    }
+
+    #[test]
+    fn the_token_is_not_in_the_debug_form() {
+        let options = ConnectOptions::default().token("s3cr3t").server("https://10.0.0.1:6443");
+        let debug = format!("{options:?}");
+        assert!(!debug.contains("s3cr3t") && debug.contains("<redacted>"), "{debug}");
+    }
+
+    #[test]
+    fn a_server_that_is_no_url_is_refused_naming_it() {
+        let err = parse_server("not a url").unwrap_err();
+        assert!(err.to_string().contains("\"not a url\" is not a URL"), "{err}");
     }
 }
