@@ -67,8 +67,9 @@ impl ConnectOptions {
         self
     }
 
-    /// A bearer token to authenticate with, instead of the kubeconfig user's credentials
-    /// (`kubectl --token`). Never logged nor shown by `Debug`.
+    /// A bearer token to authenticate with, instead of the kubeconfig user's credentials (`kubectl
+    /// --token`): its client certificate, exec plugin, token or password are then not used. Never
+    /// logged nor shown by `Debug`.
     pub fn token(mut self, token: impl Into<String>) -> Self {
         self.token = Some(token.into());
         self
@@ -227,6 +228,12 @@ impl ConnectOptions {
             auth.auth_provider = None;
             auth.username = None;
             auth.password = None;
+            // A client certificate would authenticate first (the apiserver tries x509 before
+            // tokens): the token is to be the only credential.
+            auth.client_certificate = None;
+            auth.client_certificate_data = None;
+            auth.client_key = None;
+            auth.client_key_data = None;
         }
         if let Some(user) = &self.impersonate {
             config.auth_info.impersonate = Some(user.clone());
