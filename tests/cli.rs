@@ -525,3 +525,23 @@ fn every_subcommand_lists_the_values_of_its_enum_flags() {
         }
     }
 }
+
+#[test]
+fn request_timeout_bounds_a_server_that_accepts_and_never_answers() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let server = format!("http://{}", listener.local_addr().unwrap());
+    // Accepts every connection and keeps it open, silent.
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for stream in listener.incoming() {
+            held.push(stream);
+        }
+    });
+    let (code, stdout, stderr) =
+        kapply_env(&["version", "-o", "json", "--server", &server, "--request-timeout", "1s"], &[]);
+    assert_eq!(code, 0, "{stderr}");
+    let json: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    let error = json["serverError"].as_str().unwrap();
+    assert!(error.contains("no answer within the request timeout (1s)"), "{error}");
+    assert!(error.contains(&server), "{error}");
+}
