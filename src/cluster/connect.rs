@@ -120,12 +120,10 @@ impl ConnectOptions {
         let Some(name) = self.context.clone().or(kubeconfig.current_context) else {
             return ("default".to_owned(), format!("`default`, as {files} names no current context"));
         };
-        let namespace = kubeconfig
-            .contexts
-            .into_iter()
-            .find(|c| c.name == name)
-            .and_then(|c| c.context?.namespace)
-            .filter(|ns| !ns.is_empty());
+        let Some(context) = kubeconfig.contexts.into_iter().find(|c| c.name == name) else {
+            return ("default".to_owned(), format!("`default`, as context {name:?} is not in {files}"));
+        };
+        let namespace = context.context.and_then(|c| c.namespace).filter(|ns| !ns.is_empty());
         match namespace {
             Some(ns) => (ns, format!("the namespace of context {name:?} in {files}")),
             None => (
