@@ -51,7 +51,7 @@ impl Set {
 
     /// The objects of the manifests a [`Loader::selector`] left out: neither applied nor pruned.
     pub fn left_out(&self) -> impl Iterator<Item = &crate::object::ObjRef> + '_ {
-        self.prepared.retained.iter()
+        self.prepared.retained.keys()
     }
 
     /// The objects, in apply order (dependencies first).
@@ -214,7 +214,20 @@ impl<'c> Loader<'c> {
                         selector: selector.to_string(),
                     });
                 }
-                (selected, retained.into_iter().map(|o| o.obj_ref).collect())
+                let retained = retained
+                    .into_iter()
+                    .map(|o| {
+                        let depends_on = o
+                            .body
+                            .pointer("/metadata/annotations")
+                            .and_then(|a| a.get(crate::object::DEPENDS_ON))
+                            .and_then(serde_json::Value::as_str)
+                            .map(crate::graph::parse_depends_on_lenient)
+                            .unwrap_or_default();
+                        (o.obj_ref, depends_on)
+                    })
+                    .collect();
+                (selected, retained)
             }
             None => (objects, Default::default()),
         };

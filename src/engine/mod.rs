@@ -296,7 +296,7 @@ pub(crate) async fn apply(
         // not considered, which stay recorded.
         let mut outcome = emitter.outcome().clone();
         outcome.prune_skipped.extend(not_pruned);
-        outcome.prune_skipped.extend(prepared.retained.iter().cloned());
+        outcome.prune_skipped.extend(prepared.retained.keys().cloned());
         let final_set = inventory::final_set(&previous, &outcome);
         let (action, objects) = store.write_final(&union, &final_set).await?;
         emitter.emit(Event::Inventory { inventory: inventory_ref.clone(), action, objects });

@@ -371,20 +371,23 @@ async fn a_prune_with_a_forbidden_deletion_deletes_nothing() {
 async fn a_run_filtered_by_a_selector_prunes_only_what_left_the_manifests_and_keeps_the_rest_recorded() {
     let fake = FakeApi::new();
     let cluster = fake.cluster().await;
-    let labelled = |name: &str, app: &str| {
-        config_map(name, &[])
+    let labelled_on = |name: &str, app: &str, depends_on: &[&str]| {
+        config_map(name, depends_on)
             .replace("  namespace: shop\n", &format!("  namespace: shop\n  labels: {{app: {app}}}\n"))
     };
-    apply(
-        &cluster,
-        &[labelled("web", "web"), labelled("db", "db"), labelled("gone", "web")],
-        CancellationToken::new(),
-    )
-    .await;
-    assert_eq!(recorded(&fake), keys(&[cm("web"), cm("db"), cm("gone")]));
+    let labelled = |name: &str, app: &str| labelled_on(name, app, &[]);
+    let first = [
+        labelled("web", "web"),
+        labelled_on("db", "db", &["base"]),
+        labelled("base", "base"),
+        labelled("gone", "web"),
+    ];
+    apply(&cluster, &first, CancellationToken::new()).await;
+    assert_eq!(recorded(&fake), keys(&[cm("web"), cm("db"), cm("base"), cm("gone")]));
 
-    // `db` changes but is filtered out; `gone` left the manifests.
-    let changed_db = labelled("db", "db").replace("key: db", "key: changed");
+    // `db` changes but is filtered out; `gone` and `base` left the manifests, but `db`, still there,
+    // depends on `base`.
+    let changed_db = labelled_on("db", "db", &["base"]).replace("key: db", "key: changed");
     let set = Loader::new(&cluster)
         .namespace("shop")
         .inventory_id("shop")
@@ -415,6 +418,14 @@ async fn a_run_filtered_by_a_selector_prunes_only_what_left_the_manifests_and_ke
     );
     assert_eq!(fake.config_map("db").expect("not pruned")["data"]["key"], Value::from("db"), "nor applied");
     assert!(fake.config_map("gone").is_none());
-    assert_eq!(recorded(&fake), keys(&[cm("web"), cm("db")]), "db stays recorded");
+    let base =
+        position(&events, "Prune base", |e| matches!(e, Event::Prune { obj, .. } if *obj == cm("base")));
+    assert!(
+        matches!(&events[base], Event::Prune { outcome: PruneOutcome::Skipped(_), .. }),
+        "what a left-out object depends on is not pruned: {:?}",
+        events[base]
+    );
+    assert!(fake.config_map("base").is_some());
+    assert_eq!(recorded(&fake), keys(&[cm("web"), cm("db"), cm("base")]), "db stays recorded");
     assert_eq!(summary(&events), RunOutcome::Success);
 }

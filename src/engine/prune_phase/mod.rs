@@ -138,7 +138,7 @@ impl<'a> PrunePhase<'a> {
         }
         let items: Vec<(ObjRef, &Value)> = live.iter().map(|(obj, body)| (obj.clone(), body)).collect();
         let deletion = graph::deletion_graph(&items);
-        let needed = decide::still_needed(&self.prepared.graph, &live);
+        let needed = decide::still_needed(&self.prepared.graph, &self.prepared.retained, &live);
         let set: Vec<ObjRef> = self.prepared.kept_refs();
         let filters = PruneFilters {
             policy: self.options.policy,
