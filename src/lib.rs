@@ -64,7 +64,7 @@ pub mod mutation;
 pub mod wait;
 
 pub use applier::{Applier, Destroyer, Differ, EventStream};
-pub use cluster::{Cluster, ClusterError, ConnectOptions};
+pub use cluster::{Cluster, ClusterError, ConnectOptions, HTTP_LOG_TARGET, RequestTimeout};
 pub use engine::{
     CancelReason, DEFAULT_CONCURRENCY, EngineError as Error, ObjectDiff, Propagation, list_inventories,
     read_inventory,

@@ -22,7 +22,7 @@ use std::fmt;
 use crate::cluster::{Cluster, Discovered};
 use crate::engine::{self, EngineError, InventoryFlags, Prepared};
 use crate::inventory::InventoryInfo;
-use crate::manifest::{self, Input, LoadOptions, ManifestErrors, UnknownKinds};
+use crate::manifest::{self, Input, LoadOptions, ManifestErrors, Selector, UnknownKinds};
 use crate::object::Object;
 
 /// A validated set of objects and the inventory that records it: what an [`crate::Applier`] applies.
@@ -49,6 +49,11 @@ impl Set {
         self.prepared.objects.is_empty()
     }
 
+    /// The objects of the manifests a [`Loader::selector`] left out: neither applied nor pruned.
+    pub fn left_out(&self) -> impl Iterator<Item = &crate::object::ObjRef> + '_ {
+        self.prepared.retained.keys()
+    }
+
     /// The objects, in apply order (dependencies first).
     pub fn objects(&self) -> impl Iterator<Item = Object> + '_ {
         self.prepared.graph.objects().iter().filter_map(|obj| self.prepared.object(obj))
@@ -65,6 +70,14 @@ pub enum LoadError {
     /// The inputs hold no object (an inventory template alone counts as none).
     #[error("no objects in {0}: nothing to do")]
     NoObjects(String),
+    /// The label selector selects none of the objects.
+    #[error("no object of {inputs} matches the label selector {selector:?}: nothing to do")]
+    NothingSelected {
+        /// The inputs, comma-separated.
+        inputs: String,
+        /// The selector, as given.
+        selector: String,
+    },
     /// Manifests that cannot be read, parsed or validated: every problem, each naming its file and
     /// document.
     #[error(transparent)]
@@ -104,6 +117,7 @@ pub struct Loader<'c> {
     recursive: bool,
     namespace: Option<String>,
     inventory: InventoryFlags,
+    selector: Option<Selector>,
 }
 
 impl fmt::Debug for Loader<'_> {
@@ -112,6 +126,7 @@ impl fmt::Debug for Loader<'_> {
             .field("recursive", &self.recursive)
             .field("namespace", &self.namespace)
             .field("inventory", &self.inventory)
+            .field("selector", &self.selector)
             .finish_non_exhaustive()
     }
 }
@@ -119,7 +134,13 @@ impl fmt::Debug for Loader<'_> {
 impl<'c> Loader<'c> {
     /// A loader resolving kinds against `cluster`'s discovery.
     pub fn new(cluster: &'c Cluster) -> Self {
-        Loader { cluster, recursive: false, namespace: None, inventory: InventoryFlags::default() }
+        Loader {
+            cluster,
+            recursive: false,
+            namespace: None,
+            inventory: InventoryFlags::default(),
+            selector: None,
+        }
     }
 
     /// Also read the subdirectories of directory inputs (`kubectl -R`). Off by default.
@@ -155,6 +176,14 @@ impl<'c> Loader<'c> {
         self
     }
 
+    /// Only the objects whose labels `selector` selects are applied (`kubectl apply -l`). The others
+    /// are neither applied nor pruned: those the inventory records stay recorded, so a filtered run
+    /// never deletes what it left out. The inventory template is never filtered out.
+    pub fn selector(mut self, selector: Selector) -> Self {
+        self.selector = Some(selector).filter(|s| !s.is_empty());
+        self
+    }
+
     /// Reads `inputs` (files, directories, standard input's text, or text from anywhere), validates
     /// every object, resolves every kind through the cluster's discovery and builds the plan.
     ///
@@ -180,7 +209,39 @@ impl<'c> Loader<'c> {
         if !unserved.is_empty() {
             return Err(LoadError::UnservedVersions(unserved));
         }
-        let prepared = engine::prepare(objects, &self.inventory, &namespace).map_err(LoadError::Invalid)?;
+        let (objects, retained) = match &self.selector {
+            Some(selector) => {
+                let (selected, retained): (Vec<Object>, Vec<Object>) = objects.into_iter().partition(|o| {
+                    crate::inventory::is_inventory_template(&o.body) || selector.matches(&o.body)
+                });
+                if selected.iter().all(|o| crate::inventory::is_inventory_template(&o.body)) {
+                    let names: Vec<String> =
+                        inputs.iter().map(|input| input.name().display().to_string()).collect();
+                    return Err(LoadError::NothingSelected {
+                        inputs: names.join(", "),
+                        selector: selector.to_string(),
+                    });
+                }
+                let retained = retained
+                    .into_iter()
+                    .map(|o| {
+                        let depends_on = o
+                            .body
+                            .pointer("/metadata/annotations")
+                            .and_then(|a| a.get(crate::object::DEPENDS_ON))
+                            .and_then(serde_json::Value::as_str)
+                            .map(crate::graph::parse_depends_on_lenient)
+                            .unwrap_or_default();
+                        (o.obj_ref, depends_on)
+                    })
+                    .collect();
+                (selected, retained)
+            }
+            None => (objects, Default::default()),
+        };
+        let mut prepared =
+            engine::prepare(objects, &self.inventory, &namespace).map_err(LoadError::Invalid)?;
+        prepared.retained = retained;
         Ok(Set { prepared })
     }
 }

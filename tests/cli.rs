@@ -265,3 +265,356 @@ fn heartbeat_takes_a_duration_and_zero() {
     assert_eq!(code, 2);
     assert!(stderr.contains("--heartbeat"), "{stderr}");
 }
+
+/// kapply with a clean environment for connection errors: no kubeconfig anywhere unless `env` sets
+/// one, no in-cluster service account.
+fn kapply_env(args: &[&str], env: &[(&str, &str)]) -> (i32, String, String) {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_kapply"));
+    command.args(args).env_remove("KUBECONFIG").env_remove("KUBERNETES_SERVICE_HOST").env_remove("RUST_LOG");
+    for (key, value) in env {
+        command.env(key, value);
+    }
+    let out = command.stdin(Stdio::null()).output().expect("run kapply");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+const CONFIG_MAP: &str = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n";
+
+#[test]
+fn the_bash_completion_completes_a_subcommand_when_sourced_in_bash() {
+    let (code, script, stderr) = kapply(&["completion", "bash"], "");
+    assert_eq!(code, 0, "{stderr}");
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("kapply.bash");
+    std::fs::write(&path, script).unwrap();
+    // The function clap_complete defines, called as bash would on `kapply ap<TAB>`.
+    let test = format!(
+        "source {}; COMP_WORDS=(kapply ap); COMP_CWORD=1; COMP_LINE='kapply ap'; COMP_POINT=9; \
+         _kapply kapply ap kapply; printf '%s\\n' \"${{COMPREPLY[@]}}\"",
+        path.display()
+    );
+    let out = Command::new("bash")
+        .args(["--norc", "--noprofile", "-c", &test])
+        .output()
+        .expect("bash must be installed to test the bash completion");
+    let replies = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(replies.trim(), "apply", "completions of `kapply ap`: {replies:?}");
+}
+
+#[test]
+fn completions_exist_for_zsh_fish_and_powershell() {
+    for shell in ["zsh", "fish", "powershell"] {
+        let (code, script, stderr) = kapply(&["completion", shell], "");
+        assert_eq!(code, 0, "{shell}: {stderr}");
+        assert!(script.contains("kapply") && script.contains("apply"), "{shell}: {script}");
+    }
+    let (code, _, stderr) = kapply(&["completion", "tcsh"], "");
+    assert_eq!(code, 2);
+    assert!(stderr.contains("possible values: bash, elvish, fish, powershell, zsh"), "{stderr}");
+}
+
+#[test]
+fn man_prints_the_main_page_and_writes_one_page_per_subcommand() {
+    let (code, page, stderr) = kapply(&["man"], "");
+    assert_eq!(code, 0, "{stderr}");
+    assert!(page.starts_with(".ie") || page.contains(".TH kapply 1"), "{page}");
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("man1");
+    let (code, _, stderr) = kapply(&["man", "--dir", out.to_str().unwrap()], "");
+    assert_eq!(code, 0, "{stderr}");
+    for page in ["kapply.1", "kapply-apply.1", "kapply-preview.1", "kapply-destroy.1", "kapply-version.1"] {
+        let text = std::fs::read_to_string(out.join(page)).unwrap_or_else(|e| panic!("{page}: {e}"));
+        assert!(text.contains(".TH"), "{page}");
+    }
+    let apply = std::fs::read_to_string(out.join("kapply-apply.1")).unwrap();
+    assert!(apply.contains("reconcile\\-timeout"), "the flags are documented");
+}
+
+#[test]
+fn version_shows_the_crate_version_commit_and_build_date_and_survives_no_cluster() {
+    let (code, stdout, stderr) = kapply_env(&["--version"], &[]);
+    assert_eq!(code, 0, "{stderr}");
+    let line = stdout.trim();
+    let prefix = format!("kapply {} (commit ", env!("CARGO_PKG_VERSION"));
+    assert!(line.starts_with(&prefix), "{line}");
+    let (commit, date) = line[prefix.len()..].trim_end_matches(')').split_once(", built ").unwrap();
+    assert!(
+        commit == "unknown" || (commit.len() == 12 && commit.chars().all(|c| c.is_ascii_hexdigit())),
+        "{commit}"
+    );
+    // Dev and test builds stamp neither (build.rs: stamping would rebuild the crate on every commit).
+    let is_date = date.len() == 10 && date.as_bytes()[4] == b'-' && date.as_bytes()[7] == b'-';
+    assert!(is_date || (date == "unknown" && commit == "unknown"), "{date}");
+    let (_, sub, _) = kapply_env(&["apply", "--version"], &[]);
+    assert_eq!(sub.trim(), line.replacen("kapply", "kapply-apply", 1), "every subcommand knows the version");
+
+    let home = tempfile::tempdir().unwrap();
+    let home_path = home.path().to_str().unwrap();
+    let (code, stdout, stderr) = kapply_env(&["version"], &[("HOME", home_path)]);
+    assert_eq!(code, 0, "no cluster is no failure of `version`: {stderr}");
+    assert!(stdout.starts_with(&format!("{line}\n")), "{stdout}");
+    assert!(stdout.contains("server: unknown (") && stdout.contains("no kubeconfig found"), "{stdout}");
+
+    let (code, stdout, stderr) = kapply_env(&["version", "-o", "json", "--client"], &[("HOME", home_path)]);
+    assert_eq!(code, 0, "{stderr}");
+    let json: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(json["clientVersion"]["version"], env!("CARGO_PKG_VERSION"));
+    assert_eq!(json["clientVersion"]["gitCommit"], commit);
+    assert_eq!(json["clientVersion"]["buildDate"], date);
+    assert!(json.get("serverVersion").is_none() && json.get("serverError").is_none(), "{json}");
+
+    let (code, stdout, _) = kapply_env(&["version", "-o", "json", "--server", "https://127.0.0.1:1"], &[]);
+    assert_eq!(code, 0);
+    let json: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    let error = json["serverError"].as_str().unwrap();
+    assert!(error.contains("https://127.0.0.1:1"), "{error}");
+}
+
+#[test]
+fn run_as_kubectl_kapply_the_usage_reads_as_a_kubectl_plugin() {
+    let dir = tempfile::tempdir().unwrap();
+    let plugin = dir.path().join("kubectl-kapply");
+    std::fs::copy(env!("CARGO_BIN_EXE_kapply"), &plugin).unwrap();
+    let out = Command::new(&plugin).args(["apply", "--help"]).output().unwrap();
+    let help = String::from_utf8_lossy(&out.stdout);
+    assert!(help.contains("Usage: kubectl kapply apply [OPTIONS]"), "{help}");
+    let (_, help, _) = kapply(&["apply", "--help"], "");
+    assert!(help.contains("Usage: kapply apply [OPTIONS]"), "{help}");
+}
+
+#[test]
+fn an_unreachable_server_is_named_after_a_few_visible_attempts() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("cm.yaml");
+    std::fs::write(&file, CONFIG_MAP).unwrap();
+    let args = ["apply", file.to_str().unwrap(), "--inventory-id", "x", "--server", "https://127.0.0.1:1"];
+    let (code, stdout, stderr) = kapply_env(&args, &[]);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(stdout.is_empty(), "{stdout}");
+    assert!(stderr.contains("cannot reach the API server https://127.0.0.1:1 after 3 attempts"), "{stderr}");
+    assert!(stderr.contains("Connection refused"), "the cause: {stderr}");
+    assert_eq!(stderr.matches("retrying in").count(), 2, "each retry is announced: {stderr}");
+    assert!(!stderr.contains("client error (Connect)\n"), "{stderr}");
+}
+
+#[test]
+fn requests_are_logged_at_vv_and_with_rust_log() {
+    let args =
+        ["status", "--inventory-id", "x", "--server", "https://127.0.0.1:1", "--token", "s3cr3t-t0ken"];
+    let (_, _, quiet) = kapply_env(&args, &[]);
+    assert!(!quiet.contains("GET /version"), "no request lines by default: {quiet}");
+    let mut verbose = args.to_vec();
+    verbose.push("-vv");
+    let (_, _, stderr) = kapply_env(&verbose, &[]);
+    assert!(stderr.contains("GET /version failed after"), "{stderr}");
+    let (_, _, stderr) = kapply_env(&args, &[("RUST_LOG", "kapply::http=debug")]);
+    assert!(stderr.contains("GET /version failed after"), "{stderr}");
+    let (_, _, stderr) = kapply_env(&verbose, &[("RUST_LOG", "trace")]);
+    assert!(!stderr.contains("s3cr3t-t0ken"), "the token is never logged: {stderr}");
+}
+
+#[test]
+fn insecure_skip_tls_verify_is_never_silent() {
+    let args = ["version", "--server", "https://127.0.0.1:1", "--insecure-skip-tls-verify"];
+    let (code, _, stderr) = kapply_env(&args, &[]);
+    assert_eq!(code, 0);
+    assert!(stderr.contains("warning: --insecure-skip-tls-verify"), "{stderr}");
+    let (_, _, stderr) = kapply_env(&["version", "--server", "https://127.0.0.1:1"], &[]);
+    assert!(!stderr.contains("insecure"), "{stderr}");
+}
+
+#[test]
+fn no_kubeconfig_names_every_place_looked_at() {
+    let home = tempfile::tempdir().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("cm.yaml");
+    std::fs::write(&file, CONFIG_MAP).unwrap();
+    let args = ["apply", file.to_str().unwrap(), "--inventory-id", "x"];
+    let (code, _, stderr) = kapply_env(&args, &[("HOME", home.path().to_str().unwrap())]);
+    assert_eq!(code, 1, "{stderr}");
+    let home_config = home.path().join(".kube").join("config");
+    for said in [
+        "no kubeconfig found",
+        "$KUBECONFIG (not set)",
+        &format!("{} (does not exist)", home_config.display()),
+        "KUBERNETES_SERVICE_HOST is not set",
+        "--kubeconfig FILE",
+    ] {
+        assert!(stderr.contains(said), "{said} in: {stderr}");
+    }
+    let (_, _, stderr) = kapply_env(&args, &[("KUBECONFIG", "/nonexistent/a:/nonexistent/b")]);
+    assert!(stderr.contains("$KUBECONFIG (/nonexistent/a:/nonexistent/b: none exists)"), "{stderr}");
+}
+
+#[test]
+fn an_unknown_context_lists_the_contexts_that_exist() {
+    let dir = tempfile::tempdir().unwrap();
+    let kubeconfig = dir.path().join("config");
+    std::fs::write(
+        &kubeconfig,
+        "apiVersion: v1\nkind: Config\ncurrent-context: dev\n\
+         clusters: [{name: c, cluster: {server: 'https://127.0.0.1:1'}}]\nusers: [{name: u, user: {}}]\n\
+         contexts: [{name: dev, context: {cluster: c, user: u}}, {name: prod, context: {cluster: c, user: u}}]\n",
+    )
+    .unwrap();
+    let file = dir.path().join("cm.yaml");
+    std::fs::write(&file, CONFIG_MAP).unwrap();
+    let args = ["apply", file.to_str().unwrap(), "--inventory-id", "x", "--context", "nope"];
+    let (code, _, stderr) = kapply_env(&args, &[("KUBECONFIG", kubeconfig.to_str().unwrap())]);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(stderr.contains("context \"nope\" is not in"), "{stderr}");
+    assert!(stderr.contains("it has: dev, prod"), "{stderr}");
+    // The context is named when its server does not answer.
+    let args = ["apply", file.to_str().unwrap(), "--inventory-id", "x", "--context", "prod"];
+    let (_, _, stderr) = kapply_env(&args, &[("KUBECONFIG", kubeconfig.to_str().unwrap())]);
+    assert!(stderr.contains("https://127.0.0.1:1 (context \"prod\")"), "{stderr}");
+}
+
+#[test]
+fn a_missing_file_is_reported_before_the_missing_kubeconfig() {
+    let home = tempfile::tempdir().unwrap();
+    let (code, _, stderr) = kapply_env(
+        &["apply", "missing.yaml", "--inventory-id", "x"],
+        &[("HOME", home.path().to_str().unwrap())],
+    );
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("missing.yaml: cannot read path"), "{stderr}");
+    assert!(!stderr.contains("kubeconfig"), "{stderr}");
+}
+
+#[test]
+fn kustomize_renders_with_kustomize_or_kubectl_and_names_both_when_neither_is_there() {
+    let dir = tempfile::tempdir().unwrap();
+    let bin = dir.path().join("bin");
+    std::fs::create_dir(&bin).unwrap();
+    let overlay = dir.path().join("overlay");
+    std::fs::create_dir(&overlay).unwrap();
+    let empty_path = bin.to_str().unwrap().to_owned();
+    let (code, _, stderr) =
+        kapply_env(&["status", "--offline", "-k", overlay.to_str().unwrap()], &[("PATH", &empty_path)]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("`kustomize` or `kubectl` on PATH, and neither was found"), "{stderr}");
+
+    // A stand-in kubectl whose `kustomize` prints a finished Pod: the rendering is what is read.
+    let kubectl = bin.join("kubectl");
+    std::fs::write(
+        &kubectl,
+        "#!/bin/sh\n[ \"$1\" = kustomize ] || exit 9\n\
+         printf 'apiVersion: v1\\nkind: Pod\\nmetadata: {name: rendered, namespace: x}\\nstatus: {phase: Succeeded}\\n'\n",
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&kubectl, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let (code, stdout, stderr) =
+        kapply_env(&["status", "--offline", "-k", overlay.to_str().unwrap()], &[("PATH", &empty_path)]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.starts_with("Pod/x/rendered: Current"), "{stdout}");
+    let (code, _, stderr) = kapply(&["apply", "-k", "dir", "other.yaml"], "");
+    assert_eq!(code, 2);
+    assert!(stderr.contains("cannot be used with"), "{stderr}");
+}
+
+#[test]
+fn apply_takes_kubectl_s_server_side_dry_run_and_selector_flags() {
+    let (code, help, _) = kapply(&["apply", "-h"], "");
+    assert_eq!(code, 0);
+    assert!(help.contains("--server-side"), "{help}");
+    assert!(help.contains("[possible values: none, client, server]"), "{help}");
+    assert!(help.contains("-l, --selector <SELECTOR>"), "{help}");
+    let (code, _, stderr) = kapply(&["apply", "x.yaml", "-l", "env in prod"], "");
+    assert_eq!(code, 2);
+    assert!(stderr.contains("the values of in/notin go in parentheses"), "{stderr}");
+    let (code, _, stderr) = kapply(&["apply", "x.yaml", "--dry-run", "maybe"], "");
+    assert_eq!(code, 2);
+    assert!(stderr.contains("--dry-run"), "{stderr}");
+    // Accepted: the run gets as far as the missing file.
+    let (code, _, stderr) =
+        kapply(&["apply", "x.yaml", "--server-side", "--dry-run=server", "-l", "app=web,!legacy"], "");
+    assert_eq!(code, 2);
+    assert!(stderr.contains("x.yaml: cannot read path"), "{stderr}");
+}
+
+#[test]
+fn init_says_which_namespace_it_chose_and_why() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("a.yaml"),
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a, namespace: shop}\n",
+    )
+    .unwrap();
+    let (code, stdout, stderr) = kapply_in(&["init", dir.path().to_str().unwrap()]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stdout.contains("namespace: shop is used for inventory object (every namespaced object in"),
+        "{stdout}"
+    );
+    let other = tempfile::tempdir().unwrap();
+    std::fs::write(other.path().join("a.yaml"), CONFIG_MAP).unwrap();
+    let (code, stdout, _) = kapply_in(&["init", other.path().to_str().unwrap()]);
+    assert_eq!(code, 0);
+    assert!(
+        stdout.contains("namespace: default is used for inventory object (no namespaced object"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("no kubeconfig was found"), "{stdout}");
+}
+
+#[test]
+fn every_subcommand_lists_the_values_of_its_enum_flags() {
+    let expected: &[(&[&str], &[&str])] = &[
+        (
+            &["status", "-h"],
+            &[
+                "[possible values: known, current, deleted, forever]",
+                "[possible values: events, json, table]",
+                "[possible values: watch, poll]",
+            ],
+        ),
+        (
+            &["diff", "-h"],
+            &["[possible values: auto, always, never]", "[possible values: strict, adopt, adopt-all]"],
+        ),
+        (
+            &["destroy", "-h"],
+            &["[possible values: Background, Foreground, Orphan]", "[possible values: events, json, table]"],
+        ),
+        (
+            &["preview", "-h"],
+            &["[possible values: Background, Foreground, Orphan]", "[possible values: watch, poll]"],
+        ),
+        (&["version", "-h"], &["[possible values: text, json]"]),
+        (&["completion", "-h"], &["[possible values: bash, elvish, fish, powershell, zsh]"]),
+    ];
+    for (args, listed) in expected {
+        let (code, help, stderr) = kapply(args, "");
+        assert_eq!(code, 0, "{args:?}: {stderr}");
+        for values in *listed {
+            assert!(help.contains(values), "{args:?}: {values} in:\n{help}");
+        }
+    }
+}
+
+#[test]
+fn request_timeout_bounds_a_server_that_accepts_and_never_answers() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let server = format!("http://{}", listener.local_addr().unwrap());
+    // Accepts every connection and keeps it open, silent.
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for stream in listener.incoming() {
+            held.push(stream);
+        }
+    });
+    let (code, stdout, stderr) =
+        kapply_env(&["version", "-o", "json", "--server", &server, "--request-timeout", "1s"], &[]);
+    assert_eq!(code, 0, "{stderr}");
+    let json: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    let error = json["serverError"].as_str().unwrap();
+    assert!(error.contains("no answer within the request timeout (1s)"), "{error}");
+    assert!(error.contains(&server), "{error}");
+}

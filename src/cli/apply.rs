@@ -4,7 +4,7 @@
 
 use std::io::{self, IsTerminal};
 
-use super::args::{ApplyArgs, PreviewArgs};
+use super::args::{ApplyArgs, ApplyCommand, DryRunArg, PreviewArgs};
 use super::exit::Outcome;
 use super::report::Report;
 use super::session::{self, Output, Session};
@@ -13,9 +13,14 @@ use kapply::Cluster;
 use kapply::event::DryRun;
 use kapply::printers::OutputFormat;
 
-/// Runs `kapply apply`.
-pub fn run(args: &ApplyArgs) -> Outcome {
-    run_with("apply", args, DryRun::None)
+/// Runs `kapply apply`; `--dry-run=client|server` runs as `preview` does (`--server-side` is
+/// accepted and ignored: every apply is server-side).
+pub fn run(args: &ApplyCommand) -> Outcome {
+    match args.dry_run {
+        DryRunArg::None => run_with("apply", &args.apply, DryRun::None),
+        DryRunArg::Client => run_with("apply", &args.apply, DryRun::Client),
+        DryRunArg::Server => run_with("apply", &args.apply, DryRun::Server),
+    }
 }
 
 /// Runs `kapply preview`: the same run, writing nothing.
@@ -38,7 +43,15 @@ fn run_with(command: &'static str, args: &ApplyArgs, dry_run: DryRun) -> Outcome
         let run = &args.run;
         let format = run.output.unwrap_or_else(|| session::default_format(io::stdout().is_terminal()));
         let report = Report::new(command, format == OutputFormat::Json);
-        let session = match Session::open(&report, &args.manifests, &run.connection, &run.inventory).await {
+        let session = match Session::open(
+            &report,
+            &args.manifests,
+            &run.connection,
+            &run.inventory,
+            args.selector.as_ref(),
+        )
+        .await
+        {
             Ok(session) => session,
             Err(outcome) => return outcome,
         };

@@ -11,10 +11,15 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 /// kapply — apply a set of Kubernetes manifests in dependency order, prune what left the set, and wait
 /// until everything is Current.
 #[derive(Debug, Parser)]
-#[command(name = "kapply", version, propagate_version = true)]
+#[command(name = "kapply", version = super::version::SHORT, propagate_version = true)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
+    /// Log more to standard error (repeatable): -v what kapply does, -vv every request (verb, path,
+    /// status, latency), -vvv everything kapply and its Kubernetes client log. RUST_LOG, when set,
+    /// takes precedence.
+    #[arg(short = 'v', long, action = clap::ArgAction::Count, global = true)]
+    pub verbose: u8,
 }
 
 #[derive(Debug, Subcommand)]
@@ -22,7 +27,7 @@ pub enum Command {
     /// Write an inventory template (a ConfigMap) into a directory.
     Init(InitArgs),
     /// Server-side-apply manifests in dependency order, prune, and wait until Current.
-    Apply(ApplyArgs),
+    Apply(ApplyCommand),
     /// Show what apply (or destroy) would do, writing nothing.
     Preview(PreviewArgs),
     /// Show the differences between the live objects and the manifests.
@@ -31,6 +36,50 @@ pub enum Command {
     Destroy(DestroyArgs),
     /// Show the status of the inventory's objects (or of objects in files, with --offline).
     Status(StatusArgs),
+    /// Show kapply's version, commit and build date, and the server's version when it is reachable.
+    Version(VersionArgs),
+    /// Print a shell completion script (e.g. `source <(kapply completion bash)`).
+    Completion(CompletionArgs),
+    /// Write manual pages: kapply.1 to standard output, or one page per subcommand into --dir.
+    Man(ManArgs),
+}
+
+/// `kapply version`.
+#[derive(Debug, Args)]
+pub struct VersionArgs {
+    /// Output format.
+    #[arg(short = 'o', long, value_enum, default_value_t = VersionOutput::Text)]
+    pub output: VersionOutput,
+    /// Only kapply's own version: do not contact the cluster.
+    #[arg(long)]
+    pub client: bool,
+    #[command(flatten)]
+    pub connection: ConnectionArgs,
+}
+
+/// Output formats of `version`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum VersionOutput {
+    /// Lines of text.
+    Text,
+    /// One JSON object.
+    Json,
+}
+
+/// `kapply completion`.
+#[derive(Debug, Args)]
+pub struct CompletionArgs {
+    /// The shell to complete for.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+/// `kapply man`.
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// Write kapply.1 and one page per subcommand (kapply-apply.1, ...) into this directory.
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -56,23 +105,64 @@ pub struct ConnectionArgs {
     /// The kubeconfig context to use (default: its current context).
     #[arg(long)]
     pub context: Option<String>,
+    /// The API server's URL, instead of the context's cluster's.
+    #[arg(long, value_name = "URL")]
+    pub server: Option<String>,
+    /// A bearer token to authenticate with, instead of the kubeconfig user's credentials.
+    #[arg(long, hide_env_values = true)]
+    pub token: Option<String>,
+    /// Act as this user (impersonation; the kubeconfig user must be allowed to impersonate).
+    #[arg(long = "as", value_name = "USER")]
+    pub as_user: Option<String>,
+    /// Act as a member of this group too (repeatable; impersonation).
+    #[arg(long = "as-group", value_name = "GROUP")]
+    pub as_group: Vec<String>,
+    /// Do not verify the server's certificate: insecure (anyone on the path can read and change the
+    /// requests); a warning is printed.
+    #[arg(long)]
+    pub insecure_skip_tls_verify: bool,
+    /// How long to wait for the server to answer each request, e.g. 30s (0: no limit).
+    #[arg(long, value_parser = parse_duration, value_name = "DURATION")]
+    pub request_timeout: Option<Duration>,
 }
 
 impl ConnectionArgs {
     pub fn connect_options(&self) -> kapply::ConnectOptions {
-        let options = kapply::ConnectOptions::default();
-        let options = match &self.kubeconfig {
-            Some(path) => options.kubeconfig(path),
-            None => options,
-        };
-        match &self.context {
-            Some(context) => options.context(context),
-            None => options,
+        let mut options = kapply::ConnectOptions::default();
+        if let Some(path) = &self.kubeconfig {
+            options = options.kubeconfig(path);
+        }
+        if let Some(context) = &self.context {
+            options = options.context(context);
+        }
+        if let Some(server) = &self.server {
+            options = options.server(server);
+        }
+        if let Some(token) = &self.token {
+            options = options.token(token);
+        }
+        if let Some(user) = &self.as_user {
+            options = options.impersonate(user);
+        }
+        if !self.as_group.is_empty() {
+            options = options.impersonate_groups(&self.as_group);
+        }
+        if self.insecure_skip_tls_verify {
+            eprintln!(
+                "kapply: warning: --insecure-skip-tls-verify: the server's certificate is not checked; \
+                 anyone on the network path can read and change this run's requests"
+            );
+            options = options.insecure_skip_tls_verify(true);
+        }
+        match self.request_timeout {
+            Some(timeout) if !timeout.is_zero() => options.request_timeout(timeout),
+            _ => options,
         }
     }
 }
 
-/// Where the manifests come from: positional paths and `-f` are equivalent, `-` is standard input.
+/// Where the manifests come from: positional paths and `-f` are equivalent, `-` is standard input;
+/// or `-k DIR`, a kustomization rendered by `kustomize build` (or `kubectl kustomize`).
 #[derive(Debug, Args)]
 pub struct ManifestArgs {
     /// Files or directories of manifests; `-` reads standard input.
@@ -83,12 +173,21 @@ pub struct ManifestArgs {
     /// Also read the subdirectories of directories.
     #[arg(short = 'R', long)]
     pub recursive: bool,
+    /// A kustomization directory, rendered with `kustomize build DIR` (or `kubectl kustomize DIR`
+    /// when kustomize is not on PATH), instead of files.
+    #[arg(short = 'k', long, value_name = "DIR", conflicts_with_all = ["paths", "filenames"])]
+    pub kustomize: Option<PathBuf>,
 }
 
 impl ManifestArgs {
     /// Every path given, positional first, in order.
     pub fn all_paths(&self) -> Vec<PathBuf> {
         self.paths.iter().chain(&self.filenames).cloned().collect()
+    }
+
+    /// True when no manifest source was given at all.
+    pub fn is_empty(&self) -> bool {
+        self.kustomize.is_none() && self.paths.is_empty() && self.filenames.is_empty()
     }
 }
 
@@ -197,13 +296,41 @@ pub struct RunArgs {
     pub timestamps: bool,
 }
 
-/// `kapply apply`.
+/// `kapply apply`: apply's settings and the kubectl habits that only apply has.
+#[derive(Debug, Args)]
+pub struct ApplyCommand {
+    #[command(flatten)]
+    pub apply: ApplyArgs,
+    /// Accepted for kubectl compatibility and ignored: kapply always applies server-side.
+    #[arg(long)]
+    pub server_side: bool,
+    /// none: apply; client: as `kapply preview`; server: as `kapply preview --server-side`.
+    #[arg(long, value_enum, default_value_t = DryRunArg::None, value_name = "MODE")]
+    pub dry_run: DryRunArg,
+}
+
+/// `apply --dry-run`, as kubectl names the modes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DryRunArg {
+    /// Apply for real.
+    None,
+    /// Decide on the client, writing nothing (`kapply preview`).
+    Client,
+    /// Send every write as a server dry run (`kapply preview --server-side`).
+    Server,
+}
+
+/// What apply and preview share.
 #[derive(Debug, Args)]
 pub struct ApplyArgs {
     #[command(flatten)]
     pub manifests: ManifestArgs,
     #[command(flatten)]
     pub run: RunArgs,
+    /// Apply only the objects whose labels match this selector (e.g. `app=web,tier!=db`, `env in
+    /// (a,b)`, `!legacy`). The others are neither applied nor pruned: they stay in the inventory.
+    #[arg(short = 'l', long, value_name = "SELECTOR", value_parser = parse_selector)]
+    pub selector: Option<kapply::manifest::Selector>,
     /// The field manager of the server-side applies.
     #[arg(long, default_value = "kapply")]
     pub field_manager: String,
@@ -260,6 +387,10 @@ pub struct DiffArgs {
     pub connection: ConnectionArgs,
     #[command(flatten)]
     pub inventory: InventoryArgs,
+    /// Diff only the objects whose labels match this selector (as apply's -l: the others show no
+    /// diff and no prune).
+    #[arg(short = 'l', long, value_name = "SELECTOR", value_parser = parse_selector)]
+    pub selector: Option<kapply::manifest::Selector>,
     /// The field manager of the dry-run applies (use apply's, so ownership shows as it would be).
     #[arg(long, default_value = "kapply")]
     pub field_manager: String,
@@ -333,6 +464,11 @@ fn policies() -> impl TypedValueParser<Value = kapply::InventoryPolicy> {
         PossibleValue::new("adopt-all"),
     ];
     PossibleValuesParser::new(values).map(|name| name.parse().expect("every listed value parses"))
+}
+
+/// Parses a kubectl-style label selector.
+fn parse_selector(text: &str) -> Result<kapply::manifest::Selector, String> {
+    text.parse().map_err(|e: kapply::manifest::SelectorError| e.to_string())
 }
 
 /// Parses a duration as kubectl writes them (`30s`, `5m`, `1h30m`, `0`), or friendlier (`2 minutes`).

@@ -19,6 +19,7 @@ pub fn run(args: &DiffArgs) -> Outcome {
             &args.manifests,
             &args.connection,
             &args.inventory,
+            args.selector.as_ref(),
         )
         .await
         {

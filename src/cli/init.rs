@@ -13,7 +13,9 @@ use kapply::manifest::{self, Input, LoadOptions, UnknownKinds};
 /// Writes `DIRECTORY/inventory-template.yaml`; refuses to overwrite an existing one.
 pub fn run(args: &InitArgs) -> Outcome {
     match init(args) {
-        Ok(path) => {
+        Ok((path, namespace, why)) => {
+            // cli-utils' line, and why that namespace.
+            println!("namespace: {namespace} is used for inventory object ({why})");
             println!("wrote {}", path.display());
             Outcome::Success
         }
@@ -24,23 +26,45 @@ pub fn run(args: &InitArgs) -> Outcome {
     }
 }
 
-fn init(args: &InitArgs) -> Result<std::path::PathBuf, String> {
+/// Writes the template; returns its path, its namespace and why that namespace was chosen.
+fn init(args: &InitArgs) -> Result<(std::path::PathBuf, String, String), String> {
     let dir = &args.directory;
     if !dir.is_dir() {
         return Err(format!("{} is not a directory", dir.display()));
     }
-    let context_ns = args.connection.connect_options().context_namespace();
-    let namespace = match &args.connection.namespace {
-        Some(ns) => ns.clone(),
+    let (context_ns, origin) = args.connection.connect_options().context_namespace_and_origin();
+    let (namespace, why) = match &args.connection.namespace {
+        Some(ns) => (ns.clone(), "given with --namespace".to_owned()),
         None => {
             let objects = directory_objects(dir, &context_ns).map_err(|errors| {
                 format!("cannot choose a namespace from the manifests in {}:\n{errors}", dir.display())
             })?;
-            inventory::choose_init_namespace(None, &objects, &context_ns)
+            let namespace = inventory::choose_init_namespace(None, &objects, &context_ns);
+            let used: std::collections::BTreeSet<&str> =
+                objects.iter().filter_map(|o| o.obj_ref.namespace.as_deref()).collect();
+            // Named in a manifest, not defaulted to the context's.
+            let named = manifest::read_values(&[Input::Path(dir.to_path_buf())], false)
+                .unwrap_or_default()
+                .iter()
+                .any(|(_, value)| {
+                    value.pointer("/metadata/namespace").and_then(|v| v.as_str()) == Some(&namespace)
+                });
+            let why = match used.len() {
+                1 if named => format!("every namespaced object in {} is in it", dir.display()),
+                0 | 1 => format!(
+                    "no namespaced object in {} names a namespace, so the kubeconfig context's: {origin}",
+                    dir.display()
+                ),
+                n => format!(
+                    "the objects in {} use {n} namespaces, so the kubeconfig context's: {origin}",
+                    dir.display()
+                ),
+            };
+            (namespace, why)
         }
     };
-    let template =
-        inventory::init_template(args.inventory_id.as_deref(), namespace).map_err(|e| e.to_string())?;
+    let template = inventory::init_template(args.inventory_id.as_deref(), namespace.clone())
+        .map_err(|e| e.to_string())?;
     let path = dir.join(TEMPLATE_FILE);
     write_new(&path, &template).map_err(|err| match err.kind() {
         io::ErrorKind::AlreadyExists => {
@@ -48,7 +72,7 @@ fn init(args: &InitArgs) -> Result<std::path::PathBuf, String> {
         }
         _ => format!("cannot write {}: {err}", path.display()),
     })?;
-    Ok(path)
+    Ok((path, namespace, why))
 }
 
 /// The directory's objects, namespaced ones without a namespace placed in the context's: that makes

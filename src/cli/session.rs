@@ -11,12 +11,13 @@ use tokio_util::sync::CancellationToken;
 
 use super::args::{ConnectionArgs, InventoryArgs, ManifestArgs, RunArgs};
 use super::exit::Outcome;
-use super::inputs::inputs_of;
+use super::inputs::inputs_of_args;
 use super::report::Report;
 use kapply::Cluster;
 use kapply::Error as EngineError;
 use kapply::event::{Event, RunOutcome, Summary};
 use kapply::inventory::InventoryInfo;
+use kapply::manifest::Selector;
 use kapply::printers::{self, OutputFormat, PrinterOptions};
 use kapply::{EventStream, LoadError, Loader, Set};
 
@@ -32,6 +33,15 @@ pub fn block_on(future: impl Future<Output = Outcome>) -> Outcome {
             Outcome::Failed
         }
     }
+}
+
+/// [`block_on`] for a future with any output, for the few commands that have no run (`version`).
+pub fn block_on_value<T>(future: impl Future<Output = T>) -> T {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a current-thread runtime starts")
+        .block_on(future)
 }
 
 /// The output format when `--output` is not given: the live table on a terminal, events otherwise.
@@ -104,16 +114,39 @@ impl Session {
         manifests: &ManifestArgs,
         connection: &ConnectionArgs,
         inventory: &InventoryArgs,
+        selector: Option<&Selector>,
     ) -> Result<Session, Outcome> {
         let paths = manifests.all_paths();
-        if paths.is_empty() {
-            report.error("no manifests given; pass files or directories, or `-` for standard input");
+        if manifests.is_empty() {
+            report.error(
+                "no manifests given; pass files or directories, `-` for standard input, or -k DIR for a \
+                 kustomization",
+            );
             return Err(Outcome::Usage);
         }
-        let inputs = inputs_of(&paths).map_err(|err| {
-            report.error(&format!("cannot read standard input: {err}"));
+        let inputs = inputs_of_args(manifests).map_err(|err| {
+            report.error(&err);
             Outcome::Usage
         })?;
+        // Input errors before cluster errors: a misspelt path is reported even without a cluster, in
+        // the loader's own words (read offline; paths that exist are read once, by the loader).
+        let missing: Vec<kapply::Input> = paths
+            .iter()
+            .filter(|path| path.as_os_str() != "-" && !path.exists())
+            .map(|path| kapply::Input::Path(path.clone()))
+            .collect();
+        if !missing.is_empty()
+            && let Err(errors) = kapply::manifest::read_values(&missing, false)
+        {
+            let text = clip_lines(&errors.to_string());
+            eprintln!("{text}");
+            eprintln!(
+                "kapply {}: nothing was applied: fix the manifests above and run again",
+                report.command
+            );
+            report.json_line(&text);
+            return Err(Outcome::Usage);
+        }
         let cluster = Cluster::connect(&connection.connect_options()).await.map_err(|err| {
             report.error(&err.to_string());
             Outcome::Failed
@@ -130,6 +163,9 @@ impl Session {
         }
         if let Some(namespace) = &inventory.inventory_namespace {
             loader = loader.inventory_namespace(namespace);
+        }
+        if let Some(selector) = selector {
+            loader = loader.selector(selector.clone());
         }
         let set = loader.load(&inputs).await.map_err(|err| {
             let text = clip_lines(&err.to_string());
@@ -159,8 +195,8 @@ impl Session {
         connection: &ConnectionArgs,
         inventory: &InventoryArgs,
     ) -> Result<(Cluster, InventoryInfo), Outcome> {
-        if !manifests.all_paths().is_empty() {
-            let session = Session::open(report, manifests, connection, inventory).await?;
+        if !manifests.is_empty() {
+            let session = Session::open(report, manifests, connection, inventory, None).await?;
             let info = session.set.inventory().clone();
             return Ok((session.cluster, info));
         }

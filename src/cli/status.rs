@@ -21,15 +21,14 @@ pub fn run(args: &StatusArgs) -> Outcome {
         return super::status_live::run(args);
     }
     let report = Report::new("status", args.output == OutputFormat::Json);
-    let paths = args.manifests.all_paths();
-    if paths.is_empty() {
-        report.error("--offline: no input; give files or directories, or `-` for standard input");
+    if args.manifests.is_empty() {
+        report.error("--offline: no input; give files or directories, `-` for standard input, or -k DIR");
         return Outcome::Usage;
     }
-    let inputs = match super::inputs::inputs_of(&paths) {
+    let inputs = match super::inputs::inputs_of_args(&args.manifests) {
         Ok(inputs) => inputs,
         Err(err) => {
-            report.error(&format!("cannot read standard input: {err}"));
+            report.error(&err);
             return Outcome::Usage;
         }
     };

@@ -29,6 +29,22 @@ pub enum ClusterError {
     /// string says what failed; an exec plugin's environment and standard output are left out.
     #[error("cannot load the kubeconfig: {0}")]
     Config(String),
+    /// The API server did not answer the first request, after a few attempts: it is down, the URL
+    /// is wrong, a firewall drops the connection, or TLS failed.
+    #[error("cannot reach the API server {server}{} after {attempts} attempt{}: {cause}; check that \
+             the cluster is running and that the kubeconfig (or --server) points at it",
+            .context.as_ref().map(|c| format!(" (context {c:?})")).unwrap_or_default(),
+            if *.attempts == 1 { "" } else { "s" })]
+    Unreachable {
+        /// The server's URL, e.g. `https://10.0.0.1:6443`.
+        server: String,
+        /// The kubeconfig context used, if any.
+        context: Option<String>,
+        /// How many times it was tried.
+        attempts: u32,
+        /// Why the last attempt failed, credentials left out.
+        cause: String,
+    },
     /// Discovery (which kinds the server serves) failed, aggregated and per-group alike: the API server
     /// is unreachable or refuses the client. The string is the cause, described as for `Config`.
     #[error("discovery failed: {0} (is the API server reachable?)")]

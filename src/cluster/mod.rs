@@ -12,69 +12,31 @@
 //! itself (see `src/wait/mod.rs`).
 
 mod access;
+mod connect;
 mod discovery;
 mod error;
+mod http_log;
 mod retry;
 
+use kube::Client;
 use kube::api::{
     Api, DeleteParams, DynamicObject, ListParams, Patch, PatchParams, PostParams, PropagationPolicy,
 };
-use kube::config::{KubeConfigOptions, Kubeconfig};
-use kube::{Client, Config};
 use serde_json::Value;
-use std::path::PathBuf;
 use std::sync::Arc;
 use tokio::sync::RwLock;
 
+pub use connect::ConnectOptions;
 pub use discovery::{Discovered, Resolved};
 pub(crate) use error::describe;
 pub use error::{ClusterError, FieldConflict, Result};
+pub use http_log::{RequestTimeout, TARGET as HTTP_LOG_TARGET};
 
 use crate::object::{GroupKind, ObjRef, Object};
 use retry::{Verb, retrying};
 
 /// Objects per page of a LIST.
 pub const LIST_PAGE: u32 = 500;
-
-/// How to reach the cluster, by kubectl's rules: by default `$KUBECONFIG`, then `~/.kube/config`,
-/// then the in-cluster service account, at the kubeconfig's current context.
-#[derive(Debug, Clone, Default)]
-#[must_use]
-pub struct ConnectOptions {
-    kubeconfig: Option<PathBuf>,
-    context: Option<String>,
-}
-
-impl ConnectOptions {
-    /// Read this kubeconfig file instead of `$KUBECONFIG` / `~/.kube/config` / in-cluster.
-    pub fn kubeconfig(mut self, path: impl Into<PathBuf>) -> Self {
-        self.kubeconfig = Some(path.into());
-        self
-    }
-
-    /// Use this context of the kubeconfig instead of its current one.
-    pub fn context(mut self, name: impl Into<String>) -> Self {
-        self.context = Some(name.into());
-        self
-    }
-
-    /// The namespace of the kubeconfig context these options select, read offline (no connection):
-    /// what `kapply init` and namespace defaulting use. `default` when there is no kubeconfig, the
-    /// context is not found, or it names no namespace — as kubectl does.
-    pub fn context_namespace(&self) -> String {
-        let kubeconfig = match &self.kubeconfig {
-            Some(path) => Kubeconfig::read_from(path).ok(),
-            None => Kubeconfig::read().ok(),
-        };
-        kubeconfig
-            .and_then(|config| {
-                let name = self.context.clone().or(config.current_context)?;
-                config.contexts.into_iter().find(|c| c.name == name)?.context?.namespace
-            })
-            .filter(|ns| !ns.is_empty())
-            .unwrap_or_else(|| "default".to_owned())
-    }
-}
 
 /// What a server-side apply did to an object.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -116,44 +78,47 @@ pub struct Cluster {
     client: Client,
     default_namespace: String,
     discovery: Arc<RwLock<Discovered>>,
+    server_version: Option<String>,
 }
 
 impl Cluster {
-    /// Connects with the kubeconfig rules of kubectl and runs discovery once (aggregated where served).
+    /// Connects with the kubeconfig rules of kubectl (and the overrides `options` holds), checks
+    /// that the server answers — a few attempts, each failure a `tracing` warning, then
+    /// [`ClusterError::Unreachable`] naming the server and the context — and runs discovery once
+    /// (aggregated where served).
     ///
-    /// TLS is verified unless the kubeconfig itself says `insecure-skip-tls-verify`.
+    /// TLS is verified unless the kubeconfig says `insecure-skip-tls-verify` or
+    /// [`ConnectOptions::insecure_skip_tls_verify`] was set.
     pub async fn connect(options: &ConnectOptions) -> Result<Self> {
-        let kube_options =
-            KubeConfigOptions { context: options.context.clone(), ..KubeConfigOptions::default() };
-        // Through `describe`: an exec plugin's failure must not print the plugin's environment.
-        let config_error = |e: &(dyn std::error::Error + 'static)| ClusterError::Config(error::describe(e));
-        let config = match &options.kubeconfig {
-            Some(path) => {
-                let kubeconfig = Kubeconfig::read_from(path)
-                    .map_err(|e| ClusterError::Config(format!("cannot read {}: {e}", path.display())))?;
-                Config::from_custom_kubeconfig(kubeconfig, &kube_options)
-                    .await
-                    .map_err(|e| config_error(&e))?
-            }
-            None if options.context.is_some() => {
-                Config::from_kubeconfig(&kube_options).await.map_err(|e| config_error(&e))?
-            }
-            None => Config::infer().await.map_err(|e| config_error(&e))?,
-        };
-        let default_namespace = config.default_namespace.clone();
-        let client = Client::try_from(config).map_err(|e| config_error(&e))?;
-        Self::from_client(client, default_namespace).await
+        let (client, server, context) = options.client().await?;
+        let default_namespace = client.default_namespace().to_owned();
+        let version = connect::first_contact(&client, &server, context.as_deref()).await?;
+        let mut cluster = Self::from_client(client, default_namespace).await?;
+        cluster.server_version = version.map(|info| info.git_version);
+        Ok(cluster)
     }
 
     /// Wraps an existing client (library users, tests) and runs discovery.
     pub async fn from_client(client: Client, default_namespace: String) -> Result<Self> {
         let discovered = Discovered::run(client.clone()).await?;
-        Ok(Self { client, default_namespace, discovery: Arc::new(RwLock::new(discovered)) })
+        Ok(Self {
+            client,
+            default_namespace,
+            discovery: Arc::new(RwLock::new(discovered)),
+            server_version: None,
+        })
     }
 
     /// The namespace of the kubeconfig context (`default` when it names none).
     pub fn default_namespace(&self) -> &str {
         &self.default_namespace
+    }
+
+    /// The server's version (its `gitVersion`, e.g. `v1.33.1`) as it answered when
+    /// [`Cluster::connect`] first reached it; None for a cluster made [`Cluster::from_client`], or
+    /// when the server would not tell.
+    pub fn server_version(&self) -> Option<&str> {
+        self.server_version.as_deref()
     }
 
     /// The underlying kube client.

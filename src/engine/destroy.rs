@@ -54,6 +54,7 @@ pub(crate) async fn destroy(
         info: info.clone(),
         objects: Default::default(),
         graph: graph::build(&[], |_| Vec::new()).expect("an empty graph is valid"),
+        retained: Default::default(),
     };
     let applied = Applied::default();
     let own_namespace = ObjRef::new("", "Namespace", None, info.namespace.clone());

@@ -63,7 +63,7 @@ pub async fn diff(
         .await;
     let previous =
         super::read_inventory(cluster, &prepared.info).await?.map(|inv| inv.objects).unwrap_or_default();
-    for obj in inventory::prune_candidates(&previous, &refs) {
+    for obj in inventory::prune_candidates(&previous, &prepared.kept_refs()) {
         let live = cluster.get(&obj).await.ok().flatten();
         let Some(live) = live else { continue };
         // Abandoned or not ours: it stays as it is, so there is nothing to show.

@@ -270,7 +270,8 @@ pub(crate) async fn apply(
         .and_then(|l| ObjRef::from_value(&l.body))
         .unwrap_or_else(|| prepared.info.configmap_ref());
     let refs: Vec<ObjRef> = prepared.graph.objects().to_vec();
-    let mut candidates = inventory::prune_candidates(&previous, &refs);
+    // Objects a selector left out are no candidates: a filtered run prunes only what it loaded.
+    let mut candidates = inventory::prune_candidates(&previous, &prepared.kept_refs());
     candidates.sort_by(crate::graph::cmp_delete_order);
     let planned_prune = if options.no_prune { Vec::new() } else { candidates.clone() };
     emitter.emit(Event::Plan(Plan::for_apply(prepared.graph.waves(), planned_prune, options.dry_run)));
@@ -308,6 +309,7 @@ pub(crate) async fn apply(
         // not considered, which stay recorded.
         let mut outcome = emitter.outcome().clone();
         outcome.prune_skipped.extend(not_pruned);
+        outcome.prune_skipped.extend(prepared.retained.keys().cloned());
         let final_set = inventory::final_set(&previous, &outcome);
         let (action, objects) =
             store.write_final(&union, &final_set, &applied.digests, &outcome.apply_failed).await?;

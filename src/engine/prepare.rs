@@ -2,7 +2,7 @@
 //! checked, dependency graph built. Pure: nothing here talks to the cluster, so every input error is
 //! found before the first write.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use crate::graph::{self, Graph};
 use crate::inventory::{self, InventoryInfo};
@@ -21,6 +21,11 @@ pub struct Prepared {
     pub objects: HashMap<ObjRef, StoredObject>,
     /// Their dependency graph.
     pub graph: Graph,
+    /// Objects of the manifests left out of this run by a label selector, each with the objects its
+    /// `depends-on` annotation names: not applied, and not pruned either — recorded ones stay in the
+    /// inventory, as if the run had not seen them change — and what they depend on (those objects,
+    /// their Namespaces, the CRD of their kind) is not pruned from under them.
+    pub retained: BTreeMap<ObjRef, Vec<ObjRef>>,
 }
 
 /// An object of the set as a run keeps it until it is sent: its body as compact JSON text.
@@ -43,6 +48,11 @@ impl StoredObject {
 }
 
 impl Prepared {
+    /// The references a prune compares the inventory with: the set's objects and the retained ones.
+    pub fn kept_refs(&self) -> Vec<ObjRef> {
+        self.graph.objects().iter().chain(self.retained.keys()).cloned().collect()
+    }
+
     /// The object `obj` of the set (its body parsed again), None when the set does not hold it.
     pub fn object(&self, obj: &ObjRef) -> Option<Object> {
         let stored = self.objects.get(obj)?;
@@ -139,7 +149,7 @@ pub fn prepare(
         other => EngineError::Invalid(other.to_string()),
     })?;
     let objects = objects.into_iter().map(|obj| (obj.obj_ref.clone(), StoredObject::new(obj))).collect();
-    Ok(Prepared { info, objects, graph })
+    Ok(Prepared { info, objects, graph, retained: BTreeMap::new() })
 }
 
 /// The objects on a cycle with the file and document of each, the first ones only for a long cycle.

@@ -37,3 +37,4 @@ pub use kind_order::{OTHER_RANK, cmp_delete_order, cmp_kind_order, kind_rank, so
 pub use scheduler::{Scheduler, TaskState};
 
 pub(crate) use dag::{crd_group_kind, kinds_defined_by};
+pub(crate) use depends_on::parse_depends_on_lenient;

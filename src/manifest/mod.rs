@@ -37,6 +37,7 @@ mod locate;
 mod parse;
 mod read;
 mod scope;
+mod selector;
 mod split;
 mod validate;
 mod yaml;
@@ -51,6 +52,7 @@ use serde_json::Value;
 pub use error::{ErrorKind, Format, Location, ManifestError, ManifestErrors, Result};
 pub use parse::RawDocument;
 pub use scope::{BuiltinScopes, ScopeResolver, WithCrds};
+pub use selector::{Selector, SelectorError};
 
 use crate::object::{Object, Source};
 

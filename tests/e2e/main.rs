@@ -11,6 +11,7 @@ mod embed;
 mod fault_proxy;
 mod faults;
 mod kills;
+mod kubectl;
 mod lifecycle;
 mod proof;
 mod prune_matrix;

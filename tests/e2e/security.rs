@@ -346,3 +346,33 @@ async fn an_exec_plugin_kubeconfig_applies_and_a_failing_plugin_fails_the_run_cl
     assert!(!failed.output().contains(&token), "the plugin's environment leaked: {}", failed.output());
     assert!(live_config_map(&client, n, "c").await.is_none(), "nothing was applied");
 }
+
+#[tokio::test]
+async fn token_replaces_the_kubeconfig_credentials_with_a_service_account_s() {
+    let client = client().await;
+    let home = TestNamespace::new(&client, "security-token-home").await;
+    let elsewhere = TestNamespace::new(&client, "security-token-elsewhere").await;
+    let user = RestrictedUser::new(
+        &client,
+        &home.name,
+        "token-user",
+        json!([rule(&["configmaps"], &CONFIGMAP_VERBS)]),
+    )
+    .await;
+    let token = user.token().await;
+    // The admin kubeconfig, with the ServiceAccount's token: its client certificate is not used.
+    let package = Package::new(&elsewhere.name, "token");
+    package.write("a.yaml", &config_map("a", json!({})));
+    let refused = package.apply(&["--token", &token]);
+    assert_ne!(refused.code, 0, "{}", refused.output());
+    let account = format!("system:serviceaccount:{}:token-user", home.name);
+    assert!(refused.output().contains(&account), "the server names the token's user: {}", refused.output());
+    assert!(!refused.output().contains(&token), "the token is never printed");
+    assert!(live_config_map(&client, &elsewhere.name, "a").await.is_none());
+
+    let at_home = Package::new(&home.name, "token-home");
+    at_home.write("a.yaml", &config_map("a", json!({})));
+    let applied = at_home.apply(&["--token", &token, "--no-prune"]);
+    assert_eq!(applied.code, 0, "{}", applied.output());
+    assert!(live_config_map(&client, &home.name, "a").await.is_some());
+}

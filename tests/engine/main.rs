@@ -366,3 +366,66 @@ async fn a_prune_with_a_forbidden_deletion_deletes_nothing() {
     );
     assert_ne!(summary(&events), RunOutcome::Success);
 }
+
+#[tokio::test]
+async fn a_run_filtered_by_a_selector_prunes_only_what_left_the_manifests_and_keeps_the_rest_recorded() {
+    let fake = FakeApi::new();
+    let cluster = fake.cluster().await;
+    let labelled_on = |name: &str, app: &str, depends_on: &[&str]| {
+        config_map(name, depends_on)
+            .replace("  namespace: shop\n", &format!("  namespace: shop\n  labels: {{app: {app}}}\n"))
+    };
+    let labelled = |name: &str, app: &str| labelled_on(name, app, &[]);
+    let first = [
+        labelled("web", "web"),
+        labelled_on("db", "db", &["base"]),
+        labelled("base", "base"),
+        labelled("gone", "web"),
+    ];
+    apply(&cluster, &first, CancellationToken::new()).await;
+    assert_eq!(recorded(&fake), keys(&[cm("web"), cm("db"), cm("base"), cm("gone")]));
+
+    // `db` changes but is filtered out; `gone` and `base` left the manifests, but `db`, still there,
+    // depends on `base`.
+    let changed_db = labelled_on("db", "db", &["base"]).replace("key: db", "key: changed");
+    let set = Loader::new(&cluster)
+        .namespace("shop")
+        .inventory_id("shop")
+        .selector("app=web".parse().unwrap())
+        .load(&[Input::text("set.yaml", [labelled("web", "web"), changed_db].join("---\n"))])
+        .await
+        .expect("a valid set");
+    assert_eq!(set.len(), 1);
+    assert_eq!(set.left_out().cloned().collect::<Vec<_>>(), vec![cm("db")]);
+    let mut stream = Applier::new(&cluster).run(set, CancellationToken::new());
+    let mut events = Vec::new();
+    while let Some(event) = stream.next().await {
+        events.push(event.expect("no failure of the whole run"));
+    }
+    drop(stream);
+    kapply::event::check_order(&events).expect("the ordering contract holds");
+
+    assert!(
+        !events
+            .iter()
+            .any(|e| matches!(e, Event::Apply { obj, .. } | Event::Prune { obj, .. } if *obj == cm("db"))),
+        "db is in no event: {events:#?}"
+    );
+    assert!(
+        events
+            .iter()
+            .any(|e| matches!(e, Event::Prune { obj, outcome: PruneOutcome::Deleted } if *obj == cm("gone")))
+    );
+    assert_eq!(fake.config_map("db").expect("not pruned")["data"]["key"], Value::from("db"), "nor applied");
+    assert!(fake.config_map("gone").is_none());
+    let base =
+        position(&events, "Prune base", |e| matches!(e, Event::Prune { obj, .. } if *obj == cm("base")));
+    assert!(
+        matches!(&events[base], Event::Prune { outcome: PruneOutcome::Skipped(_), .. }),
+        "what a left-out object depends on is not pruned: {:?}",
+        events[base]
+    );
+    assert!(fake.config_map("base").is_some());
+    assert_eq!(recorded(&fake), keys(&[cm("web"), cm("db"), cm("base")]), "db stays recorded");
+    assert_eq!(summary(&events), RunOutcome::Success);
+}

@@ -96,11 +96,21 @@ impl Rules<'_> {
 
 /// Candidates that objects of the set still need: named in a depends-on (or mutation) of an
 /// applied object, or a CRD whose kind the set uses. Maps each to one object needing it.
-pub(super) fn still_needed(graph: &Graph, live: &HashMap<ObjRef, Value>) -> HashMap<ObjRef, ObjRef> {
+pub(super) fn still_needed(
+    graph: &Graph,
+    retained: &BTreeMap<ObjRef, Vec<ObjRef>>,
+    live: &HashMap<ObjRef, Value>,
+) -> HashMap<ObjRef, ObjRef> {
     let mut needed = HashMap::new();
     for dep in graph.external() {
         if live.contains_key(&dep.to) {
             needed.entry(dep.to.clone()).or_insert_with(|| dep.from.clone());
+        }
+    }
+    // What the objects a selector left out depend on: they still exist, unchanged.
+    for (obj, depends_on) in retained {
+        for dep in depends_on.iter().filter(|dep| live.contains_key(dep)) {
+            needed.entry(dep.clone()).or_insert_with(|| obj.clone());
         }
     }
     for (obj, body) in live {
@@ -108,7 +118,8 @@ pub(super) fn still_needed(graph: &Graph, live: &HashMap<ObjRef, Value>) -> Hash
             continue;
         }
         if let Some(defined) = crate::graph::crd_group_kind(body)
-            && let Some(user) = graph.objects().iter().find(|o| o.group_kind() == defined)
+            && let Some(user) =
+                graph.objects().iter().chain(retained.keys()).find(|o| o.group_kind() == defined)
         {
             needed.entry(obj.clone()).or_insert_with(|| user.clone());
         }
@@ -336,7 +347,7 @@ mod tests {
             (crd.clone(), crd_body("Widget")),
             (gadgets.clone(), crd_body("Gadget")),
         ]);
-        let needed = still_needed(&graph, &live);
+        let needed = still_needed(&graph, &BTreeMap::new(), &live);
         let widget_ref = ObjRef::new("example.com", "Widget", Some("shop"), "w");
         assert_eq!(needed, HashMap::from([(cm("old"), cm("user")), (crd, widget_ref)]));
     }

@@ -138,8 +138,8 @@ impl<'a> PrunePhase<'a> {
         }
         let items: Vec<(ObjRef, &Value)> = live.iter().map(|(obj, body)| (obj.clone(), body)).collect();
         let deletion = graph::deletion_graph(&items);
-        let needed = decide::still_needed(&self.prepared.graph, &live);
-        let set: Vec<ObjRef> = self.prepared.graph.objects().to_vec();
+        let needed = decide::still_needed(&self.prepared.graph, &self.prepared.retained, &live);
+        let set: Vec<ObjRef> = self.prepared.kept_refs();
         let filters = PruneFilters {
             policy: self.options.policy,
             inventory_id: self.prepared.info.id.clone(),
