@@ -235,6 +235,14 @@ pub struct ApplyArgs {
     /// clusterIP, a selector), delete the object, wait until it is gone, and apply it again.
     #[arg(long)]
     pub recreate_on_immutable: bool,
+    /// End an object's wait as Failed (exit 4) as soon as its details name one of these reasons
+    /// (comma-separated, e.g. CrashLoopBackOff,ImagePullBackOff) for --fail-fast-grace, instead of
+    /// waiting for --reconcile-timeout. Default: details only inform.
+    #[arg(long, value_delimiter = ',', value_name = "REASONS")]
+    pub fail_fast_on: Vec<String>,
+    /// How long a --fail-fast-on reason must be seen before it ends the wait.
+    #[arg(long, default_value = "10s", value_parser = parse_duration, requires = "fail_fast_on")]
+    pub fail_fast_grace: Duration,
 }
 
 /// `kapply preview`.

@@ -50,7 +50,7 @@ use crate::cluster::{Cluster, ClusterError};
 use crate::event::{DryRun, Event, Plan, Summary};
 use crate::inventory::{self, InventoryError, InventoryPolicy};
 use crate::object::ObjRef;
-use crate::wait::WaitMode;
+use crate::wait::{FailFast, WaitMode};
 
 /// The default number of requests in flight (see docs/apply.md).
 pub const DEFAULT_CONCURRENCY: u16 = 16;
@@ -119,6 +119,9 @@ pub struct ApplyOptions {
     pub prune_timeout: Duration,
     /// Delete and re-create an object whose apply the server refuses for an immutable field.
     pub recreate_on_immutable: bool,
+    /// Detail reasons (`CrashLoopBackOff`, …) that end an object's wait as Failed once seen for the
+    /// grace period (`--fail-fast-on`, `--fail-fast-grace`); empty by default: details only inform.
+    pub fail_fast: FailFast,
     /// `preview`: `Client` sends no write, `Server` sends every write as a server dry run. Either way
     /// the inventory is not written and nothing is waited for.
     pub dry_run: DryRun,
@@ -146,6 +149,7 @@ impl Default for ApplyOptions {
             prune_propagation: Propagation::Background,
             prune_timeout: Duration::from_secs(300),
             recreate_on_immutable: false,
+            fail_fast: FailFast::default(),
             dry_run: DryRun::None,
         }
     }

@@ -166,6 +166,11 @@ pub struct StatusResult {
     /// The kstatus conditions: one `Reconciling` for InProgress, one `Stalled` for Failed, none for
     /// the other statuses.
     pub conditions: Vec<Condition>,
+    /// Why the object is not Current yet, as the objects it generates tell ([`crate::details`]):
+    /// never set by [`compute`], which reads the object alone, but by the wait, for objects still
+    /// waited for. They never change [`status`](Self::status). Empty when nothing more is known.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub details: Vec<crate::details::Detail>,
 }
 
 impl StatusResult {
@@ -199,8 +204,14 @@ impl StatusResult {
         Self::plain(Status::Unknown, message)
     }
 
+    /// The same result with `details` (replacing any before).
+    pub fn with_details(mut self, details: Vec<crate::details::Detail>) -> Self {
+        self.details = details;
+        self
+    }
+
     fn plain(status: Status, message: impl Into<String>) -> Self {
-        Self { status, reason: None, message: message.into(), conditions: Vec::new() }
+        Self { status, reason: None, message: message.into(), conditions: Vec::new(), details: Vec::new() }
     }
 
     /// An empty reason becomes None: a condition copied from an object may have none.
@@ -213,7 +224,7 @@ impl StatusResult {
         let reason = Some(reason.into()).filter(|r| !r.is_empty());
         let message = message.into();
         let conditions = vec![Condition::abnormal_true(condition, reason.as_deref(), &message)];
-        Self { status, reason, message, conditions }
+        Self { status, reason, message, conditions, details: Vec::new() }
     }
 }
 

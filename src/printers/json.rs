@@ -276,6 +276,8 @@ struct StatusFields<'a> {
     reason: Option<&'a str>,
     message: &'a str,
     conditions: &'a [Condition],
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    details: Vec<DetailJson<'a>>,
 }
 
 impl<'a> StatusFields<'a> {
@@ -285,6 +287,26 @@ impl<'a> StatusFields<'a> {
             reason: status.reason.as_deref(),
             message: &status.message,
             conditions: &status.conditions,
+            details: status.details.iter().map(DetailJson::of).collect(),
+        }
+    }
+}
+
+/// One detail: why the object is not Current yet, and the object (a Pod, …) that says so.
+#[derive(Serialize)]
+struct DetailJson<'a> {
+    reason: &'a str,
+    message: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    object: Option<ObjFields<'a>>,
+}
+
+impl<'a> DetailJson<'a> {
+    fn of(detail: &'a crate::details::Detail) -> Self {
+        DetailJson {
+            reason: &detail.reason,
+            message: &detail.message,
+            object: detail.object.as_ref().map(ObjFields::of),
         }
     }
 }

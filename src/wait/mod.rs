@@ -47,6 +47,7 @@
 //!
 //! [`Cluster::list_mapped`]: crate::cluster::Cluster::list_mapped
 
+mod details;
 mod observe;
 mod poll;
 mod until;
@@ -56,6 +57,6 @@ mod watch;
 pub use observe::{Observation, observe};
 pub use poll::{Batch, Observed, Poll, batches, poll, trim};
 pub use until::Until;
-pub use waiter::WaitMode;
+pub use waiter::{FailFast, WaitMode};
 pub(crate) use waiter::{Tick, Verdict, Waiter};
 pub use watch::{Watched, watch};

@@ -20,8 +20,25 @@ use super::poll::{batch_of, poll};
 use super::until::Until;
 use super::watch::Watches;
 use crate::cluster::Cluster;
-use crate::kstatus::StatusResult;
+use crate::details::{self, Detail};
+use crate::kstatus::{Status, StatusResult};
 use crate::object::ObjRef;
+
+/// Details are read again at most this often (and at least every poll period above it): each read
+/// is a few LISTs per namespace.
+const DETAILS_PERIOD: Duration = Duration::from_secs(2);
+
+/// What a waiter that explains does beyond statuses (`Waiter::explaining`): it reads the details of
+/// the objects still waited for ([`crate::details`]), and ends the wait of one whose details name
+/// one of `reasons` for `grace` as Failed (`--fail-fast-on`, `--fail-fast-grace`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FailFast {
+    /// Detail reasons that end a wait as Failed (`CrashLoopBackOff`, `ImagePullBackOff`, …),
+    /// compared without regard to case; empty: details never end a wait.
+    pub reasons: Vec<String>,
+    /// How long a detail must be seen (refresh after refresh) before it ends the wait.
+    pub grace: Duration,
+}
 
 /// How the status of waited-for objects is read (`--wait-mode`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -48,6 +65,10 @@ impl std::str::FromStr for WaitMode {
 struct Pending {
     deadline: Instant,
     last: StatusResult,
+    /// The details last read (attached to every status seen while not Current).
+    details: Vec<Detail>,
+    /// Since when its details have named a fail-fast reason, refresh after refresh.
+    failing_since: Option<Instant>,
 }
 
 /// How waiting for one object ended.
@@ -60,6 +81,11 @@ pub(crate) enum Verdict {
 }
 
 /// What one poll saw: status changes (for `Status` events) and the waits that ended.
+/// True for the statuses whose details are worth reading: the object is there and not done.
+fn waiting(status: Status) -> bool {
+    matches!(status, Status::InProgress | Status::Unknown)
+}
+
 #[derive(Debug, Default)]
 pub(crate) struct Tick {
     pub changes: Vec<(ObjRef, StatusResult)>,
@@ -72,20 +98,39 @@ pub(crate) struct Waiter {
     pending: BTreeMap<ObjRef, Pending>,
     next_poll: Instant,
     watches: Option<Watches>,
+    /// Set when the waiter explains (reads details): the fail-fast rules, and the next read.
+    explain: Option<(FailFast, Instant)>,
 }
 
 impl Waiter {
     pub(crate) fn new(until: Until, period: Duration, mode: WaitMode) -> Self {
         let watches = (mode == WaitMode::Watch).then(Watches::default);
-        Waiter { until, period, pending: BTreeMap::new(), next_poll: Instant::now(), watches }
+        Waiter { until, period, pending: BTreeMap::new(), next_poll: Instant::now(), watches, explain: None }
+    }
+
+    /// The same waiter, reading the details of the objects it waits for that are not Current yet,
+    /// every poll period but at most every 2 s, the first read one period after the first object
+    /// is added; with `fail_fast`'s reasons ending their waits as Failed.
+    pub(crate) fn explaining(mut self, fail_fast: FailFast) -> Self {
+        self.explain = Some((fail_fast, Instant::now()));
+        self
     }
 
     /// Starts waiting for `obj`, last seen as `seen`, for at most `timeout`.
     pub(crate) fn add(&mut self, obj: ObjRef, seen: StatusResult, timeout: Duration) {
         if self.pending.is_empty() {
             self.next_poll = Instant::now() + self.period;
+            if let Some((_, next)) = &mut self.explain {
+                *next = Instant::now() + self.period;
+            }
         }
-        self.pending.insert(obj, Pending { deadline: Instant::now() + timeout, last: seen });
+        let pending = Pending {
+            deadline: Instant::now() + timeout,
+            last: seen,
+            details: Vec::new(),
+            failing_since: None,
+        };
+        self.pending.insert(obj, pending);
     }
 
     pub(crate) fn is_empty(&self) -> bool {
@@ -104,6 +149,10 @@ impl Waiter {
                 let polled = self.pending.keys().any(|obj| watches.polled.contains(&batch_of(obj)));
                 let next_check = if polled { self.next_poll } else { Instant::now() + self.period * 30 };
                 let first_deadline = self.pending.values().map(|p| p.deadline).min();
+                let next_check = match &self.explain {
+                    Some((_, next_details)) => next_check.min(*next_details),
+                    None => next_check,
+                };
                 let deadline = first_deadline.map_or(next_check, |d| d.min(next_check));
                 (Some(watches.notify.clone()), deadline)
             }
@@ -133,6 +182,7 @@ impl Waiter {
         let mut tick = Tick::default();
         for (obj, seen) in observed {
             let Some(pending) = self.pending.get_mut(&obj) else { continue };
+            let seen = if waiting(seen.status) { seen.with_details(pending.details.clone()) } else { seen };
             if pending.last != seen {
                 pending.last = seen.clone();
                 tick.changes.push((obj.clone(), seen.clone()));
@@ -141,6 +191,13 @@ impl Waiter {
                 self.pending.remove(&obj);
                 tick.verdicts.push((obj, Verdict::Reached(seen)));
             }
+        }
+        if let Some((fail_fast, next_details)) = &mut self.explain
+            && now >= *next_details
+        {
+            *next_details = now + self.period.max(DETAILS_PERIOD);
+            let fail_fast = fail_fast.clone();
+            self.read_details(cluster, &fail_fast, now, &mut tick).await;
         }
         let expired: Vec<ObjRef> =
             self.pending.iter().filter(|(_, p)| now >= p.deadline).map(|(obj, _)| obj.clone()).collect();
@@ -151,6 +208,38 @@ impl Waiter {
         }
         self.next_poll = Instant::now() + self.period;
         tick
+    }
+
+    /// Reads the details of the objects still waiting, reports those that changed, and ends the
+    /// waits that `fail_fast` ends.
+    async fn read_details(&mut self, cluster: &Cluster, fail_fast: &FailFast, now: Instant, tick: &mut Tick) {
+        let refs: Vec<ObjRef> =
+            self.pending.iter().filter(|(_, p)| waiting(p.last.status)).map(|(obj, _)| obj.clone()).collect();
+        if refs.is_empty() {
+            return;
+        }
+        let mut read = super::details::fetch(cluster, &refs).await;
+        for obj in refs {
+            let Some(pending) = self.pending.get_mut(&obj) else { continue };
+            let found = read.remove(&obj).unwrap_or_default();
+            if pending.details != found {
+                pending.details = found.clone();
+                pending.last = pending.last.clone().with_details(found);
+                tick.changes.push((obj.clone(), pending.last.clone()));
+            }
+            let Some(detail) = details::matches(&pending.details, &fail_fast.reasons) else {
+                pending.failing_since = None;
+                continue;
+            };
+            let since = *pending.failing_since.get_or_insert(now);
+            if now.duration_since(since) >= fail_fast.grace {
+                let message = format!("{}; failing fast on {detail}", pending.last.message);
+                let failed = StatusResult::failed(detail.reason.clone(), message)
+                    .with_details(pending.details.clone());
+                self.pending.remove(&obj);
+                tick.verdicts.push((obj, Verdict::Reached(failed)));
+            }
+        }
     }
 
     /// The last status seen of every object still waited for.

@@ -88,7 +88,8 @@ impl<'a> ApplyPhase<'a> {
         let mut state = State {
             scheduler: self.prepared.graph.scheduler(),
             queue: VecDeque::new(),
-            waiter: Waiter::new(Until::Current, self.options.poll_period, self.options.wait_mode),
+            waiter: Waiter::new(Until::Current, self.options.poll_period, self.options.wait_mode)
+                .explaining(self.options.fail_fast.clone()),
             established_crds: Vec::new(),
             gate: DiscoveryGate::default(),
             applied: Applied::default(),
