@@ -30,8 +30,9 @@
 //! container waiting for a reason other than starting up (`ImagePullBackOff`, `ErrImagePull`,
 //! `CrashLoopBackOff` with its restart count and last exit, `CreateContainerConfigError`, …) or
 //! terminated in error (`OOMKilled`, `Error`); else, a Pod not Ready, naming the containers not
-//! ready. Then the latest Warning Event of each object involved. Details equal in reason and message
-//! are kept once (three Pods unschedulable alike make one detail, naming the first Pod), and at most
+//! ready. Then the latest Warning Event of each object involved. Details with the same message are
+//! kept once (three Pods unschedulable alike make one detail, naming the first Pod; a condition and
+//! the Event reporting it, one), and at most
 //! [`MAX_DETAILS`] are kept, the most specific first.
 //!
 //! # No Secret data
@@ -145,7 +146,8 @@ pub fn explain(subject: &Value, related: &Related<'_>) -> Vec<Detail> {
     }
     let mut kept: Vec<Detail> = Vec::new();
     for detail in found {
-        let same = |k: &Detail| k.reason == detail.reason && k.message == detail.message;
+        // A condition and the Event that reported it often say the same words: keep the first.
+        let same = |k: &Detail| k.message == detail.message;
         if !kept.iter().any(same) && kept.len() < MAX_DETAILS {
             kept.push(detail);
         }

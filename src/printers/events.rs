@@ -16,7 +16,7 @@
 //! object) that says so:
 //!
 //! ```text
-//! Deployment.apps/prod/api reconcile timeout: InProgress Available: 0/1
+//! Deployment.apps/prod/api reconcile timeout: InProgress, Available: 0/1
 //!   Pod/prod/api-7c9b-x2x4q (Unschedulable): 0/2 nodes are available: 2 node(s) didn't match Pod's node affinity/selector.
 //! ```
 //!
@@ -136,7 +136,7 @@ impl<W: Write + Send> Printer for EventsPrinter<W> {
                 WaitOutcome::Timeout(status) if !status.details.is_empty() => {
                     self.object_line(
                         obj,
-                        &format!("reconcile timeout: {} {}", status.status, status.message),
+                        &format!("reconcile timeout: {}, {}", status.status, status.message),
                     )?;
                     self.details(status)
                 }

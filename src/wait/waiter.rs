@@ -233,7 +233,8 @@ impl Waiter {
             };
             let since = *pending.failing_since.get_or_insert(now);
             if now.duration_since(since) >= fail_fast.grace {
-                let message = format!("{}; failing fast on {detail}", pending.last.message);
+                let message =
+                    format!("{}; failing fast on {} (--fail-fast-on)", pending.last.message, detail.reason);
                 let failed = StatusResult::failed(detail.reason.clone(), message)
                     .with_details(pending.details.clone());
                 self.pending.remove(&obj);
