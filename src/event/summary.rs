@@ -318,7 +318,7 @@ impl SummaryBuilder {
             },
             Event::Warning { .. } => summary.warnings += 1,
             Event::Cancelled(reason) => summary.cancelled = Some(*reason),
-            Event::Status { .. } | Event::Inventory { .. } | Event::Summary(_) => {}
+            Event::Status { .. } | Event::Blocked { .. } | Event::Inventory { .. } | Event::Summary(_) => {}
         }
     }
 

@@ -127,6 +127,14 @@ impl<W: Write + Send> Printer for EventsPrinter<W> {
                 self.details(status)
             }
             Event::Status { .. } => Ok(()),
+            Event::Blocked { obj, dependency, status } if self.status_events => {
+                self.object_line(
+                    obj,
+                    &format!("waiting for {dependency}: {}, {}", status.status, status.message),
+                )?;
+                self.details(status)
+            }
+            Event::Blocked { .. } => Ok(()),
             Event::Reconciled { obj, outcome } => match outcome {
                 WaitOutcome::Current => self.object_line(obj, "reconciled"),
                 WaitOutcome::Failed(status) => {

@@ -146,7 +146,7 @@ impl<'a> ApplyPhase<'a> {
                 }
                 () = state.waiter.wakeup(), if waiting => {
                     let tick = state.waiter.poll(self.cluster).await;
-                    state.observe(tick);
+                    state.observe(self, tick);
                 }
                 refreshed = async { refresh.as_mut().expect("guarded").await }, if refresh.is_some() && !cancelled => {
                     refresh = None;
@@ -212,7 +212,7 @@ impl State<'_, '_> {
             });
             self.scheduler.complete(&obj);
         } else {
-            self.emitter.emit(Event::Status { obj: obj.clone(), status: status.clone() });
+            self.status(phase, &obj, status.clone());
             self.waiter.add(obj, status, phase.options.reconcile_timeout);
         }
     }
@@ -282,6 +282,19 @@ impl State<'_, '_> {
         }
     }
 
+    /// A `Status` of a waited-for object, then a `Blocked` for each object that depends on it directly
+    /// and is not applied yet for that reason: so that a dependent says what it waits for.
+    fn status(&mut self, phase: &ApplyPhase<'_>, obj: &ObjRef, status: StatusResult) {
+        self.emitter.emit(Event::Status { obj: obj.clone(), status: status.clone() });
+        for dependent in phase.prepared.graph.dependents(obj) {
+            if self.scheduler.state(&dependent) == Some(crate::graph::TaskState::Blocked) {
+                let event =
+                    Event::Blocked { obj: dependent, dependency: obj.clone(), status: status.clone() };
+                self.emitter.emit(event);
+            }
+        }
+    }
+
     fn skip_dependents(&mut self, obj: &ObjRef, reason: SkipReason) {
         for dependent in self.scheduler.fail(obj) {
             self.emitter
@@ -289,9 +302,9 @@ impl State<'_, '_> {
         }
     }
 
-    fn observe(&mut self, tick: crate::wait::Tick) {
+    fn observe(&mut self, phase: &ApplyPhase<'_>, tick: crate::wait::Tick) {
         for (obj, status) in tick.changes {
-            self.emitter.emit(Event::Status { obj, status });
+            self.status(phase, &obj, status);
         }
         for (obj, verdict) in tick.verdicts {
             let outcome = match verdict {

@@ -147,6 +147,14 @@ impl TableState {
                 row.status = Some(status.status);
                 row.message = super::super::status_message(status);
             }
+            Event::Blocked { obj, dependency, status } => {
+                let row = self.row(obj, Action::Pending);
+                row.message = format!(
+                    "waiting for {dependency}: {}, {}",
+                    status.status,
+                    super::super::status_message(status)
+                );
+            }
             Event::Reconciled { obj, outcome } => {
                 let row = self.row(obj, Action::Pending);
                 match outcome {
