@@ -9,21 +9,20 @@ use super::{Related, text};
 pub(super) fn pods_of<'r>(subject: &Value, related: &Related<'r>) -> (Vec<&'r Value>, Vec<&'r Value>) {
     let Some(uid) = uid(subject) else { return (Vec::new(), Vec::new()) };
     let kind = text(subject, "/kind").unwrap_or_default();
-    let owner_uid: Option<&str>;
     let mut owners = Vec::new();
-    match kind {
+    let owner_uid = match kind {
         "Deployment" => {
             let current = owned(related.replica_sets, uid).max_by_key(|rs| (revision(rs), created(rs)));
             owners.extend(current);
-            owner_uid = current.and_then(|rs| self::uid(rs));
+            current.and_then(|rs| self::uid(rs))
         }
         "CronJob" => {
             let last = owned(related.jobs, uid).max_by_key(|job| created(job));
             owners.extend(last);
-            owner_uid = last.and_then(|job| self::uid(job));
+            last.and_then(|job| self::uid(job))
         }
-        _ => owner_uid = Some(uid),
-    }
+        _ => Some(uid),
+    };
     let mut pods: Vec<&Value> = match owner_uid {
         Some(owner) => owned(related.pods, owner).collect(),
         None => Vec::new(),
