@@ -9,7 +9,7 @@
 //!
 //! Details never change a verdict: they are carried beside the kstatus result
 //! ([`StatusResult::details`](crate::kstatus::StatusResult::details)), and only an opt-in
-//! fail-fast (`--fail-fast-on`, see [`matches`]) turns one into a Failed wait.
+//! fail-fast (`--fail-fast-on`, see [`first_matching`]) turns one into a Failed wait.
 //!
 //! Pure, like [`crate::kstatus`]: objects in, details out; no I/O, no clock. The waiter lists the
 //! related objects (`src/wait/details.rs`) and calls this module.
@@ -155,9 +155,9 @@ pub fn explain(subject: &Value, related: &Related<'_>) -> Vec<Detail> {
     kept
 }
 
-/// True when a detail's reason is one of `reasons` (compared without regard to case): what
-/// `--fail-fast-on` asks.
-pub fn matches<'d>(details: &'d [Detail], reasons: &[String]) -> Option<&'d Detail> {
+/// The first detail whose reason is one of `reasons` (compared without regard to case): what
+/// `--fail-fast-on` looks for.
+pub fn first_matching<'d>(details: &'d [Detail], reasons: &[String]) -> Option<&'d Detail> {
     details.iter().find(|d| reasons.iter().any(|r| r.eq_ignore_ascii_case(&d.reason)))
 }
 

@@ -114,10 +114,11 @@ fn fail_fast_matches_reasons_without_regard_to_case() {
     let details = explain(&case.subject, &related);
     let reasons = |list: &[&str]| list.iter().map(|r| (*r).to_owned()).collect::<Vec<_>>();
     assert_eq!(
-        matches(&details, &reasons(&["crashloopbackoff", "imagepullbackoff"])).map(|d| d.reason.as_str()),
+        first_matching(&details, &reasons(&["crashloopbackoff", "imagepullbackoff"]))
+            .map(|d| d.reason.as_str()),
         Some("ImagePullBackOff")
     );
-    assert_eq!(matches(&details, &reasons(&["CrashLoopBackOff"])), None);
+    assert_eq!(first_matching(&details, &reasons(&["CrashLoopBackOff"])), None);
 }
 
 #[test]

@@ -61,7 +61,9 @@
 //! Events carry identities ([`ObjRef`]), outcomes, computed statuses and messages — never an object's
 //! body, its `data`, or a JSON value taken from it. A printer therefore cannot leak the content of a
 //! Secret, whatever it prints. Keep it so: no variant may carry an `Object` or a `serde_json::Value`,
-//! and messages are written by kapply or the API server, never copied from object fields.
+//! and messages are written by kapply or the API server, never copied from object fields. A status's
+//! [details](crate::details) are no exception: their messages are what the scheduler, the kubelet and
+//! the controllers wrote in status fields and Events, never a spec or data.
 
 mod order;
 mod outcome;

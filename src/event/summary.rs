@@ -160,7 +160,7 @@ pub enum RunOutcome {
     Failed,
     /// Waiting timed out for an object to become Current or to disappear (exit 3).
     Timeout,
-    /// An object reached the Failed status (exit 4).
+    /// An object reached the Failed status, or `--fail-fast-on` ended its wait (exit 4).
     ObjectFailed,
     /// The run's cancellation token was cancelled before it finished (exit 130).
     Interrupted,

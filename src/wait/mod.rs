@@ -43,6 +43,8 @@
 //!   [`WaitMode`];
 //! - `watch.rs`: [`watch()`], one watch as a stream of [`Watched`] items, and the set of watches of
 //!   watch mode;
+//! - `details.rs`: the batched reads behind [`crate::details`] — the waiting objects, their Pods,
+//!   ReplicaSets, Jobs and Events — for objects still waited for and not Current ([`FailFast`]);
 //! - `observe.rs`: [`observe()`], the waiter on its own, without applying anything (`kapply status`).
 //!
 //! [`Cluster::list_mapped`]: crate::cluster::Cluster::list_mapped

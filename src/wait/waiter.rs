@@ -227,7 +227,7 @@ impl Waiter {
                 pending.last = pending.last.clone().with_details(found);
                 tick.changes.push((obj.clone(), pending.last.clone()));
             }
-            let Some(detail) = details::matches(&pending.details, &fail_fast.reasons) else {
+            let Some(detail) = details::first_matching(&pending.details, &fail_fast.reasons) else {
                 pending.failing_since = None;
                 continue;
             };
