@@ -229,6 +229,13 @@ impl<'c> Applier<'c> {
         self
     }
 
+    /// Whether a Job counts as Current only once Complete (default false: kstatus counts a running Job
+    /// Current, since it is doing what was asked). A Job that fails is Failed either way.
+    pub fn wait_for_jobs(mut self, wait: bool) -> Self {
+        self.options.wait_for_jobs = wait;
+        self
+    }
+
     /// A preview: [`DryRun::Client`] sends no write, [`DryRun::Server`] sends every write as a server
     /// dry run. Either way the inventory is not written and nothing is waited for.
     pub fn dry_run(mut self, dry_run: DryRun) -> Self {

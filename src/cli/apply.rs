@@ -62,6 +62,7 @@ pub fn applier<'c>(cluster: &'c Cluster, args: &ApplyArgs, dry_run: DryRun) -> A
         .prune_propagation(args.prune_propagation_policy.0)
         .prune_timeout(args.prune_timeout)
         .recreate_on_immutable(args.recreate_on_immutable)
+        .wait_for_jobs(args.wait_for_jobs)
         .fail_fast_on(args.fail_fast_on.iter().map(|r| r.trim().to_owned()).collect(), args.fail_fast_grace)
         .dry_run(dry_run);
     match run.timeout {

@@ -122,9 +122,18 @@ pub struct ApplyOptions {
     /// Detail reasons (`CrashLoopBackOff`, …) that end an object's wait as Failed once seen for the
     /// grace period (`--fail-fast-on`, `--fail-fast-grace`); empty by default: details only inform.
     pub fail_fast: FailFast,
+    /// A Job is Current only once Complete (`--wait-for-jobs`); off by default, as in kstatus.
+    pub wait_for_jobs: bool,
     /// `preview`: `Client` sends no write, `Server` sends every write as a server dry run. Either way
     /// the inventory is not written and nothing is waited for.
     pub dry_run: DryRun,
+}
+
+impl ApplyOptions {
+    /// How the apply phase computes statuses: kstatus, with `--wait-for-jobs` when asked.
+    pub(crate) fn status_options(&self) -> crate::kstatus::Options {
+        crate::kstatus::Options { wait_for_jobs: self.wait_for_jobs }
+    }
 }
 
 /// Whether the prune loop reports `Prune` (apply) or `Delete` (destroy) events.
@@ -150,6 +159,7 @@ impl Default for ApplyOptions {
             prune_timeout: Duration::from_secs(300),
             recreate_on_immutable: false,
             fail_fast: FailFast::default(),
+            wait_for_jobs: false,
             dry_run: DryRun::None,
         }
     }

@@ -57,7 +57,7 @@ mod waiter;
 mod watch;
 
 pub use observe::{Observation, observe};
-pub use poll::{Batch, Observed, Poll, batches, poll, trim};
+pub use poll::{Batch, Observed, Poll, batches, poll, poll_with, trim};
 pub use until::Until;
 pub use waiter::{FailFast, WaitMode};
 pub(crate) use waiter::{Tick, Verdict, Waiter};

@@ -16,12 +16,12 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
-use super::poll::{batch_of, poll};
+use super::poll::{batch_of, poll_with};
 use super::until::Until;
 use super::watch::Watches;
 use crate::cluster::Cluster;
 use crate::details::{self, Detail};
-use crate::kstatus::{Status, StatusResult};
+use crate::kstatus::{self, Status, StatusResult};
 use crate::object::ObjRef;
 
 /// Details are read again at most this often (and at least every poll period above it): each read
@@ -100,12 +100,24 @@ pub(crate) struct Waiter {
     watches: Option<Watches>,
     /// Set when the waiter explains (reads details): the fail-fast rules, and the next read.
     explain: Option<(FailFast, Instant)>,
+    /// How statuses are computed (`--wait-for-jobs`).
+    options: kstatus::Options,
 }
 
 impl Waiter {
     pub(crate) fn new(until: Until, period: Duration, mode: WaitMode) -> Self {
         let watches = (mode == WaitMode::Watch).then(Watches::default);
-        Waiter { until, period, pending: BTreeMap::new(), next_poll: Instant::now(), watches, explain: None }
+        let (pending, next_poll, explain) = (BTreeMap::new(), Instant::now(), None);
+        Waiter { until, period, pending, next_poll, watches, explain, options: kstatus::Options::default() }
+    }
+
+    /// The same waiter, computing statuses with `options`' departures from kstatus.
+    pub(crate) fn with_status_options(mut self, options: kstatus::Options) -> Self {
+        self.options = options;
+        if let Some(watches) = &mut self.watches {
+            watches.options = options;
+        }
+        self
     }
 
     /// The same waiter, reading the details of the objects it waits for that are not Current yet,
@@ -176,7 +188,10 @@ impl Waiter {
         let refs: Vec<ObjRef> = self.pending.keys().cloned().collect();
         let observed: BTreeMap<ObjRef, StatusResult> = match &mut self.watches {
             Some(watches) => watches.observe(cluster, &refs).await,
-            None => poll(cluster, &refs).await.observed.into_iter().map(|(r, o)| (r, o.status)).collect(),
+            None => {
+                let polled = poll_with(cluster, &refs, self.options).await;
+                polled.observed.into_iter().map(|(r, o)| (r, o.status)).collect()
+            }
         };
         let now = Instant::now();
         let mut tick = Tick::default();

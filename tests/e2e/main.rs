@@ -21,3 +21,4 @@ mod secrets;
 mod security;
 mod status;
 mod support;
+mod wait_for_jobs;

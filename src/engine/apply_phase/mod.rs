@@ -89,7 +89,8 @@ impl<'a> ApplyPhase<'a> {
             scheduler: self.prepared.graph.scheduler(),
             queue: VecDeque::new(),
             waiter: Waiter::new(Until::Current, self.options.poll_period, self.options.wait_mode)
-                .explaining(self.options.fail_fast.clone()),
+                .explaining(self.options.fail_fast.clone())
+                .with_status_options(self.options.status_options()),
             established_crds: Vec::new(),
             gate: DiscoveryGate::default(),
             applied: Applied::default(),
@@ -201,8 +202,8 @@ impl State<'_, '_> {
             self.scheduler.complete(&obj);
             return;
         }
-        let status =
-            kstatus::compute(&done.response).unwrap_or_else(|e| StatusResult::unknown(e.to_string()));
+        let status = kstatus::compute_with(&done.response, phase.options.status_options())
+            .unwrap_or_else(|e| StatusResult::unknown(e.to_string()));
         if status.status == Status::Current {
             self.reconciled(obj, WaitOutcome::Current);
         } else if phase.options.no_wait && phase.prepared.graph.dependents(&obj).is_empty() {
