@@ -140,7 +140,7 @@ impl<'a> ApplyPhase<'a> {
             tokio::select! {
                 Some((obj, result)) = in_flight.next(), if !in_flight.is_empty() => {
                     if cancelled {
-                        state.finish_cancelled_apply(obj, result, self.cancel.reason());
+                        state.finish_cancelled_apply(self, obj, result, self.cancel.reason());
                     } else {
                         state.finish_apply(self, obj, result);
                     }
@@ -219,12 +219,18 @@ impl State<'_, '_> {
     }
 
     /// An apply that finished after cancellation: reported, but not waited for.
-    fn finish_cancelled_apply(&mut self, obj: ObjRef, result: ApplyResult, reason: Option<CancelReason>) {
+    fn finish_cancelled_apply(
+        &mut self,
+        phase: &ApplyPhase<'_>,
+        obj: ObjRef,
+        result: ApplyResult,
+        reason: Option<CancelReason>,
+    ) {
         match result {
             Ok(done) => {
                 self.record_applied(&obj, &done);
-                let status =
-                    kstatus::compute(&done.response).unwrap_or_else(|e| StatusResult::unknown(e.to_string()));
+                let status = kstatus::compute_with(&done.response, phase.options.status_options())
+                    .unwrap_or_else(|e| StatusResult::unknown(e.to_string()));
                 let outcome = match (status.status, reason) {
                     (Status::Current, _) => WaitOutcome::Current,
                     (_, Some(CancelReason::TimedOut)) => WaitOutcome::Timeout(status),
