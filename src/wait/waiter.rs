@@ -80,12 +80,12 @@ pub(crate) enum Verdict {
     TimedOut(StatusResult),
 }
 
-/// What one poll saw: status changes (for `Status` events) and the waits that ended.
 /// True for the statuses whose details are worth reading: the object is there and not done.
 fn waiting(status: Status) -> bool {
     matches!(status, Status::InProgress | Status::Unknown)
 }
 
+/// What one poll saw: status changes (for `Status` events) and the waits that ended.
 #[derive(Debug, Default)]
 pub(crate) struct Tick {
     pub changes: Vec<(ObjRef, StatusResult)>,
