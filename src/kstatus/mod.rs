@@ -168,7 +168,8 @@ pub struct StatusResult {
     pub conditions: Vec<Condition>,
     /// Why the object is not Current yet, as the objects it generates tell ([`crate::details`]):
     /// never set by [`compute`], which reads the object alone, but by the wait, for objects still
-    /// waited for. They never change [`status`](Self::status). Empty when nothing more is known.
+    /// waited for and once for an object that reaches Failed. They never change
+    /// [`status`](Self::status). Empty when nothing more is known.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub details: Vec<crate::details::Detail>,
 }

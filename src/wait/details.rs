@@ -15,6 +15,9 @@
 //! Every LIST of related objects is one page of at most [`RELATED_LIMIT`] items: in a namespace
 //! busier than that, some details may be missed, never the wait slowed. A failed LIST only means
 //! fewer details. Requests go through [`Cluster`], like every read of the waiter.
+//!
+//! An object that reaches the Failed status (a Deployment past its progress deadline) is read once
+//! more the same way when its wait ends, so that its verdict says why too.
 
 use std::collections::{BTreeMap, BTreeSet};
 

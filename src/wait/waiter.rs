@@ -80,6 +80,27 @@ pub(crate) enum Verdict {
     TimedOut(StatusResult),
 }
 
+/// Adds their details to the verdicts of objects that reached the Failed status (a Deployment past its
+/// progress deadline says why it made no progress): read once, when the wait ends.
+async fn explain_failures(cluster: &Cluster, verdicts: &mut [(ObjRef, Verdict)]) {
+    let failed: Vec<ObjRef> = verdicts
+        .iter()
+        .filter(
+            |(_, v)| matches!(v, Verdict::Reached(s) if s.status == Status::Failed && s.details.is_empty()),
+        )
+        .map(|(obj, _)| obj.clone())
+        .collect();
+    if failed.is_empty() {
+        return;
+    }
+    let mut read = super::details::fetch(cluster, &failed).await;
+    for (obj, verdict) in verdicts {
+        if let (Verdict::Reached(status), Some(found)) = (verdict, read.remove(obj)) {
+            status.details = found;
+        }
+    }
+}
+
 /// True for the statuses whose details are worth reading: the object is there and not done.
 fn waiting(status: Status) -> bool {
     matches!(status, Status::InProgress | Status::Unknown)
@@ -122,7 +143,8 @@ impl Waiter {
 
     /// The same waiter, reading the details of the objects it waits for that are not Current yet,
     /// every poll period but at most every 2 s, the first read one period after the first object
-    /// is added; with `fail_fast`'s reasons ending their waits as Failed.
+    /// is added, and of each object that reaches Failed when its wait ends; with `fail_fast`'s
+    /// reasons ending their waits as Failed.
     pub(crate) fn explaining(mut self, fail_fast: FailFast) -> Self {
         self.explain = Some((fail_fast, Instant::now()));
         self
@@ -206,6 +228,9 @@ impl Waiter {
                 self.pending.remove(&obj);
                 tick.verdicts.push((obj, Verdict::Reached(seen)));
             }
+        }
+        if self.explain.is_some() {
+            explain_failures(cluster, &mut tick.verdicts).await;
         }
         if let Some((fail_fast, next_details)) = &mut self.explain
             && now >= *next_details

@@ -304,3 +304,39 @@ async fn an_object_waiting_on_a_dependency_names_it_and_its_status() {
         run.output()
     );
 }
+
+#[tokio::test]
+async fn a_deployment_past_its_progress_deadline_fails_as_kstatus_says_and_names_why() {
+    let ns = TestNamespace::new(&client().await, "details-deadline").await;
+    let package = Package::new(&ns.name, "details-deadline");
+    let spec = ", nodeSelector: {kapply.test/no-such-node: x}";
+    package.write(
+        "web.yaml",
+        &deployment("web", spec, "").replace("replicas: 1", "replicas: 1\n  progressDeadlineSeconds: 3"),
+    );
+    let object = format!("Deployment.apps/{}/web", ns.name);
+
+    // The verdict is kstatus's (Failed, ProgressDeadlineExceeded): details only say why.
+    let run = package.apply(&["--reconcile-timeout", "10m"]);
+    assert_eq!(run.code, 4, "{}", run.output());
+    let failed = format!("{object} reconcile failed: Progress deadline exceeded");
+    let (_, after) =
+        run.stdout.split_once(&failed).unwrap_or_else(|| panic!("no {failed:?}:\n{}", run.output()));
+    let details: Vec<&str> = after.lines().skip(1).take_while(|l| l.starts_with("  ")).collect();
+    assert!(details.iter().any(|l| l.contains("(Unschedulable)")), "{}", run.output());
+    assert!(summary_part(&run).contains("(Unschedulable)"), "{}", run.output());
+
+    let run = package.apply(&["--reconcile-timeout", "10m", "-o", "json"]);
+    assert_eq!(run.code, 4, "{}", run.output());
+    let reconcile = run
+        .json_lines()
+        .into_iter()
+        .find(|l| l["type"] == "reconcile" && l["name"] == "web")
+        .expect("a reconcile line");
+    assert_eq!(reconcile["lastStatus"]["reason"], "ProgressDeadlineExceeded", "{reconcile}");
+    assert!(
+        json_reasons(&run, "reconcile", "web", "/lastStatus/details").contains(&"Unschedulable".to_owned()),
+        "{}",
+        run.stdout
+    );
+}
