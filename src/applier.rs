@@ -227,6 +227,22 @@ impl Applier {
         self
     }
 
+    /// End the wait of an object as Failed (exit 4) once its details (why it is not Current yet: a
+    /// Pod in `CrashLoopBackOff`, an image that does not pull, …) have named one of `reasons`
+    /// (compared without regard to case) for `grace`. By default nothing does: details only inform,
+    /// and the kstatus verdict alone decides.
+    pub fn fail_fast_on(mut self, reasons: Vec<String>, grace: Duration) -> Self {
+        self.options.fail_fast = crate::wait::FailFast { reasons, grace };
+        self
+    }
+
+    /// Whether a Job counts as Current only once Complete (default false: kstatus counts a running Job
+    /// Current, since it is doing what was asked). A Job that fails is Failed either way.
+    pub fn wait_for_jobs(mut self, wait: bool) -> Self {
+        self.options.wait_for_jobs = wait;
+        self
+    }
+
     /// A preview: [`DryRun::Client`] sends no write, [`DryRun::Server`] sends every write as a server
     /// dry run. Either way the inventory is not written and nothing is waited for.
     pub fn dry_run(mut self, dry_run: DryRun) -> Self {

@@ -39,6 +39,7 @@
 #![deny(missing_docs)]
 
 pub mod cluster;
+pub mod details;
 pub mod event;
 pub mod inventory;
 pub mod kstatus;

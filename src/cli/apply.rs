@@ -79,6 +79,8 @@ pub fn applier(cluster: &Cluster, args: &ApplyArgs, dry_run: DryRun) -> Applier 
         .prune_timeout(args.prune_timeout)
         .recreate_on_immutable(args.recreate_on_immutable)
         .always_apply(args.always_apply)
+        .wait_for_jobs(args.wait_for_jobs)
+        .fail_fast_on(args.fail_fast_on.iter().map(|r| r.trim().to_owned()).collect(), args.fail_fast_grace)
         .dry_run(dry_run);
     match run.timeout {
         Some(timeout) => applier.timeout(timeout),

@@ -362,6 +362,17 @@ pub struct ApplyArgs {
     /// unchanged (docs/apply.md, "Unchanged objects are not sent").
     #[arg(long)]
     pub always_apply: bool,
+    /// End an object's wait as Failed (exit 4) as soon as its details name one of these reasons
+    /// (comma-separated, e.g. CrashLoopBackOff,ImagePullBackOff) for --fail-fast-grace, instead of
+    /// waiting for --reconcile-timeout. Default: details only inform.
+    #[arg(long, value_delimiter = ',', value_name = "REASONS")]
+    pub fail_fast_on: Vec<String>,
+    /// Count a Job as Current only once it is Complete (default: once it has started, as kstatus does).
+    #[arg(long)]
+    pub wait_for_jobs: bool,
+    /// How long a --fail-fast-on reason must be seen before it ends the wait.
+    #[arg(long, default_value = "10s", value_parser = parse_duration, requires = "fail_fast_on")]
+    pub fail_fast_grace: Duration,
 }
 
 /// `kapply preview`.

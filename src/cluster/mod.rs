@@ -228,6 +228,34 @@ impl Cluster {
         Ok(list.items.into_iter().map(|item| with_type(to_value(item), &api_version, &gk.kind)).collect())
     }
 
+    /// Lists at most `limit` objects of a kind in one namespace (None: all), filtered by a label
+    /// selector and a field selector when given: one request, one page, for reads that may stop short
+    /// (the details of a waiting object: its Pods, its Events). Each item carries apiVersion and kind.
+    pub async fn list_first(
+        &self,
+        gk: &GroupKind,
+        namespace: Option<&str>,
+        labels: Option<&str>,
+        fields: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<Value>> {
+        let resolved = self.resolve(gk, None).await?;
+        let api = self.api(&resolved, namespace);
+        let what = ObjRef::new(gk.group.clone(), gk.kind.clone(), namespace, "*");
+        let mut params = ListParams::default().limit(limit);
+        if let Some(labels) = labels {
+            params = params.labels(labels);
+        }
+        if let Some(fields) = fields {
+            params = params.fields(fields);
+        }
+        let list = retrying(Verb::Idempotent, &what, || api.list(&params))
+            .await
+            .map_err(|err| ClusterError::api(&what, "list", err))?;
+        let api_version = resolved.resource.api_version.clone();
+        Ok(list.items.into_iter().map(|item| with_type(to_value(item), &api_version, &gk.kind)).collect())
+    }
+
     /// Creates an object (a POST): fails with a 409 `AlreadyExists` when it exists.
     pub async fn create(&self, obj: &ObjRef, body: &Value) -> Result<Value> {
         let resolved = self.resolve(&obj.group_kind(), None).await?;

@@ -53,20 +53,21 @@ pub(crate) struct Live {
 }
 
 impl Live {
-    pub(crate) fn of(value: Value, field_manager: &str) -> Self {
+    pub(crate) fn of(value: Value, field_manager: &str, options: kstatus::Options) -> Self {
         let state = state_digest(&value, field_manager);
-        let status = status_of(&value);
+        let status = status_of(&value, options);
         Live { value, state, status }
     }
 }
 
-fn status_of(value: &Value) -> StatusResult {
-    kstatus::compute(value).unwrap_or_else(|e| StatusResult::unknown(e.to_string()))
+fn status_of(value: &Value, options: kstatus::Options) -> StatusResult {
+    kstatus::compute_with(value, options).unwrap_or_else(|e| StatusResult::unknown(e.to_string()))
 }
 
 pub(crate) struct LiveReader<'c> {
     cluster: &'c Cluster,
     field_manager: &'c str,
+    status_options: kstatus::Options,
     /// Per batch worth listing: the names of the set in it (only those are kept from the LIST).
     wanted: HashMap<Batch, HashSet<String>>,
     snapshots: Mutex<HashMap<Batch, Arc<OnceCell<Snapshot>>>>,
@@ -77,13 +78,14 @@ impl<'c> LiveReader<'c> {
         cluster: &'c Cluster,
         set: impl IntoIterator<Item = &'a ObjRef>,
         field_manager: &'c str,
+        status_options: kstatus::Options,
     ) -> Self {
         let wanted = batches(set)
             .into_iter()
             .filter(|(_, refs)| refs.len() >= MIN_BATCH)
             .map(|(batch, refs)| (batch, refs.into_iter().map(|r| r.name).collect()))
             .collect();
-        LiveReader { cluster, field_manager, wanted, snapshots: Mutex::new(HashMap::new()) }
+        LiveReader { cluster, field_manager, status_options, wanted, snapshots: Mutex::new(HashMap::new()) }
     }
 
     /// The live object, None when it does not exist. Each object of the set should be read once.
@@ -113,7 +115,7 @@ impl<'c> LiveReader<'c> {
                         {
                             api_version = version.to_owned();
                         }
-                        names.contains(name).then(|| Slim::of(&item, self.field_manager))
+                        names.contains(name).then(|| Slim::of(&item, self.field_manager, self.status_options))
                     })
                     .await;
                 let items = listed.ok().map(|items| {
@@ -136,7 +138,7 @@ impl<'c> LiveReader<'c> {
     }
 
     async fn get(&self, obj: &ObjRef) -> Result<Option<Live>, ClusterError> {
-        Ok(self.cluster.get(obj).await?.map(|value| Live::of(value, self.field_manager)))
+        Ok(self.cluster.get(obj).await?.map(|value| Live::of(value, self.field_manager, self.status_options)))
     }
 }
 
@@ -154,7 +156,7 @@ struct Slim {
 }
 
 impl Slim {
-    fn of(item: &Value, field_manager: &str) -> Self {
+    fn of(item: &Value, field_manager: &str, status_options: kstatus::Options) -> Self {
         let text = |pointer: &str| item.pointer(pointer).and_then(Value::as_str).map(str::to_owned);
         let owner = item
             .pointer("/metadata/annotations")
@@ -168,7 +170,7 @@ impl Slim {
             resource_version: text("/metadata/resourceVersion"),
             owner,
             state: state_digest(item, field_manager),
-            status: status_of(item),
+            status: status_of(item, status_options),
         }
     }
 
@@ -206,7 +208,7 @@ mod tests {
             "data": {"big": "value"},
         });
         assert_eq!(
-            Slim::of(&live, "kapply").to_value("v1", "ConfigMap"),
+            Slim::of(&live, "kapply", kstatus::Options::default()).to_value("v1", "ConfigMap"),
             json!({
                 "apiVersion": "v1", "kind": "ConfigMap",
                 "metadata": {
@@ -220,7 +222,7 @@ mod tests {
     #[test]
     fn an_object_nobody_owns_gets_no_annotations_and_a_cluster_scoped_one_no_namespace() {
         let live = json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "shop", "uid": "u"}});
-        let value = Slim::of(&live, "kapply").to_value("v1", "Namespace");
+        let value = Slim::of(&live, "kapply", kstatus::Options::default()).to_value("v1", "Namespace");
         assert!(value.pointer("/metadata/annotations").is_none(), "{value}");
         assert_eq!(value.pointer("/metadata/namespace"), Some(&Value::Null));
         assert_eq!(value.pointer("/metadata/name"), Some(&json!("shop")));

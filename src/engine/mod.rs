@@ -50,7 +50,7 @@ use crate::cluster::{Cluster, ClusterError};
 use crate::event::{DryRun, Event, Plan, Summary};
 use crate::inventory::{self, InventoryError, InventoryPolicy};
 use crate::object::ObjRef;
-use crate::wait::WaitMode;
+use crate::wait::{FailFast, WaitMode};
 
 /// The default number of requests in flight (see docs/apply.md).
 pub const DEFAULT_CONCURRENCY: u16 = 16;
@@ -119,12 +119,24 @@ pub struct ApplyOptions {
     pub prune_timeout: Duration,
     /// Delete and re-create an object whose apply the server refuses for an immutable field.
     pub recreate_on_immutable: bool,
+    /// Detail reasons (`CrashLoopBackOff`, …) that end an object's wait as Failed once seen for the
+    /// grace period (`--fail-fast-on`, `--fail-fast-grace`); empty by default: details only inform.
+    pub fail_fast: FailFast,
+    /// A Job is Current only once Complete (`--wait-for-jobs`); off by default, as in kstatus.
+    pub wait_for_jobs: bool,
     /// `preview`: `Client` sends no write, `Server` sends every write as a server dry run. Either way
     /// the inventory is not written and nothing is waited for.
     pub dry_run: DryRun,
     /// Send every apply, even of an object whose configuration and live state match the inventory's
     /// record of its last apply (`inventory::AppliedDigest`); by default such an object is not sent.
     pub always_apply: bool,
+}
+
+impl ApplyOptions {
+    /// How the apply phase computes statuses: kstatus, with `--wait-for-jobs` when asked.
+    pub(crate) fn status_options(&self) -> crate::kstatus::Options {
+        crate::kstatus::Options { wait_for_jobs: self.wait_for_jobs }
+    }
 }
 
 /// Whether the prune loop reports `Prune` (apply) or `Delete` (destroy) events.
@@ -149,6 +161,8 @@ impl Default for ApplyOptions {
             prune_propagation: Propagation::Background,
             prune_timeout: Duration::from_secs(300),
             recreate_on_immutable: false,
+            fail_fast: FailFast::default(),
+            wait_for_jobs: false,
             dry_run: DryRun::None,
             always_apply: false,
         }

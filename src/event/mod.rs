@@ -25,7 +25,9 @@
 //!    follow, then exactly one [`Event::Reconciled`]. No event about that object follows its
 //!    `Reconciled`.
 //! 4. An object's `Apply` comes after the final event (rule 8) of every object it depends on. Events of
-//!    independent objects interleave freely.
+//!    independent objects interleave freely. Until then, zero or more [`Event::Blocked`] say which
+//!    dependency it waits for and how that one stands: each names an object of `Plan::apply` before its
+//!    `Apply`, and a dependency between its `Apply` and its `Reconciled`.
 //! 5. For each object of `Plan::prune`: exactly one [`Event::Prune`], after the final event of every
 //!    object of the apply set (pruning starts once applying and waiting are done). When it was deleted
 //!    and the run is not a dry run, zero or more `Status` (Terminating, then NotFound when seen gone),
@@ -59,7 +61,9 @@
 //! Events carry identities ([`ObjRef`]), outcomes, computed statuses and messages — never an object's
 //! body, its `data`, or a JSON value taken from it. A printer therefore cannot leak the content of a
 //! Secret, whatever it prints. Keep it so: no variant may carry an `Object` or a `serde_json::Value`,
-//! and messages are written by kapply or the API server, never copied from object fields.
+//! and messages are written by kapply or the API server, never copied from object fields. A status's
+//! [details](crate::details) are no exception: their messages are what the scheduler, the kubelet and
+//! the controllers wrote in status fields and Events, never a spec or data.
 
 mod order;
 mod outcome;
@@ -105,6 +109,17 @@ pub enum Event {
         /// not yet `Deleted`.
         obj: ObjRef,
         /// Its status as computed the kstatus way, different from the last one reported for it.
+        status: StatusResult,
+    },
+    /// An object of the apply set is not applied yet because an object it depends on is not Current
+    /// yet: which one, and that object's status. Emitted with each `Status` event of the dependency
+    /// (its status or details changed), once per object that depends on it directly and waits for it.
+    Blocked {
+        /// An object of [`Plan::apply`] whose `Apply` has not come yet.
+        obj: ObjRef,
+        /// An object it depends on, applied and not yet `Reconciled`.
+        dependency: ObjRef,
+        /// The dependency's status, as its `Status` event carried it (details included).
         status: StatusResult,
     },
     /// Waiting for an applied object to become Current ended.
@@ -166,6 +181,7 @@ impl Event {
         match self {
             Event::Apply { obj, .. }
             | Event::Status { obj, .. }
+            | Event::Blocked { obj, .. }
             | Event::Reconciled { obj, .. }
             | Event::Prune { obj, .. }
             | Event::Delete { obj, .. }

@@ -18,8 +18,9 @@ pub struct OrderViolation {
 }
 
 /// Checks a complete event sequence against the ordering contract of the [module documentation](super):
-/// rules 1–3 and 5–8 and "exactly one final outcome per object". Rule 4 (dependencies first) needs the
-/// graph and is left to the engine's own tests.
+/// rules 1–3 and 5–8, where each [`Event::Blocked`] of rule 4 may come, and "exactly one final
+/// outcome per object". Rule 4 itself (dependencies first) needs the graph and is left to the engine's
+/// own tests.
 ///
 /// Meant for tests of the engine and of anything that produces events.
 ///
@@ -74,6 +75,16 @@ pub fn check_order(events: &[Event]) -> Result<(), OrderViolation> {
                     Ok(())
                 } else {
                     Err(format!("Status of {obj} while kapply is not waiting for it"))
+                }
+            }
+            Event::Blocked { obj, dependency, .. } => {
+                let stage = |o: &ObjRef| objects.get(o).copied();
+                match (stage(obj), stage(dependency)) {
+                    (Some((Phase::Apply, Stage::Planned)), Some((Phase::Apply, Stage::Waiting))) => Ok(()),
+                    (Some((Phase::Apply, Stage::Planned)), _) => {
+                        Err(format!("Blocked of {obj} on {dependency}, which kapply is not waiting for"))
+                    }
+                    _ => Err(format!("Blocked of {obj}, which is not waiting to be applied")),
                 }
             }
             Event::Reconciled { obj, .. } => {

@@ -160,7 +160,7 @@ pub enum RunOutcome {
     Failed,
     /// Waiting timed out for an object to become Current or to disappear (exit 3).
     Timeout,
-    /// An object reached the Failed status (exit 4).
+    /// An object reached the Failed status, or `--fail-fast-on` ended its wait (exit 4).
     ObjectFailed,
     /// The run's cancellation token was cancelled before it finished (exit 130).
     Interrupted,
@@ -318,7 +318,7 @@ impl SummaryBuilder {
             },
             Event::Warning { .. } => summary.warnings += 1,
             Event::Cancelled(reason) => summary.cancelled = Some(*reason),
-            Event::Status { .. } | Event::Inventory { .. } | Event::Summary(_) => {}
+            Event::Status { .. } | Event::Blocked { .. } | Event::Inventory { .. } | Event::Summary(_) => {}
         }
     }
 

@@ -334,3 +334,29 @@ fn a_cancelled_run_says_so_in_its_summary_and_outcome() {
         Ok(())
     );
 }
+
+/// `b` depends on `a`, a Deployment waited for: `Blocked` of `b` may come while `a` is waited for.
+fn run_with_a_dependency(blocked_at: usize) -> Vec<Event> {
+    let slow = StatusResult::in_progress("LessAvailable", "Available: 0/1");
+    let blocked = Event::Blocked { obj: cm("b"), dependency: deploy("a"), status: slow.clone() };
+    let mut events = vec![
+        Event::Plan(Plan::for_apply(vec![vec![deploy("a")], vec![cm("b")]], Vec::new(), DryRun::None)),
+        inventory_written(2),
+        apply(deploy("a"), ApplyOutcome::Created),
+        Event::Status { obj: deploy("a"), status: slow },
+        reconciled(deploy("a"), WaitOutcome::Current),
+        apply(cm("b"), ApplyOutcome::Created),
+        reconciled(cm("b"), WaitOutcome::Current),
+        inventory_written(2),
+    ];
+    events.insert(blocked_at, blocked);
+    with_summary(events)
+}
+
+#[test]
+fn blocked_names_an_object_not_applied_yet_and_a_dependency_being_waited_for() {
+    assert_eq!(check_order(&run_with_a_dependency(4)), Ok(()));
+    assert!(violation(&run_with_a_dependency(2)).contains("which kapply is not waiting for"));
+    assert!(violation(&run_with_a_dependency(5)).contains("which kapply is not waiting for"));
+    assert!(violation(&run_with_a_dependency(6)).contains("not waiting to be applied"));
+}

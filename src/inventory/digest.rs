@@ -33,7 +33,7 @@ const LEN: usize = 16;
 /// never mistaken for one.
 const PREFIX: &str = "kapply.v1:";
 
-/// A digest of [`LEN`] bytes.
+/// A digest: the first 16 bytes of a SHA-256.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Digest([u8; LEN]);
 

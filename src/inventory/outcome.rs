@@ -92,6 +92,7 @@ impl Outcome {
             }
             Event::Plan(_)
             | Event::Status { .. }
+            | Event::Blocked { .. }
             | Event::Reconciled { .. }
             | Event::Warning { .. }
             | Event::Inventory { .. }

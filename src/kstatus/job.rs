@@ -1,5 +1,6 @@
 //! Job: Current once it has started, since a running Job is doing what was asked; Failed only when
-//! the controller says so.
+//! the controller says so. With [`Options::wait_for_jobs`](super::Options::wait_for_jobs), Current
+//! only once Complete.
 
 use super::conditions::Truth;
 use super::fields::Field;
@@ -30,6 +31,9 @@ pub(super) fn status(s: &Subject<'_>) -> Field<StatusResult> {
             }
             // A suspended Job waits for someone to resume it; waiting for it would never end.
             "Suspended" if f.bool(&["spec", "suspend"])? == Some(true) => {
+                if s.options.wait_for_jobs {
+                    return Ok(StatusResult::in_progress("JobSuspended", "Job is suspended"));
+                }
                 return Ok(StatusResult::current("Job is suspended"));
             }
             _ => {}
@@ -38,7 +42,10 @@ pub(super) fn status(s: &Subject<'_>) -> Field<StatusResult> {
     if start_time.is_empty() {
         return Ok(StatusResult::in_progress("JobNotStarted", "Job not started"));
     }
-    Ok(StatusResult::current(format!(
-        "Job in progress. success:{succeeded}, active: {active}, failed: {failed}"
-    )))
+    let message = format!("Job in progress. success:{succeeded}, active: {active}, failed: {failed}");
+    if s.options.wait_for_jobs {
+        // `--wait-for-jobs`: done only once Complete.
+        return Ok(StatusResult::in_progress("JobRunning", message));
+    }
+    Ok(StatusResult::current(message))
 }

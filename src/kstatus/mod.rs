@@ -166,6 +166,12 @@ pub struct StatusResult {
     /// The kstatus conditions: one `Reconciling` for InProgress, one `Stalled` for Failed, none for
     /// the other statuses.
     pub conditions: Vec<Condition>,
+    /// Why the object is not Current yet, as the objects it generates tell ([`crate::details`]):
+    /// never set by [`compute`], which reads the object alone, but by the wait, for objects still
+    /// waited for and once for an object that reaches Failed. They never change
+    /// [`status`](Self::status). Empty when nothing more is known.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub details: Vec<crate::details::Detail>,
 }
 
 impl StatusResult {
@@ -199,8 +205,14 @@ impl StatusResult {
         Self::plain(Status::Unknown, message)
     }
 
+    /// The same result with `details` (replacing any before).
+    pub fn with_details(mut self, details: Vec<crate::details::Detail>) -> Self {
+        self.details = details;
+        self
+    }
+
     fn plain(status: Status, message: impl Into<String>) -> Self {
-        Self { status, reason: None, message: message.into(), conditions: Vec::new() }
+        Self { status, reason: None, message: message.into(), conditions: Vec::new(), details: Vec::new() }
     }
 
     /// An empty reason becomes None: a condition copied from an object may have none.
@@ -213,7 +225,7 @@ impl StatusResult {
         let reason = Some(reason.into()).filter(|r| !r.is_empty());
         let message = message.into();
         let conditions = vec![Condition::abnormal_true(condition, reason.as_deref(), &message)];
-        Self { status, reason, message, conditions }
+        Self { status, reason, message, conditions, details: Vec::new() }
     }
 }
 
@@ -243,6 +255,24 @@ pub enum Error {
 /// Result alias of this module.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
+/// Opt-in departures from the kstatus rules; the default is kstatus exactly.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Options {
+    /// A Job is Current only once `Complete=True` (`--wait-for-jobs`): a running or suspended Job is
+    /// InProgress (`JobRunning`, `JobSuspended`) instead of Current. A Failed Job is Failed either way.
+    pub wait_for_jobs: bool,
+}
+
+/// Computes the status of `obj` against the system clock, with `options`' departures from kstatus.
+///
+/// # Errors
+/// As [`compute`].
+pub fn compute_with(obj: &Value, options: Options) -> Result<StatusResult> {
+    let group_kind = identify(obj)?;
+    Ok(evaluate(obj, &group_kind, Timestamp::now(), options)
+        .unwrap_or_else(|err| StatusResult::unknown(err.to_string())))
+}
+
 /// Computes the status of `obj` against the system clock.
 ///
 /// # Errors
@@ -265,7 +295,8 @@ pub fn compute(obj: &Value) -> Result<StatusResult> {
 /// gives `Ok` with [`Status::Unknown`] and a message naming the field. Never panics, whatever the JSON.
 pub fn compute_at(obj: &Value, now: Timestamp) -> Result<StatusResult> {
     let group_kind = identify(obj)?;
-    Ok(evaluate(obj, &group_kind, now).unwrap_or_else(|err| StatusResult::unknown(err.to_string())))
+    Ok(evaluate(obj, &group_kind, now, Options::default())
+        .unwrap_or_else(|err| StatusResult::unknown(err.to_string())))
 }
 
 /// The group-kind of a JSON object, or why it is not a Kubernetes object.
@@ -278,7 +309,7 @@ fn identify(obj: &Value) -> Result<GroupKind> {
 }
 
 /// The rules in their documented order; the first that decides wins.
-fn evaluate(obj: &Value, group_kind: &GroupKind, now: Timestamp) -> Field<StatusResult> {
+fn evaluate(obj: &Value, group_kind: &GroupKind, now: Timestamp, options: Options) -> Field<StatusResult> {
     let fields = Fields::new(obj);
     if let Some(result) = generic::terminating(fields)? {
         return Ok(result);
@@ -293,7 +324,7 @@ fn evaluate(obj: &Value, group_kind: &GroupKind, now: Timestamp) -> Field<Status
         return Ok(result);
     }
     if let Some(kind) = kinds::KnownKind::of(group_kind) {
-        let subject = Subject { fields, kind: &group_kind.kind, conditions: &conditions, now };
+        let subject = Subject { fields, kind: &group_kind.kind, conditions: &conditions, now, options };
         return kind.status(&subject);
     }
     Ok(generic::ready(&conditions).unwrap_or_else(generic::current))
@@ -305,4 +336,5 @@ struct Subject<'a> {
     kind: &'a str,
     conditions: &'a Conditions<'a>,
     now: Timestamp,
+    options: Options,
 }

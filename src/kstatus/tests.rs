@@ -175,3 +175,21 @@ fn compute_never_returns_not_found() {
     let obj = json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "gone"}});
     assert_ne!(compute(&obj).expect("an object").status, Status::NotFound);
 }
+
+#[test]
+fn with_wait_for_jobs_a_job_is_current_only_once_complete() {
+    let options = Options { wait_for_jobs: true };
+    let running = serde_json::json!({
+        "apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": "migrate"},
+        "status": {"startTime": "2024-06-01T11:00:00Z", "active": 1},
+    });
+    assert_eq!(compute(&running).unwrap().status, Status::Current);
+    let waited = compute_with(&running, options).unwrap();
+    assert_eq!((waited.status, waited.reason.as_deref()), (Status::InProgress, Some("JobRunning")));
+    let mut complete = running.clone();
+    complete["status"]["conditions"] = serde_json::json!([{"type": "Complete", "status": "True"}]);
+    assert_eq!(compute_with(&complete, options).unwrap().status, Status::Current);
+    let mut failed = running;
+    failed["status"]["conditions"] = serde_json::json!([{"type": "Failed", "status": "True"}]);
+    assert_eq!(compute_with(&failed, options).unwrap().status, Status::Failed);
+}

@@ -11,8 +11,17 @@
 //! Deployment.apps/prod/api apply skipped: dependency Deployment.apps/prod/db did not become Current in time
 //! ```
 //!
-//! The summary prints the totals, then each object not Current (or not gone) with its status, message
-//! and conditions.
+//! A status line (`--status-events`) and a failed or timed-out reconcile line are followed by the
+//! status's details, one indented line each: why the object is not Current yet, and the Pod (or other
+//! object) that says so:
+//!
+//! ```text
+//! Deployment.apps/prod/api reconcile timeout: InProgress, Available: 0/1
+//!   Pod/prod/api-7c9b-x2x4q (Unschedulable): 0/2 nodes are available: 2 node(s) didn't match Pod's node affinity/selector.
+//! ```
+//!
+//! The summary prints the totals, then each object not Current (or not gone) with its status, message,
+//! conditions and details.
 //!
 //! While waiting, a [heartbeat](Printer::heartbeat) — called by whoever drives the run, on its own
 //! timer — says how long the run has taken, how many objects are not finished, and names the ones
@@ -33,7 +42,8 @@ use crate::object::ObjRef;
 use super::heartbeat::Waiting;
 use super::json::Clock;
 use super::stamp::Stamped;
-use super::{Printer, PrinterOptions, status_lines, totals_lines};
+use super::{Printer, PrinterOptions, detail_line, status_lines, totals_lines};
+use crate::kstatus::StatusResult;
 
 /// Writes one line per event to `W`. See the [module documentation](self).
 pub struct EventsPrinter<W> {
@@ -95,6 +105,14 @@ impl<W: Write> EventsPrinter<W> {
         }
     }
 
+    /// One indented line per detail of a status (why it is not Current yet).
+    fn details(&mut self, status: &StatusResult) -> io::Result<()> {
+        for detail in &status.details {
+            writeln!(self.out, "{}", detail_line(detail))?;
+        }
+        Ok(())
+    }
+
     fn summary(&mut self, summary: &Summary) -> io::Result<()> {
         for line in totals_lines(summary) {
             writeln!(self.out, "{line}")?;
@@ -126,13 +144,30 @@ impl<W: Write + Send> Printer for EventsPrinter<W> {
                 ApplyOutcome::Skipped(reason) => self.object_line(obj, &format!("apply skipped: {reason}")),
             },
             Event::Status { obj, status } if self.status_events => {
-                self.object_line(obj, &format!("is {}: {}", status.status, status.message))
+                self.object_line(obj, &format!("is {}: {}", status.status, status.message))?;
+                self.details(status)
             }
             Event::Status { .. } => Ok(()),
+            Event::Blocked { obj, dependency, status } if self.status_events => {
+                self.object_line(
+                    obj,
+                    &format!("waiting for {dependency}: {}, {}", status.status, status.message),
+                )?;
+                self.details(status)
+            }
+            Event::Blocked { .. } => Ok(()),
             Event::Reconciled { obj, outcome } => match outcome {
                 WaitOutcome::Current => self.object_line(obj, "reconciled"),
                 WaitOutcome::Failed(status) => {
-                    self.object_line(obj, &format!("reconcile failed: {}", status.message))
+                    self.object_line(obj, &format!("reconcile failed: {}", status.message))?;
+                    self.details(status)
+                }
+                WaitOutcome::Timeout(status) if !status.details.is_empty() => {
+                    self.object_line(
+                        obj,
+                        &format!("reconcile timeout: {}, {}", status.status, status.message),
+                    )?;
+                    self.details(status)
                 }
                 WaitOutcome::Timeout(_) => self.object_line(obj, "reconcile timeout"),
                 WaitOutcome::Skipped(reason) => {

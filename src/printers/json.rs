@@ -1,7 +1,7 @@
 //! The JSON printer: one JSON object per line, for machines.
 //!
 //! Entry point: [`JsonPrinter::new`] (or [`JsonPrinter::with_clock`] to fix the timestamps). Every
-//! line has `timestamp` (RFC 3339, UTC, milliseconds) and `type`, one of `plan`, `apply`, `status`,
+//! line has `timestamp` (RFC 3339, UTC, milliseconds) and `type`, one of `plan`, `apply`, `status`, `blocked`,
 //! `reconcile`, `prune`, `delete`, `warning`, `inventory`, `summary`, `error`. Objects are named by
 //! four always-present string fields `group`, `kind`, `namespace`, `name` (`""` for the core group
 //! and for cluster-scoped objects). The schema of each type is in `docs/json-output.md`; keys never
@@ -100,6 +100,15 @@ impl<W: Write + Send> Printer for JsonPrinter<W> {
                 ObjectStatusJson { obj: ObjFields::of(obj), status: StatusFields::of(status) },
             ),
             Event::Status { .. } => Ok(()),
+            Event::Blocked { obj, dependency, status } if self.status_events => self.line(
+                "blocked",
+                BlockedBody {
+                    obj: ObjFields::of(obj),
+                    dependency: ObjFields::of(dependency),
+                    dependency_status: StatusFields::of(status),
+                },
+            ),
+            Event::Blocked { .. } => Ok(()),
             Event::Reconciled { obj, outcome } => {
                 let body = match outcome {
                     WaitOutcome::Current => ReconcileBody::new(obj, "Current", "reconciled"),
@@ -301,6 +310,8 @@ struct StatusFields<'a> {
     reason: Option<&'a str>,
     message: &'a str,
     conditions: &'a [Condition],
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    details: Vec<DetailJson<'a>>,
 }
 
 impl<'a> StatusFields<'a> {
@@ -310,6 +321,36 @@ impl<'a> StatusFields<'a> {
             reason: status.reason.as_deref(),
             message: &status.message,
             conditions: &status.conditions,
+            details: status.details.iter().map(DetailJson::of).collect(),
+        }
+    }
+}
+
+/// A `blocked` line: an object not applied yet, the dependency it waits for, and that one's status.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct BlockedBody<'a> {
+    #[serde(flatten)]
+    obj: ObjFields<'a>,
+    dependency: ObjFields<'a>,
+    dependency_status: StatusFields<'a>,
+}
+
+/// One detail: why the object is not Current yet, and the object (a Pod, …) that says so.
+#[derive(Serialize)]
+struct DetailJson<'a> {
+    reason: &'a str,
+    message: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    object: Option<ObjFields<'a>>,
+}
+
+impl<'a> DetailJson<'a> {
+    fn of(detail: &'a crate::details::Detail) -> Self {
+        DetailJson {
+            reason: &detail.reason,
+            message: &detail.message,
+            object: detail.object.as_ref().map(ObjFields::of),
         }
     }
 }

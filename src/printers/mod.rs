@@ -248,7 +248,7 @@ fn remove_line(counts: &crate::event::RemoveCounts, done: &str, verb: &str) -> S
 }
 
 /// The lines describing an object left in a status: `<obj> is <Status>: <message>`, then one indented
-/// line per kstatus condition, `<type> (<reason>): <message>`.
+/// line per kstatus condition, `<type> (<reason>): <message>`, then one per detail ([`detail_line`]).
 pub(crate) fn status_lines(item: &ObjectStatus) -> Vec<String> {
     let status = &item.status;
     let mut lines = vec![format!("{} is {}: {}", item.obj, status.status, status.message)];
@@ -259,5 +259,24 @@ pub(crate) fn status_lines(item: &ObjectStatus) -> Vec<String> {
             format!("  {} ({}): {}", condition.type_, condition.reason, condition.message)
         });
     }
+    lines.extend(status.details.iter().map(detail_line));
     lines
+}
+
+/// A status's message on one line, with its first detail when it has any: `<message>; <detail>` — what
+/// the table's message column shows.
+pub(crate) fn status_message(status: &crate::kstatus::StatusResult) -> String {
+    match status.details.first() {
+        Some(detail) => format!("{}; {detail}", status.message),
+        None => status.message.clone(),
+    }
+}
+
+/// One detail of a status, indented: `  <object> (<reason>): <message>` — the Pod (or other object)
+/// it was found on first, so a line reads as what the object says.
+pub(crate) fn detail_line(detail: &crate::details::Detail) -> String {
+    match &detail.object {
+        Some(object) => format!("  {object} ({}): {}", detail.reason, detail.message),
+        None => format!("  {}: {}", detail.reason, detail.message),
+    }
 }

@@ -203,8 +203,19 @@ fn the_totals_name_every_object_left_not_current_with_its_conditions() {
 
 // ---- JSON printer ----
 
-const TYPES: [&str; 10] =
-    ["plan", "apply", "status", "reconcile", "prune", "delete", "warning", "inventory", "summary", "error"];
+const TYPES: [&str; 11] = [
+    "plan",
+    "apply",
+    "status",
+    "blocked",
+    "reconcile",
+    "prune",
+    "delete",
+    "warning",
+    "inventory",
+    "summary",
+    "error",
+];
 
 fn parse_lines(output: &str) -> Vec<Value> {
     output
@@ -222,7 +233,7 @@ fn the_json_printer_writes_the_documented_lines() {
 #[test]
 fn every_json_line_parses_and_carries_a_utc_timestamp_and_a_known_type() {
     let mut seen = BTreeSet::new();
-    for events in [apply_run(), preview_run(), destroy_run()] {
+    for events in [apply_run(), preview_run(), destroy_run(), run_with_details()] {
         for line in parse_lines(&json_output(&events, &with_status_events())) {
             let timestamp = line["timestamp"].as_str().expect("a timestamp");
             assert!(timestamp.ends_with('Z'), "not UTC: {timestamp}");
@@ -234,7 +245,7 @@ fn every_json_line_parses_and_carries_a_utc_timestamp_and_a_known_type() {
     }
     let expected: BTreeSet<String> =
         TYPES.iter().filter(|t| **t != "error").map(|t| (*t).to_owned()).collect();
-    assert_eq!(seen, expected, "the recorded runs cover every type but error");
+    assert_eq!(seen, expected, "the recorded runs (and the details run) cover every type but error");
 }
 
 #[test]
@@ -307,7 +318,7 @@ fn every_example_in_the_json_docs_is_real_output() {
     let mut real: Vec<String> = Vec::new();
     let two_waves = vec![vec![recorded::namespace()], vec![recorded::app_config()]];
     let plan = Event::Plan(Plan::for_apply(two_waves, Vec::new(), DryRun::None));
-    for events in [apply_run(), destroy_run(), vec![plan]] {
+    for events in [apply_run(), destroy_run(), vec![plan], run_with_details()] {
         real.extend(json_output(&events, &with_status_events()).lines().map(str::to_owned));
     }
     let mut printer = JsonPrinter::with_clock(Vec::new(), &PrinterOptions::default(), fixed_clock());
@@ -407,4 +418,96 @@ fn an_interrupted_run_says_so_in_json_and_text() {
     assert_eq!(summary["cancelled"], "interrupted", "{json}");
     let text = events_output(&events, &PrinterOptions::default());
     assert!(text.contains("interrupted:"), "{text}");
+}
+
+// ---- details ----
+
+/// A Deployment `db` timed out with a Pod's scheduling failure as its detail; `api`, which depends on
+/// it, waited for it.
+fn run_with_details() -> Vec<Event> {
+    let db = recorded::db();
+    let api = recorded::api();
+    let pod = crate::object::ObjRef::new("", "Pod", Some("prod"), "db-7d9c-x2");
+    let detail = crate::details::Detail {
+        reason: "Unschedulable".to_owned(),
+        message: "0/2 nodes are available: 2 node(s) didn't match Pod's node affinity/selector.".to_owned(),
+        object: Some(pod),
+    };
+    let slow = recorded::db_starting().with_details(vec![detail]);
+    let mut events = vec![
+        Event::Plan(Plan::for_apply(vec![vec![db.clone()], vec![api.clone()]], Vec::new(), DryRun::None)),
+        Event::Inventory { inventory: recorded::inventory(), action: InventoryAction::Updated, objects: 2 },
+        Event::Apply { obj: db.clone(), outcome: crate::event::ApplyOutcome::Created },
+        Event::Status { obj: db.clone(), status: slow.clone() },
+        Event::Blocked { obj: api.clone(), dependency: db.clone(), status: slow.clone() },
+        Event::Reconciled { obj: db.clone(), outcome: crate::event::WaitOutcome::Timeout(slow) },
+        Event::Apply {
+            obj: api,
+            outcome: crate::event::ApplyOutcome::Skipped(crate::event::SkipReason::DependencyTimedOut(db)),
+        },
+        Event::Inventory { inventory: recorded::inventory(), action: InventoryAction::Updated, objects: 1 },
+    ];
+    events.push(Event::Summary(crate::event::Summary::from_events(&events)));
+    events
+}
+
+#[test]
+fn details_follow_the_status_blocked_and_timeout_lines_and_the_summary_in_the_events_output() {
+    let events = run_with_details();
+    assert_eq!(check_order(&events), Ok(()));
+    let detail = "  Pod/prod/db-7d9c-x2 (Unschedulable): 0/2 nodes are available: 2 node(s) didn't match Pod's \
+                  node affinity/selector.";
+    let output = events_output(&events, &with_status_events());
+    let lines: Vec<&str> = output.lines().collect();
+    let followed_by_detail = |prefix: &str| {
+        let at =
+            lines.iter().position(|l| l.starts_with(prefix)).unwrap_or_else(|| panic!("{prefix}:\n{output}"));
+        lines[at + 1..].iter().take_while(|l| l.starts_with("  ")).any(|l| *l == detail)
+    };
+    assert!(followed_by_detail("Deployment.apps/prod/db is InProgress: Available: 0/1"), "{output}");
+    assert!(
+        followed_by_detail(
+            "Deployment.apps/prod/api waiting for Deployment.apps/prod/db: InProgress, Available: 0/1"
+        ),
+        "{output}"
+    );
+    assert!(
+        followed_by_detail("Deployment.apps/prod/db reconcile timeout: InProgress, Available: 0/1"),
+        "{output}"
+    );
+    let summary = &output[output.find("resource(s) reconciled").expect("totals")..];
+    assert!(summary.lines().any(|l| l == detail), "{summary}");
+    // Without --status-events, no status or blocked line: the timeout line still carries the detail.
+    let quiet = events_output(&events, &PrinterOptions::default());
+    assert!(!quiet.contains("waiting for"), "{quiet}");
+    assert_eq!(quiet.lines().filter(|l| *l == detail).count(), 2, "{quiet}");
+}
+
+#[test]
+fn details_are_a_json_array_on_status_blocked_reconcile_and_summary_lines() {
+    let output = json_output(&run_with_details(), &with_status_events());
+    let lines: Vec<Value> = output.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let expected = serde_json::json!([{
+        "reason": "Unschedulable",
+        "message": "0/2 nodes are available: 2 node(s) didn't match Pod's node affinity/selector.",
+        "object": {"group": "", "kind": "Pod", "namespace": "prod", "name": "db-7d9c-x2"},
+    }]);
+    let of = |type_: &str, pointer: &str| {
+        let line = lines.iter().find(|l| l["type"] == type_).unwrap_or_else(|| panic!("no {type_} line"));
+        line.pointer(pointer).cloned().unwrap_or(Value::Null)
+    };
+    assert_eq!(of("status", "/details"), expected);
+    assert_eq!(of("blocked", "/dependencyStatus/details"), expected);
+    assert_eq!(of("blocked", "/dependency/name"), "db");
+    assert_eq!(of("reconcile", "/lastStatus/details"), expected);
+    assert_eq!(of("summary", "/notCurrent/0/details"), expected);
+    // No details, no key.
+    assert!(!json_output(&apply_run(), &with_status_events()).contains("\"details\""));
+}
+
+#[test]
+fn the_table_shows_the_first_detail_and_what_a_blocked_object_waits_for() {
+    let output = table_output(&run_with_details()[..5], None);
+    assert!(output.contains("Available: 0/1; Unschedulable: 0/2 nodes"), "{output}");
+    assert!(output.contains("waiting for Deployment.apps/prod/db: InProgress, Available: 0/1"), "{output}");
 }

@@ -43,10 +43,13 @@
 //!   [`WaitMode`];
 //! - `watch.rs`: [`watch()`], one watch as a stream of [`Watched`] items, and the set of watches of
 //!   watch mode;
+//! - `details.rs`: the batched reads behind [`crate::details`] — the waiting objects, their Pods,
+//!   ReplicaSets, Jobs and Events — for objects still waited for and not Current ([`FailFast`]);
 //! - `observe.rs`: [`Observer`], the waiter on its own, without applying anything (`kapply status`).
 //!
 //! [`Cluster::list_mapped`]: crate::cluster::Cluster::list_mapped
 
+mod details;
 mod observe;
 mod poll;
 mod until;
@@ -54,8 +57,8 @@ mod waiter;
 mod watch;
 
 pub use observe::{Observation, Observer};
-pub use poll::{Batch, Observed, Poll, batches, poll, trim};
+pub use poll::{Batch, Observed, Poll, batches, poll, poll_with, trim};
 pub use until::Until;
-pub use waiter::WaitMode;
+pub use waiter::{FailFast, WaitMode};
 pub(crate) use waiter::{Tick, Verdict, Waiter};
 pub use watch::{Watched, watch};

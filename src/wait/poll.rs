@@ -66,6 +66,11 @@ pub struct Poll {
 /// that kind can exist. Any other failed LIST makes its objects `Unknown` with the error as message, so
 /// one forbidden namespace does not stop the wait on the others.
 pub async fn poll(cluster: &Cluster, refs: &[ObjRef]) -> Poll {
+    poll_with(cluster, refs, kstatus::Options::default()).await
+}
+
+/// [`poll`], computing statuses with `options`' departures from kstatus (`--wait-for-jobs`).
+pub async fn poll_with(cluster: &Cluster, refs: &[ObjRef], options: kstatus::Options) -> Poll {
     let batches = batches(refs);
     let lists = batches.len();
     let results: Vec<Listed> = stream::iter(batches)
@@ -75,8 +80,8 @@ pub async fn poll(cluster: &Cluster, refs: &[ObjRef]) -> Poll {
             let listed = cluster
                 .list_mapped(&gk, ns.as_deref(), |item| {
                     let name = item.pointer("/metadata/name")?.as_str()?.to_owned();
-                    let status =
-                        kstatus::compute(&item).unwrap_or_else(|e| StatusResult::unknown(e.to_string()));
+                    let status = kstatus::compute_with(&item, options)
+                        .unwrap_or_else(|e| StatusResult::unknown(e.to_string()));
                     Some((name, (status, trim(item))))
                 })
                 .await

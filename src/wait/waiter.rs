@@ -16,12 +16,29 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
-use super::poll::{batch_of, poll};
+use super::poll::{batch_of, poll_with};
 use super::until::Until;
 use super::watch::Watches;
 use crate::cluster::Cluster;
-use crate::kstatus::StatusResult;
+use crate::details::{self, Detail};
+use crate::kstatus::{self, Status, StatusResult};
 use crate::object::ObjRef;
+
+/// Details are read again at most this often (and at least every poll period above it): each read
+/// is a few LISTs per namespace.
+const DETAILS_PERIOD: Duration = Duration::from_secs(2);
+
+/// What a waiter that explains does beyond statuses (`Waiter::explaining`): it reads the details of
+/// the objects still waited for ([`crate::details`]), and ends the wait of one whose details name
+/// one of `reasons` for `grace` as Failed (`--fail-fast-on`, `--fail-fast-grace`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FailFast {
+    /// Detail reasons that end a wait as Failed (`CrashLoopBackOff`, `ImagePullBackOff`, …),
+    /// compared without regard to case; empty: details never end a wait.
+    pub reasons: Vec<String>,
+    /// How long a detail must be seen (refresh after refresh) before it ends the wait.
+    pub grace: Duration,
+}
 
 /// How the status of waited-for objects is read (`--wait-mode`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -48,6 +65,10 @@ impl std::str::FromStr for WaitMode {
 struct Pending {
     deadline: Instant,
     last: StatusResult,
+    /// The details last read (attached to every status seen while not Current).
+    details: Vec<Detail>,
+    /// Since when its details have named a fail-fast reason, refresh after refresh.
+    failing_since: Option<Instant>,
 }
 
 /// How waiting for one object ended.
@@ -57,6 +78,32 @@ pub(crate) enum Verdict {
     Reached(StatusResult),
     /// Its deadline passed; the last status seen.
     TimedOut(StatusResult),
+}
+
+/// Adds their details to the verdicts of objects that reached the Failed status (a Deployment past its
+/// progress deadline says why it made no progress): read once, when the wait ends.
+async fn explain_failures(cluster: &Cluster, verdicts: &mut [(ObjRef, Verdict)]) {
+    let failed: Vec<ObjRef> = verdicts
+        .iter()
+        .filter(
+            |(_, v)| matches!(v, Verdict::Reached(s) if s.status == Status::Failed && s.details.is_empty()),
+        )
+        .map(|(obj, _)| obj.clone())
+        .collect();
+    if failed.is_empty() {
+        return;
+    }
+    let mut read = super::details::fetch(cluster, &failed).await;
+    for (obj, verdict) in verdicts {
+        if let (Verdict::Reached(status), Some(found)) = (verdict, read.remove(obj)) {
+            status.details = found;
+        }
+    }
+}
+
+/// True for the statuses whose details are worth reading: the object is there and not done.
+fn waiting(status: Status) -> bool {
+    matches!(status, Status::InProgress | Status::Unknown)
 }
 
 /// What one poll saw: status changes (for `Status` events) and the waits that ended.
@@ -72,20 +119,52 @@ pub(crate) struct Waiter {
     pending: BTreeMap<ObjRef, Pending>,
     next_poll: Instant,
     watches: Option<Watches>,
+    /// Set when the waiter explains (reads details): the fail-fast rules, and the next read.
+    explain: Option<(FailFast, Instant)>,
+    /// How statuses are computed (`--wait-for-jobs`).
+    options: kstatus::Options,
 }
 
 impl Waiter {
     pub(crate) fn new(until: Until, period: Duration, mode: WaitMode) -> Self {
         let watches = (mode == WaitMode::Watch).then(Watches::default);
-        Waiter { until, period, pending: BTreeMap::new(), next_poll: Instant::now(), watches }
+        let (pending, next_poll, explain) = (BTreeMap::new(), Instant::now(), None);
+        Waiter { until, period, pending, next_poll, watches, explain, options: kstatus::Options::default() }
+    }
+
+    /// The same waiter, computing statuses with `options`' departures from kstatus.
+    pub(crate) fn with_status_options(mut self, options: kstatus::Options) -> Self {
+        self.options = options;
+        if let Some(watches) = &mut self.watches {
+            watches.options = options;
+        }
+        self
+    }
+
+    /// The same waiter, reading the details of the objects it waits for that are not Current yet,
+    /// every poll period but at most every 2 s, the first read one period after the first object
+    /// is added, and of each object that reaches Failed when its wait ends; with `fail_fast`'s
+    /// reasons ending their waits as Failed.
+    pub(crate) fn explaining(mut self, fail_fast: FailFast) -> Self {
+        self.explain = Some((fail_fast, Instant::now()));
+        self
     }
 
     /// Starts waiting for `obj`, last seen as `seen`, for at most `timeout`.
     pub(crate) fn add(&mut self, obj: ObjRef, seen: StatusResult, timeout: Duration) {
         if self.pending.is_empty() {
             self.next_poll = Instant::now() + self.period;
+            if let Some((_, next)) = &mut self.explain {
+                *next = Instant::now() + self.period;
+            }
         }
-        self.pending.insert(obj, Pending { deadline: Instant::now() + timeout, last: seen });
+        let pending = Pending {
+            deadline: Instant::now() + timeout,
+            last: seen,
+            details: Vec::new(),
+            failing_since: None,
+        };
+        self.pending.insert(obj, pending);
     }
 
     pub(crate) fn is_empty(&self) -> bool {
@@ -104,6 +183,10 @@ impl Waiter {
                 let polled = self.pending.keys().any(|obj| watches.polled.contains(&batch_of(obj)));
                 let next_check = if polled { self.next_poll } else { Instant::now() + self.period * 30 };
                 let first_deadline = self.pending.values().map(|p| p.deadline).min();
+                let next_check = match &self.explain {
+                    Some((_, next_details)) => next_check.min(*next_details),
+                    None => next_check,
+                };
                 let deadline = first_deadline.map_or(next_check, |d| d.min(next_check));
                 (Some(watches.notify.clone()), deadline)
             }
@@ -127,12 +210,16 @@ impl Waiter {
         let refs: Vec<ObjRef> = self.pending.keys().cloned().collect();
         let observed: BTreeMap<ObjRef, StatusResult> = match &mut self.watches {
             Some(watches) => watches.observe(cluster, &refs).await,
-            None => poll(cluster, &refs).await.observed.into_iter().map(|(r, o)| (r, o.status)).collect(),
+            None => {
+                let polled = poll_with(cluster, &refs, self.options).await;
+                polled.observed.into_iter().map(|(r, o)| (r, o.status)).collect()
+            }
         };
         let now = Instant::now();
         let mut tick = Tick::default();
         for (obj, seen) in observed {
             let Some(pending) = self.pending.get_mut(&obj) else { continue };
+            let seen = if waiting(seen.status) { seen.with_details(pending.details.clone()) } else { seen };
             if pending.last != seen {
                 pending.last = seen.clone();
                 tick.changes.push((obj.clone(), seen.clone()));
@@ -141,6 +228,16 @@ impl Waiter {
                 self.pending.remove(&obj);
                 tick.verdicts.push((obj, Verdict::Reached(seen)));
             }
+        }
+        if self.explain.is_some() {
+            explain_failures(cluster, &mut tick.verdicts).await;
+        }
+        if let Some((fail_fast, next_details)) = &mut self.explain
+            && now >= *next_details
+        {
+            *next_details = now + self.period.max(DETAILS_PERIOD);
+            let fail_fast = fail_fast.clone();
+            self.read_details(cluster, &fail_fast, now, &mut tick).await;
         }
         let expired: Vec<ObjRef> =
             self.pending.iter().filter(|(_, p)| now >= p.deadline).map(|(obj, _)| obj.clone()).collect();
@@ -151,6 +248,39 @@ impl Waiter {
         }
         self.next_poll = Instant::now() + self.period;
         tick
+    }
+
+    /// Reads the details of the objects still waiting, reports those that changed, and ends the
+    /// waits that `fail_fast` ends.
+    async fn read_details(&mut self, cluster: &Cluster, fail_fast: &FailFast, now: Instant, tick: &mut Tick) {
+        let refs: Vec<ObjRef> =
+            self.pending.iter().filter(|(_, p)| waiting(p.last.status)).map(|(obj, _)| obj.clone()).collect();
+        if refs.is_empty() {
+            return;
+        }
+        let mut read = super::details::fetch(cluster, &refs).await;
+        for obj in refs {
+            let Some(pending) = self.pending.get_mut(&obj) else { continue };
+            let found = read.remove(&obj).unwrap_or_default();
+            if pending.details != found {
+                pending.details = found.clone();
+                pending.last = pending.last.clone().with_details(found);
+                tick.changes.push((obj.clone(), pending.last.clone()));
+            }
+            let Some(detail) = details::first_matching(&pending.details, &fail_fast.reasons) else {
+                pending.failing_since = None;
+                continue;
+            };
+            let since = *pending.failing_since.get_or_insert(now);
+            if now.duration_since(since) >= fail_fast.grace {
+                let message =
+                    format!("{}; failing fast on {} (--fail-fast-on)", pending.last.message, detail.reason);
+                let failed = StatusResult::failed(detail.reason.clone(), message)
+                    .with_details(pending.details.clone());
+                self.pending.remove(&obj);
+                tick.verdicts.push((obj, Verdict::Reached(failed)));
+            }
+        }
     }
 
     /// The last status seen of every object still waited for.

@@ -18,7 +18,7 @@ use serde_json::Value;
 use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 
-use super::poll::{Batch, batch_of, poll};
+use super::poll::{Batch, batch_of, poll_with};
 use crate::cluster::{self, Cluster, Result};
 use crate::kstatus::{self, StatusResult};
 use crate::object::{GroupKind, ObjRef};
@@ -74,6 +74,8 @@ pub(super) struct Watches {
     tasks: HashMap<Batch, JoinHandle<()>>,
     /// Batches read by LIST instead: a watch could not be opened (or the kind is not served).
     pub(super) polled: HashSet<Batch>,
+    /// How statuses are computed (`--wait-for-jobs`).
+    pub(super) options: kstatus::Options,
 }
 
 /// Per watched batch: the status of every object in it, once its first list is complete. Only
@@ -99,8 +101,8 @@ impl Watches {
             }
             match watch(cluster, &batch.0, batch.1.as_deref()).await {
                 Ok(stream) => {
-                    let task =
-                        tokio::spawn(follow(batch.clone(), stream, self.seen.clone(), self.notify.clone()));
+                    let (seen, notify) = (self.seen.clone(), self.notify.clone());
+                    let task = tokio::spawn(follow(batch.clone(), stream, seen, notify, self.options));
                     self.tasks.insert(batch, task);
                 }
                 // The kind is not served (`poll` reports its objects NotFound), or the watch could
@@ -115,7 +117,8 @@ impl Watches {
         let mut observed: BTreeMap<ObjRef, StatusResult> = if listed.is_empty() {
             BTreeMap::new()
         } else {
-            poll(cluster, &listed).await.observed.into_iter().map(|(r, o)| (r, o.status)).collect()
+            let polled = poll_with(cluster, &listed, self.options).await;
+            polled.observed.into_iter().map(|(r, o)| (r, o.status)).collect()
         };
         let seen = self.seen.lock().unwrap_or_else(|e| e.into_inner());
         for obj in refs {
@@ -149,13 +152,15 @@ async fn follow(
     mut stream: BoxStream<'static, Watched>,
     seen: Arc<Mutex<Seen>>,
     notify: Arc<Notify>,
+    options: kstatus::Options,
 ) {
     let mut relisted: Vec<(ObjRef, StatusResult)> = Vec::new();
     let mut relisting = false;
     while let Some(event) = stream.next().await {
         let status_of = |value: &serde_json::Value| {
             let obj = ObjRef::from_value(value)?;
-            let status = kstatus::compute(value).unwrap_or_else(|e| StatusResult::unknown(e.to_string()));
+            let status = kstatus::compute_with(value, options)
+                .unwrap_or_else(|e| StatusResult::unknown(e.to_string()));
             Some((obj, status))
         };
         let mut seen = seen.lock().unwrap_or_else(|e| e.into_inner());

@@ -82,7 +82,12 @@ impl<'a> ApplyPhase<'a> {
         for dep in prepared.graph.external() {
             external.entry(dep.from.clone()).or_default().push(dep.to.clone());
         }
-        let live = LiveReader::new(cluster, prepared.graph.objects(), &options.field_manager);
+        let live = LiveReader::new(
+            cluster,
+            prepared.graph.objects(),
+            &options.field_manager,
+            options.status_options(),
+        );
         ApplyPhase { cluster, prepared, options, cancel, live, external, recorded }
     }
 
@@ -95,7 +100,9 @@ impl<'a> ApplyPhase<'a> {
         let mut state = State {
             scheduler: self.prepared.graph.scheduler(),
             queue: VecDeque::new(),
-            waiter: Waiter::new(Until::Current, self.options.poll_period, self.options.wait_mode),
+            waiter: Waiter::new(Until::Current, self.options.poll_period, self.options.wait_mode)
+                .explaining(self.options.fail_fast.clone())
+                .with_status_options(self.options.status_options()),
             established_crds: Vec::new(),
             gate: DiscoveryGate::default(),
             applied: Applied::default(),
@@ -145,14 +152,14 @@ impl<'a> ApplyPhase<'a> {
             tokio::select! {
                 Some((obj, result)) = in_flight.next(), if !in_flight.is_empty() => {
                     if cancelled {
-                        state.finish_cancelled_apply(obj, result, self.cancel.reason());
+                        state.finish_cancelled_apply(self, obj, result, self.cancel.reason());
                     } else {
                         state.finish_apply(self, obj, result);
                     }
                 }
                 () = state.waiter.wakeup(), if waiting => {
                     let tick = state.waiter.poll(self.cluster).await;
-                    state.observe(tick);
+                    state.observe(self, tick);
                 }
                 refreshed = async { refresh.as_mut().expect("guarded").await }, if refresh.is_some() && !cancelled => {
                     refresh = None;
@@ -208,7 +215,8 @@ impl State<'_, '_> {
             return;
         }
         let status = done.status.clone().unwrap_or_else(|| {
-            kstatus::compute(&done.response).unwrap_or_else(|e| StatusResult::unknown(e.to_string()))
+            kstatus::compute_with(&done.response, phase.options.status_options())
+                .unwrap_or_else(|e| StatusResult::unknown(e.to_string()))
         });
         if status.status == Status::Current {
             self.reconciled(obj, WaitOutcome::Current);
@@ -219,18 +227,25 @@ impl State<'_, '_> {
             });
             self.scheduler.complete(&obj);
         } else {
-            self.emitter.emit(Event::Status { obj: obj.clone(), status: status.clone() });
+            self.status(phase, &obj, status.clone());
             self.waiter.add(obj, status, phase.options.reconcile_timeout);
         }
     }
 
     /// An apply that finished after cancellation: reported, but not waited for.
-    fn finish_cancelled_apply(&mut self, obj: ObjRef, result: ApplyResult, reason: Option<CancelReason>) {
+    fn finish_cancelled_apply(
+        &mut self,
+        phase: &ApplyPhase<'_>,
+        obj: ObjRef,
+        result: ApplyResult,
+        reason: Option<CancelReason>,
+    ) {
         match result {
             Ok(done) => {
                 self.record_applied(&obj, &done);
                 let status = done.status.clone().unwrap_or_else(|| {
-                    kstatus::compute(&done.response).unwrap_or_else(|e| StatusResult::unknown(e.to_string()))
+                    kstatus::compute_with(&done.response, phase.options.status_options())
+                        .unwrap_or_else(|e| StatusResult::unknown(e.to_string()))
                 });
                 let outcome = match (status.status, reason) {
                     (Status::Current, _) => WaitOutcome::Current,
@@ -293,6 +308,19 @@ impl State<'_, '_> {
         }
     }
 
+    /// A `Status` of a waited-for object, then a `Blocked` for each object that depends on it directly
+    /// and is not applied yet for that reason: so that a dependent says what it waits for.
+    fn status(&mut self, phase: &ApplyPhase<'_>, obj: &ObjRef, status: StatusResult) {
+        self.emitter.emit(Event::Status { obj: obj.clone(), status: status.clone() });
+        for dependent in phase.prepared.graph.dependents(obj) {
+            if self.scheduler.state(&dependent) == Some(crate::graph::TaskState::Blocked) {
+                let event =
+                    Event::Blocked { obj: dependent, dependency: obj.clone(), status: status.clone() };
+                self.emitter.emit(event);
+            }
+        }
+    }
+
     fn skip_dependents(&mut self, obj: &ObjRef, reason: SkipReason) {
         for dependent in self.scheduler.fail(obj) {
             self.emitter
@@ -300,9 +328,9 @@ impl State<'_, '_> {
         }
     }
 
-    fn observe(&mut self, tick: crate::wait::Tick) {
+    fn observe(&mut self, phase: &ApplyPhase<'_>, tick: crate::wait::Tick) {
         for (obj, status) in tick.changes {
-            self.emitter.emit(Event::Status { obj, status });
+            self.status(phase, &obj, status);
         }
         for (obj, verdict) in tick.verdicts {
             let outcome = match verdict {

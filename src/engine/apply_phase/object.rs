@@ -96,7 +96,7 @@ impl ApplyPhase<'_> {
             Some(_) if dry_run.is_dry_run() => {
                 let whole =
                     self.cluster.get(&obj.obj_ref).await.map_err(|err| Refusal::Failed(object_error(err)))?;
-                whole.map(|value| Live::of(value, &self.options.field_manager))
+                whole.map(|value| Live::of(value, &self.options.field_manager, self.options.status_options()))
             }
             live => live,
         };

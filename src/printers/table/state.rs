@@ -180,7 +180,15 @@ impl TableState {
             Event::Status { obj, status } => {
                 let row = self.row(obj, Action::Pending);
                 row.status = Some(status.status);
-                row.message = status.message.clone();
+                row.message = super::super::status_message(status);
+            }
+            Event::Blocked { obj, dependency, status } => {
+                let row = self.row(obj, Action::Pending);
+                row.message = format!(
+                    "waiting for {dependency}: {}, {}",
+                    status.status,
+                    super::super::status_message(status)
+                );
             }
             Event::Reconciled { obj, outcome } => {
                 let row = self.row(obj, Action::Pending);
@@ -197,7 +205,7 @@ impl TableState {
                     }
                     WaitOutcome::Timeout(status) => {
                         row.status = Some(status.status);
-                        row.message = format!("reconcile timeout: {}", status.message);
+                        row.message = format!("reconcile timeout: {}", super::super::status_message(status));
                     }
                     WaitOutcome::Skipped(reason) => row.message = format!("reconcile skipped: {reason}"),
                 }
