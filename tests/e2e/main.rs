@@ -14,6 +14,7 @@ mod faults;
 mod kills;
 mod kubectl;
 mod lifecycle;
+mod noop;
 mod proof;
 mod prune_matrix;
 mod published_bugs;
