@@ -78,7 +78,7 @@ pub(crate) async fn destroy(
                 outcome: PruneOutcome::Skipped(if others_left {
                     SkipReason::NamespaceInUse
                 } else {
-                    SkipReason::Cancelled
+                    SkipReason::stopped(cancel.reason())
                 }),
             });
         } else {

@@ -78,13 +78,25 @@ pub enum SkipReason {
     /// Prune: this many of the run's deletions are forbidden to the user (access review), so that no
     /// deletion is sent: a prune is done whole or not at all.
     DeletionForbidden(usize),
-    /// The run was interrupted, or its overall `--timeout` expired, before kapply got to it.
+    /// The run was cancelled (interrupted) before kapply got to it.
     Cancelled,
+    /// The run's overall timeout ([`Applier::timeout`](crate::Applier::timeout)) passed before kapply
+    /// got to it.
+    RunTimedOut,
     /// Reconcile: not waited for (`--no-wait`), as nothing in the set depends on it.
     NotWaited,
 }
 
 impl SkipReason {
+    /// The skip of what a stopped run did not get to: [`RunTimedOut`](Self::RunTimedOut) when it
+    /// stopped for its timeout, else [`Cancelled`](Self::Cancelled).
+    pub fn stopped(reason: Option<CancelReason>) -> Self {
+        match reason {
+            Some(CancelReason::TimedOut) => SkipReason::RunTimedOut,
+            _ => SkipReason::Cancelled,
+        }
+    }
+
     /// A stable CamelCase code for machines (the JSON `reason` field).
     pub fn code(&self) -> &'static str {
         match self {
@@ -101,6 +113,7 @@ impl SkipReason {
             SkipReason::ApplyFailed(_) => "ApplyFailed",
             SkipReason::DeletionForbidden(_) => "DeletionForbidden",
             SkipReason::Cancelled => "Cancelled",
+            SkipReason::RunTimedOut => "RunTimedOut",
             SkipReason::NotWaited => "NotWaited",
         }
     }
@@ -140,6 +153,7 @@ impl fmt::Display for SkipReason {
                  every one is allowed: fix the RBAC permissions and re-run"
             ),
             SkipReason::Cancelled => f.write_str("the run was cancelled"),
+            SkipReason::RunTimedOut => f.write_str("the run timed out"),
             SkipReason::NotWaited => f.write_str("not waited for (waiting is off)"),
         }
     }

@@ -119,6 +119,7 @@ fn prune_skip_keeps(reason: &SkipReason) -> bool {
         | SkipReason::ApplyFailed(_)
         | SkipReason::DeletionForbidden(_)
         | SkipReason::Cancelled
+        | SkipReason::RunTimedOut
         | SkipReason::NotWaited => true,
     }
 }

@@ -371,6 +371,26 @@ async fn a_reconcile_timeout_exits_3_naming_the_object_still_in_progress() {
 }
 
 #[tokio::test]
+async fn a_run_timeout_says_timed_out_on_the_prunes_it_skipped_not_cancelled() {
+    let client = client().await;
+    let ns = TestNamespace::new(&client, "apply-run-timeout").await;
+    let package = Package::new(&ns.name, "run-timeout");
+    package.write("old.yaml", &config_map("old", json!({})));
+    assert_eq!(package.apply(&[]).code, 0);
+    package.remove("old.yaml");
+    package.write("slow.yaml", &unschedulable_deployment("slow", None));
+    let run = package.apply(&["--timeout", "3s"]);
+    assert_eq!(run.code, 3, "{}", run.output());
+    let n = &ns.name;
+    assert!(
+        run.stdout.contains(&format!("ConfigMap/{n}/old prune skipped: the run timed out")),
+        "{}",
+        run.stdout
+    );
+    assert!(!run.output().contains("cancelled"), "a timeout is not a cancellation: {}", run.output());
+}
+
+#[tokio::test]
 async fn while_waiting_the_events_output_beats_naming_what_it_waits_for_with_timestamps() {
     let client = client().await;
     let ns = TestNamespace::new(&client, "apply-heartbeat").await;

@@ -250,7 +250,7 @@ impl State<'_, '_> {
                 let outcome = match (status.status, reason) {
                     (Status::Current, _) => WaitOutcome::Current,
                     (_, Some(CancelReason::TimedOut)) => WaitOutcome::Timeout(status),
-                    _ => WaitOutcome::Skipped(SkipReason::Cancelled),
+                    _ => WaitOutcome::Skipped(SkipReason::stopped(reason)),
                 };
                 self.emitter.emit(Event::Reconciled { obj, outcome });
             }
@@ -368,7 +368,8 @@ impl State<'_, '_> {
                 .cloned(),
         );
         for obj in not_sent {
-            self.emitter.emit(Event::Apply { obj, outcome: ApplyOutcome::Skipped(SkipReason::Cancelled) });
+            let outcome = ApplyOutcome::Skipped(SkipReason::stopped(reason));
+            self.emitter.emit(Event::Apply { obj, outcome });
         }
     }
 }

@@ -93,7 +93,7 @@ impl<'a> PrunePhase<'a> {
         };
         if self.cancel.is_cancelled() {
             for obj in candidates {
-                report(emitter, obj, PruneOutcome::Skipped(SkipReason::Cancelled));
+                report(emitter, obj, PruneOutcome::Skipped(SkipReason::stopped(self.cancel.reason())));
             }
             return;
         }
@@ -212,7 +212,7 @@ impl<'a> PrunePhase<'a> {
         }
         if cancelled {
             let not_sent: Vec<ObjRef> = queue.into_iter().map(|(obj, _)| obj).collect();
-            state.cancel_the_rest(deletion.objects(), not_sent);
+            state.cancel_the_rest(deletion.objects(), not_sent, self.cancel.reason());
         }
         self.confirm_gone(&mut state).await;
     }
@@ -338,7 +338,12 @@ impl State<'_, '_> {
         }
     }
 
-    fn cancel_the_rest(&mut self, objects: &[ObjRef], not_sent: Vec<ObjRef>) {
+    fn cancel_the_rest(
+        &mut self,
+        objects: &[ObjRef],
+        not_sent: Vec<ObjRef>,
+        reason: Option<crate::CancelReason>,
+    ) {
         for (obj, status) in self.waiter.drain() {
             self.emitter.emit(Event::Deleted { obj, outcome: DeletionOutcome::Timeout(status) });
         }
@@ -352,7 +357,7 @@ impl State<'_, '_> {
         not_started.extend(not_sent);
         not_started.extend(std::mem::take(&mut self.kept_dependencies).into_iter().map(|(obj, _)| obj));
         for obj in not_started {
-            self.emit(obj, PruneOutcome::Skipped(SkipReason::Cancelled));
+            self.emit(obj, PruneOutcome::Skipped(SkipReason::stopped(reason)));
         }
     }
 }
