@@ -45,6 +45,16 @@ pub(crate) async fn destroy(
     order.sort_by(graph::cmp_delete_order);
     emitter.emit(Event::Plan(Plan::for_destroy(order.clone(), options.dry_run)));
     let Some(live) = live else {
+        // Nothing to destroy is no failure, but say where kapply looked: a mistyped id or namespace
+        // would otherwise look like success.
+        emitter.emit(Event::Warning {
+            obj: None,
+            message: format!(
+                "no inventory {:?} in namespace {}: nothing to destroy (an inventory is found by its \
+                 label cli-utils.sigs.k8s.io/inventory-id={})",
+                info.id, info.namespace, info.id
+            ),
+        });
         return Ok(emitter.finish(cancel.reason()));
     };
 

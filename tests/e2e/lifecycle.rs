@@ -351,3 +351,13 @@ async fn destroy_never_deletes_a_namespace_that_holds_an_abandoned_object() {
         "the inventory still lists the namespace it could not delete"
     );
 }
+
+#[tokio::test]
+async fn destroying_an_inventory_that_does_not_exist_says_where_it_looked_and_exits_0() {
+    let client = client().await;
+    let ns = TestNamespace::new(&client, "destroy-missing").await;
+    let run = crate::support::kapply(&["destroy", "--inventory-id", "no-such-inventory", "-n", &ns.name]);
+    assert_eq!(run.code, 0, "{}", run.output());
+    let said = format!("no inventory \"no-such-inventory\" in namespace {}: nothing to destroy", ns.name);
+    assert!(run.output().contains(&said), "{}", run.output());
+}
