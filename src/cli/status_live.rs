@@ -75,7 +75,8 @@ pub fn run(args: &StatusArgs) -> Outcome {
         let observer = kapply::Observer::new(&cluster)
             .until(until)
             .wait_mode(args.wait_mode)
-            .poll_period(args.poll_period);
+            .poll_period(args.poll_period)
+            .explain(true);
         let observer = match args.timeout {
             Some(timeout) => observer.timeout(timeout),
             None => observer,
@@ -87,7 +88,10 @@ pub fn run(args: &StatusArgs) -> Outcome {
                 }
                 let line = match args.output {
                     OutputFormat::Json => status_line(Some(obj), status, None),
-                    _ => format!("{obj}: {} {}", status.status, status.message.trim()),
+                    _ => std::iter::once(format!("{obj}: {} {}", status.status, status.message.trim()))
+                        .chain(status.details.iter().map(kapply::printers::detail_line))
+                        .collect::<Vec<_>>()
+                        .join("\n"),
                 };
                 if let Err(err) = writeln!(stdout.lock(), "{line}") {
                     write_error = Some(err);

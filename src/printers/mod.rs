@@ -274,7 +274,7 @@ pub(crate) fn status_message(status: &crate::kstatus::StatusResult) -> String {
 
 /// One detail of a status, indented: `  <object> (<reason>): <message>` — the Pod (or other object)
 /// it was found on first, so a line reads as what the object says.
-pub(crate) fn detail_line(detail: &crate::details::Detail) -> String {
+pub fn detail_line(detail: &crate::details::Detail) -> String {
     match &detail.object {
         Some(object) => format!("  {object} ({}): {}", detail.reason, detail.message),
         None => format!("  {}: {}", detail.reason, detail.message),

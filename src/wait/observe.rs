@@ -37,6 +37,7 @@ pub struct Observer {
     mode: WaitMode,
     period: Duration,
     timeout: Option<Duration>,
+    explain: bool,
 }
 
 impl std::fmt::Debug for Observer {
@@ -46,6 +47,7 @@ impl std::fmt::Debug for Observer {
             .field("mode", &self.mode)
             .field("period", &self.period)
             .field("timeout", &self.timeout)
+            .field("explain", &self.explain)
             .finish_non_exhaustive()
     }
 }
@@ -59,7 +61,17 @@ impl Observer {
             mode: WaitMode::Watch,
             period: Duration::from_secs(1),
             timeout: None,
+            explain: false,
         }
+    }
+
+    /// Read why objects are not Current yet, as `apply` does while it waits: the
+    /// [`details`](crate::kstatus::StatusResult::details) of each status, from the object's Pods,
+    /// their containers and Events (default off). It costs a few LISTs per namespace, only for the
+    /// objects still waited for, from one poll period on.
+    pub fn explain(mut self, explain: bool) -> Self {
+        self.explain = explain;
+        self
     }
 
     /// What to wait for (default [`Until::Current`]).
@@ -95,8 +107,12 @@ impl Observer {
         cancel: CancellationToken,
         on_change: impl FnMut(&ObjRef, &StatusResult),
     ) -> Observation {
-        let Observer { cluster, until, mode, period, timeout } = self;
-        observe(cluster, refs, *until, *mode, *period, cancel, *timeout, on_change).await
+        let Observer { cluster, until, mode, period, timeout, explain } = self;
+        let mut waiter = Waiter::new(*until, *period, *mode);
+        if *explain {
+            waiter = waiter.explaining(super::FailFast::default());
+        }
+        observe(cluster, refs, waiter, cancel, *timeout, on_change).await
     }
 }
 
@@ -104,9 +120,7 @@ impl Observer {
 async fn observe(
     cluster: &Cluster,
     refs: &[ObjRef],
-    until: Until,
-    mode: WaitMode,
-    period: Duration,
+    mut waiter: Waiter,
     cancel: CancellationToken,
     timeout: Option<Duration>,
     mut on_change: impl FnMut(&ObjRef, &StatusResult),
@@ -116,7 +130,6 @@ async fn observe(
     let unseen = StatusResult::unknown("not observed yet");
     // Deadlines are the caller's business (through `cancel`): a century is "never".
     let timeout = Duration::from_secs(100 * 365 * 24 * 3600);
-    let mut waiter = Waiter::new(until, period, mode);
     for obj in refs {
         waiter.add(obj.clone(), unseen.clone(), timeout);
     }

@@ -165,6 +165,40 @@ async fn an_unschedulable_pod_says_why_its_deployment_waits() {
 }
 
 #[tokio::test]
+async fn kapply_status_says_why_too_while_it_waits() {
+    let ns = TestNamespace::new(&client().await, "details-status").await;
+    let package = Package::new(&ns.name, "details-status");
+    package.write("web.yaml", &deployment("web", ", nodeSelector: {kapply.test/no-such-node: x}", ""));
+    let applied = package.apply(&["--no-wait"]);
+    assert_eq!(applied.code, 0, "{}", applied.output());
+    let dir = package.path().to_str().unwrap().to_owned();
+    let args = [
+        "status",
+        &dir,
+        "-n",
+        &ns.name,
+        "--poll-until",
+        "current",
+        "--poll-period",
+        "500ms",
+        "--timeout",
+        "5s",
+    ];
+    let status = crate::support::kapply(&args);
+    assert_ne!(status.code, 0, "{}", status.output());
+    let said = format!("Pod/{}/web-", ns.name);
+    let line = status
+        .stdout
+        .lines()
+        .find(|l| l.contains("(Unschedulable)"))
+        .unwrap_or_else(|| panic!("{}", status.output()));
+    assert!(
+        line.trim_start().starts_with(&said) && line.contains("didn't match Pod's node affinity/selector"),
+        "{line}"
+    );
+}
+
+#[tokio::test]
 async fn an_image_that_never_pulls_says_why_its_deployment_waits() {
     let ns = TestNamespace::new(&client().await, "details-image-pull").await;
     let package = Package::new(&ns.name, "details-image-pull");
