@@ -54,7 +54,7 @@ impl Waiting {
                 if let Some(seq) = self.index.get(obj)
                     && let Some((_, last)) = self.waits.get_mut(seq)
                 {
-                    *last = Some(format!("{}: {}", status.status, status.message));
+                    *last = Some(format!("{}: {}", status.status, super::status_message(status)));
                 }
             }
             Event::Reconciled { obj, .. } | Event::Deleted { obj, .. } => self.finish(obj),
@@ -141,16 +141,21 @@ mod tests {
         for obj in &objs {
             waiting.observe(&Event::Apply { obj: obj.clone(), outcome: ApplyOutcome::Created });
         }
+        let why = crate::details::Detail {
+            reason: "Unschedulable".into(),
+            message: "0/2 nodes are available".into(),
+            object: Some(ObjRef::new("", "Pod", Some("ns"), "b-1")),
+        };
         waiting.observe(&Event::Status {
             obj: deploy("b"),
-            status: StatusResult::in_progress("R", "Available: 0/1"),
+            status: StatusResult::in_progress("R", "Available: 0/1").with_details(vec![why]),
         });
         waiting.observe(&Event::Reconciled { obj: deploy("a"), outcome: WaitOutcome::Current });
         assert_eq!(
             waiting.lines(Duration::from_millis(75_400)),
             [
                 "still running after 1m15s: 5 object(s) not finished, 4 waited for",
-                "  Deployment.apps/ns/b is InProgress: Available: 0/1",
+                "  Deployment.apps/ns/b is InProgress: Available: 0/1; Unschedulable: 0/2 nodes are available (Pod/ns/b-1)",
                 "  Deployment.apps/ns/c: no status yet",
                 "  Deployment.apps/ns/d: no status yet",
                 "  … and 1 more",
