@@ -53,9 +53,10 @@ pub struct ConnectionArgs {
     /// Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config).
     #[arg(long)]
     pub kubeconfig: Option<PathBuf>,
-    /// The kubeconfig context to use (default: its current context).
-    #[arg(long)]
-    pub context: Option<String>,
+    /// The kubeconfig context to use (default: its current context). Several (repeated, or
+    /// comma-separated) run on each of them at once: a fleet (docs/fleet.md).
+    #[arg(long, value_delimiter = ',', value_name = "CONTEXT")]
+    pub context: Vec<String>,
 }
 
 impl ConnectionArgs {
@@ -65,7 +66,7 @@ impl ConnectionArgs {
             Some(path) => options.kubeconfig(path),
             None => options,
         };
-        match &self.context {
+        match self.context.first() {
             Some(context) => options.context(context),
             None => options,
         }
@@ -164,6 +165,8 @@ pub struct RunArgs {
     pub connection: ConnectionArgs,
     #[command(flatten)]
     pub inventory: InventoryArgs,
+    #[command(flatten)]
+    pub fleet: super::fleet::FleetArgs,
     /// Which existing objects this inventory may take over (and prune or delete): strict (only its
     /// own), adopt (also objects owned by no inventory), adopt-all (also objects of another inventory).
     #[arg(long, default_value = "strict", value_parser = policies())]

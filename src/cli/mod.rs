@@ -7,6 +7,7 @@ mod args;
 mod destroy;
 mod diff;
 mod exit;
+mod fleet;
 mod hints;
 mod init;
 mod inputs;
@@ -37,11 +38,17 @@ pub fn main() -> ExitCode {
 
 fn run(cli: Cli) -> Outcome {
     match &cli.command {
-        Command::Init(args) => init::run(args),
+        Command::Init(args) => {
+            fleet::refuse_several("init", &args.connection).unwrap_or_else(|| init::run(args))
+        }
         Command::Apply(args) => apply::run(args),
         Command::Preview(args) => apply::preview(args),
         Command::Destroy(args) => destroy::run(args),
-        Command::Diff(args) => diff::run(args),
-        Command::Status(args) => status::run(args),
+        Command::Diff(args) => {
+            fleet::refuse_several("diff", &args.connection).unwrap_or_else(|| diff::run(args))
+        }
+        Command::Status(args) => {
+            fleet::refuse_several("status", &args.connection).unwrap_or_else(|| status::run(args))
+        }
     }
 }
