@@ -378,34 +378,60 @@ fn text_summary(command: &str, rows: &[Row], outcome: Outcome, decided_by: &str)
     text
 }
 
-/// The closing `fleetSummary` JSON line (docs/json-output.md).
+/// The closing `fleetSummary` JSON line (docs/json-output.md). Structs keep the key order fixed, as on
+/// every other line: `timestamp`, `type`, then the body.
 fn json_summary(command: &str, rows: &[Row], outcome: Outcome, decided_by: &str) -> String {
-    let clusters: Vec<serde_json::Value> = rows
+    #[derive(serde::Serialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Line<'a> {
+        timestamp: String,
+        #[serde(rename = "type")]
+        type_: &'static str,
+        command: &'a str,
+        exit_code: u8,
+        /// The cluster that gave the exit code; null when it is 0.
+        exit_cluster: Option<&'a str>,
+        clusters: Vec<Cluster<'a>>,
+    }
+    #[derive(serde::Serialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Cluster<'a> {
+        cluster: &'a str,
+        outcome: &'a str,
+        /// Null for a cluster that never started because another failed.
+        exit_code: Option<u8>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        applied: Option<usize>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        deleted: Option<usize>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        failed: Option<usize>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        not_current: Option<usize>,
+        #[serde(skip_serializing_if = "str::is_empty")]
+        detail: &'a str,
+    }
+    let clusters = rows
         .iter()
-        .map(|row| {
-            let mut value = serde_json::json!({
-                "cluster": row.context,
-                "outcome": row.state,
-                "exitCode": row.code,
-                "detail": row.detail,
-            });
-            if let Some([applied, deleted, failed, not_current]) = row.counts {
-                value["applied"] = applied.into();
-                value["deleted"] = deleted.into();
-                value["failed"] = failed.into();
-                value["notCurrent"] = not_current.into();
-            }
-            value
+        .map(|row| Cluster {
+            cluster: &row.context,
+            outcome: &row.state,
+            exit_code: row.code,
+            applied: row.counts.map(|c| c[0]),
+            deleted: row.counts.map(|c| c[1]),
+            failed: row.counts.map(|c| c[2]),
+            not_current: row.counts.map(|c| c[3]),
+            detail: &row.detail,
         })
         .collect();
-    let timestamp = format!("{:.3}", jiff::Timestamp::now());
-    let body = serde_json::json!({
-        "command": command,
-        "clusters": clusters,
-        "exitCode": outcome.code(),
-        "exitCluster": decided_by,
-    });
-    let body = body.to_string();
-    // `timestamp` and `type` first, as on every other line.
-    format!("{{\"timestamp\":\"{timestamp}\",\"type\":\"fleetSummary\",{}\n", &body[1..])
+    let code = outcome.code();
+    let line = Line {
+        timestamp: format!("{:.3}", jiff::Timestamp::now()),
+        type_: "fleetSummary",
+        command,
+        exit_code: code,
+        exit_cluster: Some(decided_by).filter(|c| !c.is_empty() && code != 0),
+        clusters,
+    };
+    format!("{}\n", serde_json::to_string(&line).unwrap_or_default())
 }
