@@ -2,14 +2,14 @@
 //! lines of clusters running at once never mix within a line.
 //!
 //! Every member has its own printer writing into a [`Lines`]; a line goes to stdout when its newline
-//! arrives. Text lines begin with `[context] `; JSON lines get `"cluster":"<context>"` as their first
-//! key (docs/json-output.md).
+//! arrives. Text lines begin with `[context] `; JSON lines get `"cluster":"<context>"` right after
+//! `timestamp` and `type` (docs/json-output.md).
 
 use std::io::{self, Write};
 
 /// How a member's lines are marked.
 pub struct Lines {
-    /// Written after a JSON line's `{`, or before a text line.
+    /// Written after a JSON line's `type`, or before a text line.
     mark: Vec<u8>,
     json: bool,
     /// The current line, until its newline.
@@ -22,30 +22,40 @@ impl Lines {
         Lines { mark: format!("[{context}] ").into_bytes(), json: false, pending: Vec::new() }
     }
 
-    /// JSON lines, each with `"cluster":"<context>"` first.
+    /// JSON lines, each with `"cluster":"<context>"` right after `timestamp` and `type`.
     pub fn json(context: &str) -> Self {
-        let field = format!("\"cluster\":{},", serde_json::Value::from(context));
+        let field = format!(",\"cluster\":{}", serde_json::Value::from(context));
         Lines { mark: field.into_bytes(), json: true, pending: Vec::new() }
     }
 
     /// `line` (ending with its newline) marked.
     fn marked(&self, line: &[u8]) -> Vec<u8> {
         let mut out = Vec::with_capacity(line.len() + self.mark.len());
-        match line.split_first() {
-            // An empty object has no key to put a comma before; printers write none, but be exact.
-            Some((b'{', rest)) if self.json && !rest.starts_with(b"}") => {
-                out.push(b'{');
+        if !self.json {
+            out.extend_from_slice(&self.mark);
+            out.extend_from_slice(line);
+            return out;
+        }
+        match after_type(line) {
+            Some(at) => {
+                out.extend_from_slice(&line[..at]);
                 out.extend_from_slice(&self.mark);
-                out.extend_from_slice(rest);
+                out.extend_from_slice(&line[at..]);
             }
-            _ if self.json => out.extend_from_slice(line),
-            _ => {
-                out.extend_from_slice(&self.mark);
-                out.extend_from_slice(line);
-            }
+            // Not a printer's line (every one has a `type`): left as it is rather than broken.
+            None => out.extend_from_slice(line),
         }
         out
     }
+}
+
+/// Where the value of a JSON line's `"type"` ends: printers write `{"timestamp":"…","type":"…"` first,
+/// and a type is a plain word (no quote, no escape) — see docs/json-output.md.
+fn after_type(line: &[u8]) -> Option<usize> {
+    const KEY: &[u8] = b"\"type\":\"";
+    let start = line.windows(KEY.len()).position(|w| w == KEY)? + KEY.len();
+    let end = line[start..].iter().position(|&b| b == b'"')?;
+    Some(start + end + 1)
 }
 
 impl Write for Lines {
@@ -68,14 +78,17 @@ mod tests {
     use super::*;
 
     #[test]
-    fn text_lines_begin_with_the_context_and_json_lines_name_it_first() {
+    fn text_lines_begin_with_the_context_and_json_lines_name_it_after_their_type() {
         let text = Lines::text("prod-eu");
         assert_eq!(text.marked(b"ConfigMap/a created\n"), b"[prod-eu] ConfigMap/a created\n");
         let json = Lines::json("prod-\"eu\"");
-        let line = json.marked(b"{\"type\":\"apply\"}\n");
+        let line = json.marked(b"{\"timestamp\":\"t\",\"type\":\"apply\",\"name\":\"x\"}\n");
+        assert_eq!(
+            String::from_utf8(line.clone()).unwrap(),
+            "{\"timestamp\":\"t\",\"type\":\"apply\",\"cluster\":\"prod-\\\"eu\\\"\",\"name\":\"x\"}\n"
+        );
         let value: serde_json::Value = serde_json::from_slice(&line).unwrap();
         assert_eq!(value["cluster"], "prod-\"eu\"");
-        assert_eq!(value["type"], "apply");
         assert_eq!(json.marked(b"{}\n"), b"{}\n");
     }
 }

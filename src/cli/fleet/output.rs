@@ -435,3 +435,54 @@ fn json_summary(command: &str, rows: &[Row], outcome: Outcome, decided_by: &str)
     };
     format!("{}\n", serde_json::to_string(&line).unwrap_or_default())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(context: &str, state: &str, code: Option<u8>, detail: &str) -> Row {
+        let counts = (code == Some(0)).then_some([3, 0, 0, 0]);
+        Row { context: context.into(), state: state.into(), counts, code, detail: detail.into() }
+    }
+
+    #[test]
+    fn the_worst_outcome_wins_by_the_documented_precedence() {
+        let order = [
+            Outcome::Success,
+            Outcome::Timeout,
+            Outcome::ObjectFailed,
+            Outcome::Usage,
+            Outcome::Failed,
+            Outcome::Interrupted,
+        ];
+        for pair in order.windows(2) {
+            assert!(severity(pair[0]) < severity(pair[1]), "{pair:?}");
+        }
+    }
+
+    #[test]
+    fn the_table_aligns_its_columns_and_names_the_cluster_that_gave_the_exit_code() {
+        let rows = [
+            row("prod-eu", "success", Some(0), ""),
+            row("prod-us-east", "load failed", Some(2), "unknown kind Widget"),
+            row("prod-ap", "not started", None, "not started: the canary did not succeed"),
+        ];
+        let text = text_summary("apply", &rows, Outcome::Usage, "prod-us-east");
+        let expected = "
+fleet apply: 3 cluster(s), 1 succeeded
+CONTEXT       OUTCOME      APPLIED  DELETED  FAILED  NOT-CURRENT  EXIT  DETAIL
+prod-eu       success      3        0        0       0            0
+prod-us-east  load failed  -        -        -       -            2     unknown kind Widget
+prod-ap       not started  -        -        -       -            -     not started: the canary did not succeed
+exit 2 (from prod-us-east)
+";
+        assert_eq!(text, expected);
+        let json: serde_json::Value =
+            serde_json::from_str(&json_summary("apply", &rows, Outcome::Usage, "prod-us-east")).unwrap();
+        assert_eq!(json["type"], "fleetSummary");
+        assert_eq!(json["exitCode"], 2);
+        assert_eq!(json["exitCluster"], "prod-us-east");
+        assert_eq!(json["clusters"][2]["exitCode"], serde_json::Value::Null);
+        assert_eq!(json["clusters"][0]["applied"], 3);
+    }
+}
