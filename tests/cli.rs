@@ -265,3 +265,58 @@ fn heartbeat_takes_a_duration_and_zero() {
     assert_eq!(code, 2);
     assert!(stderr.contains("--heartbeat"), "{stderr}");
 }
+
+/// A kubeconfig with contexts `prod-eu`, `prod-us` and `staging`, all at a port nobody listens on:
+/// the fleet flags are checked before any connection.
+fn fleet_kubeconfig() -> tempfile::NamedTempFile {
+    let mut file = tempfile::NamedTempFile::new().unwrap();
+    let context = |name: &str| format!("- name: {name}\n  context: {{cluster: c, user: u}}\n");
+    let yaml = format!(
+        "apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster: {{server: 'https://127.0.0.1:1'}}\n\
+         users:\n- name: u\n  user: {{token: t}}\ncontexts:\n{}{}{}current-context: staging\n",
+        context("prod-eu"),
+        context("prod-us"),
+        context("staging")
+    );
+    file.write_all(yaml.as_bytes()).unwrap();
+    file
+}
+
+#[test]
+fn a_fleet_refuses_contexts_the_kubeconfig_lacks_and_patterns_matching_none_naming_the_known_ones() {
+    let config = fleet_kubeconfig();
+    let path = config.path().to_str().unwrap();
+    let (code, _, stderr) =
+        kapply(&["apply", "-", "--kubeconfig", path, "--context", "prod-eu,prod-asia"], "");
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("no context \"prod-asia\"") && stderr.contains("prod-eu, prod-us, staging"),
+        "{stderr}"
+    );
+    let (code, _, stderr) = kapply(&["destroy", "--kubeconfig", path, "--contexts", "dev-*"], "");
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("--contexts \"dev-*\" matches no context"), "{stderr}");
+    let (code, stdout, stderr) = kapply(
+        &["preview", "-", "-o", "json", "--kubeconfig", path, "--contexts", "prod-*", "--canary", "staging"],
+        "",
+    );
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("--canary \"staging\" is not among the chosen contexts (prod-eu, prod-us)"),
+        "{stderr}"
+    );
+    let line: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap();
+    assert_eq!(line["type"], "error");
+}
+
+#[test]
+fn subcommands_without_fleets_refuse_several_contexts_rather_than_use_the_first() {
+    let config = fleet_kubeconfig();
+    let path = config.path().to_str().unwrap();
+    for command in ["diff", "status"] {
+        let (code, _, stderr) =
+            kapply(&[command, "-", "--kubeconfig", path, "--context", "prod-eu,prod-us"], "");
+        assert_eq!(code, 2, "{command}: {stderr}");
+        assert!(stderr.contains("takes one --context"), "{command}: {stderr}");
+    }
+}
