@@ -313,10 +313,16 @@ fn a_fleet_refuses_contexts_the_kubeconfig_lacks_and_patterns_matching_none_nami
 fn subcommands_without_fleets_refuse_several_contexts_rather_than_use_the_first() {
     let config = fleet_kubeconfig();
     let path = config.path().to_str().unwrap();
-    for command in ["diff", "status"] {
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path().to_str().unwrap();
+    for args in [["status", "-"], ["init", dir]] {
         let (code, _, stderr) =
-            kapply(&[command, "-", "--kubeconfig", path, "--context", "prod-eu,prod-us"], "");
-        assert_eq!(code, 2, "{command}: {stderr}");
-        assert!(stderr.contains("takes one --context"), "{command}: {stderr}");
+            kapply(&[args[0], args[1], "--kubeconfig", path, "--context", "prod-eu,prod-us"], "");
+        assert_eq!(code, 2, "{args:?}: {stderr}");
+        assert!(stderr.contains("takes one --context"), "{args:?}: {stderr}");
     }
+    let (code, _, stderr) =
+        kapply(&["diff", "-", "--kubeconfig", path, "--contexts", "prod-*", "--canary", "prod-eu"], "");
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("a diff writes nothing"), "{stderr}");
 }

@@ -258,6 +258,8 @@ pub struct DiffArgs {
     pub connection: ConnectionArgs,
     #[command(flatten)]
     pub inventory: InventoryArgs,
+    #[command(flatten)]
+    pub fleet: super::fleet::FleetArgs,
     /// The field manager of the dry-run applies (use apply's, so ownership shows as it would be).
     #[arg(long, default_value = "kapply")]
     pub field_manager: String,

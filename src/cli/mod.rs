@@ -44,9 +44,8 @@ fn run(cli: Cli) -> Outcome {
         Command::Apply(args) => apply::run(args),
         Command::Preview(args) => apply::preview(args),
         Command::Destroy(args) => destroy::run(args),
-        Command::Diff(args) => {
-            fleet::refuse_several("diff", &args.connection).unwrap_or_else(|| diff::run(args))
-        }
+        Command::Diff(args) if args.fleet.is_fleet(&args.connection) => fleet::diff(args),
+        Command::Diff(args) => diff::run(args),
         Command::Status(args) => {
             fleet::refuse_several("status", &args.connection).unwrap_or_else(|| status::run(args))
         }

@@ -131,6 +131,16 @@ async fn one_set_converges_on_both_clusters_each_with_its_own_inventory() {
     assert!(!preview.stdout.contains(&format!("[fleet-b] ConfigMap/{}/two", ns.name)), "{}", preview.stdout);
     assert!(live_config_map(&a, &ns.name, "two").await.is_some());
 
+    // A fleet diff: headers name the cluster; only fleet-a would lose `two` (exit 1: differences).
+    let diff = run(&config, "diff", &package, &["--context", "fleet-a,fleet-b"]);
+    assert_eq!(diff.code, 1, "{}", diff.output());
+    assert!(
+        diff.stdout.contains(&format!("--- fleet-a/live/ConfigMap/{}/two\n", ns.name)),
+        "{}",
+        diff.stdout
+    );
+    assert!(!diff.stdout.contains("fleet-b/"), "fleet-b matches its manifests: {}", diff.stdout);
+
     // Destroy on both: each cluster deletes what its own inventory lists.
     let destroyed = run(&config, "destroy", &package, &["-o", "json", "--context", "fleet-a,fleet-b"]);
     assert_eq!(destroyed.code, 0, "{}", destroyed.output());

@@ -1,11 +1,13 @@
 //! One set, many clusters: `--context a,b`, `--all-contexts` and `--contexts 'prod-*'` run apply,
-//! preview and destroy on every chosen kubeconfig context at once through [`kapply::fleet::Fleet`].
+//! preview and destroy on every chosen kubeconfig context at once through [`kapply::fleet::Fleet`];
+//! `diff` diffs on each ([`diff`]).
 //!
 //! Each cluster gets its own connection, discovery, loader and run (its own inventory, same id and
 //! namespace by default); [`output`] prints their events with the context on every line and ends with
 //! a table of the clusters and the fleet's exit code, the worst of theirs. One `--context` alone is not
 //! a fleet: the single-cluster path runs, exactly as before.
 
+mod diff;
 mod lines;
 mod output;
 mod select;
@@ -13,6 +15,8 @@ mod start;
 
 use clap::Args;
 use tokio_util::sync::CancellationToken;
+
+pub use diff::run as diff;
 
 use super::args::{ApplyArgs, ConnectionArgs, ManifestArgs, RunArgs};
 use super::destroy::Settings;

@@ -55,12 +55,12 @@ impl std::fmt::Display for StartError {
 }
 
 /// Connects to `context` with every other connection flag as given.
-async fn connect(connection: &ConnectionArgs, context: &str) -> Result<Cluster, StartError> {
+pub async fn connect(connection: &ConnectionArgs, context: &str) -> Result<Cluster, StartError> {
     Cluster::connect(&connection.connect_options().context(context)).await.map_err(StartError::Connect)
 }
 
 /// Loads the set on `cluster`, with the loader settings of the single-cluster path.
-async fn load(
+pub async fn load(
     cluster: &Cluster,
     manifests: &ManifestArgs,
     connection: &ConnectionArgs,
