@@ -108,12 +108,12 @@ pub enum NotStarted {
 }
 
 impl NotStarted {
-    /// A short explanation, for people.
+    /// A short explanation, for people: `the canary did not succeed`, …
     pub fn as_str(self) -> &'static str {
         match self {
-            NotStarted::CanaryFailed => "not started: the canary did not succeed",
-            NotStarted::TooManyFailures => "not started: too many clusters failed",
-            NotStarted::Cancelled => "not started: interrupted",
+            NotStarted::CanaryFailed => "the canary did not succeed",
+            NotStarted::TooManyFailures => "too many clusters failed",
+            NotStarted::Cancelled => "interrupted",
         }
     }
 }

@@ -240,7 +240,7 @@ impl Output {
                 member.outcome = (reason == NotStarted::Cancelled).then_some(Outcome::Interrupted);
                 let (line, mut lines) = match format {
                     OutputFormat::Json => (not_started_json(reason), Lines::json(&member.context)),
-                    _ => (format!("{}\n", reason.as_str()), Lines::text(&member.context)),
+                    _ => (format!("not started: {}\n", reason.as_str()), Lines::text(&member.context)),
                 };
                 let written = lines.write_all(line.as_bytes());
                 member.write(written);
@@ -465,7 +465,7 @@ mod tests {
         let rows = [
             row("prod-eu", "success", Some(0), ""),
             row("prod-us-east", "load failed", Some(2), "unknown kind Widget"),
-            row("prod-ap", "not started", None, "not started: the canary did not succeed"),
+            row("prod-ap", "not started", None, "the canary did not succeed"),
         ];
         let text = text_summary("apply", &rows, Outcome::Usage, "prod-us-east");
         let expected = "
@@ -473,7 +473,7 @@ fleet apply: 3 cluster(s), 1 succeeded
 CONTEXT       OUTCOME      APPLIED  DELETED  FAILED  NOT-CURRENT  EXIT  DETAIL
 prod-eu       success      3        0        0       0            0
 prod-us-east  load failed  -        -        -       -            2     unknown kind Widget
-prod-ap       not started  -        -        -       -            -     not started: the canary did not succeed
+prod-ap       not started  -        -        -       -            -     the canary did not succeed
 exit 2 (from prod-us-east)
 ";
         assert_eq!(text, expected);
