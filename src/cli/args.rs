@@ -101,6 +101,8 @@ pub struct StatusArgs {
     pub connection: ConnectionArgs,
     #[command(flatten)]
     pub inventory: InventoryArgs,
+    #[command(flatten)]
+    pub fleet: super::fleet::FleetArgs,
     /// Compute the status of the objects in the files themselves (e.g. `kubectl get -o yaml` output),
     /// without contacting a cluster.
     #[arg(long)]

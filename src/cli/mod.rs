@@ -46,8 +46,7 @@ fn run(cli: Cli) -> Outcome {
         Command::Destroy(args) => destroy::run(args),
         Command::Diff(args) if args.fleet.is_fleet(&args.connection) => fleet::diff(args),
         Command::Diff(args) => diff::run(args),
-        Command::Status(args) => {
-            fleet::refuse_several("status", &args.connection).unwrap_or_else(|| status::run(args))
-        }
+        Command::Status(args) if args.fleet.is_fleet(&args.connection) => fleet::status(args),
+        Command::Status(args) => status::run(args),
     }
 }

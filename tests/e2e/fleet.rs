@@ -107,6 +107,14 @@ async fn one_set_converges_on_both_clusters_each_with_its_own_inventory() {
         assert_eq!(inventory_keys(client, &package).await.len(), 3, "the Namespace and two ConfigMaps");
     }
 
+    // A fleet status: each cluster's inventory read on that cluster, every line naming it.
+    let status = run(&config, "status", &package, &["-o", "json", "--context", "fleet-a,fleet-b"]);
+    assert_eq!(status.code, 0, "{}", status.output());
+    let current = |cluster: &str| {
+        status.json_lines().iter().filter(|l| l["cluster"] == cluster && l["status"] == "Current").count()
+    };
+    assert_eq!((current("fleet-a"), current("fleet-b")), (3, 3), "{}", status.stdout);
+
     // The same inventory id on fleet-b alone: one --context is today's single-cluster run, unprefixed,
     // and it prunes `two` on fleet-b only — fleet-a's inventory of that id is another object.
     package.remove("cm-two.yaml");

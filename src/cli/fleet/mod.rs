@@ -1,6 +1,6 @@
 //! One set, many clusters: `--context a,b`, `--all-contexts` and `--contexts 'prod-*'` run apply,
 //! preview and destroy on every chosen kubeconfig context at once through [`kapply::fleet::Fleet`];
-//! `diff` diffs on each ([`diff`]).
+//! `diff` diffs on each ([`diff`]), `status` observes each ([`status`]).
 //!
 //! Each cluster gets its own connection, discovery, loader and run (its own inventory, same id and
 //! namespace by default); [`output`] prints their events with the context on every line and ends with
@@ -12,11 +12,13 @@ mod lines;
 mod output;
 mod select;
 mod start;
+mod status;
 
 use clap::Args;
 use tokio_util::sync::CancellationToken;
 
 pub use diff::run as diff;
+pub use status::run as status;
 
 use super::args::{ApplyArgs, ConnectionArgs, ManifestArgs, RunArgs};
 use super::destroy::Settings;
@@ -81,6 +83,14 @@ pub fn refuse_several(command: &str, connection: &ConnectionArgs) -> Option<Outc
         eprintln!(
             "kapply {command}: takes one --context; several (a fleet) work with apply, preview and destroy"
         );
+        Outcome::Usage
+    })
+}
+
+/// `--canary` and `--max-failures` roll out writes: refused by the subcommands that write nothing.
+pub fn refuse_rollout(command: &str, fleet: &FleetArgs) -> Option<Outcome> {
+    (fleet.canary.is_some() || fleet.max_failures.is_some()).then(|| {
+        eprintln!("kapply {command}: --canary and --max-failures roll out writes; {command} writes nothing, so it takes neither");
         Outcome::Usage
     })
 }

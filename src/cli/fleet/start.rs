@@ -97,8 +97,32 @@ pub async fn apply(
     Ok(applier(&cluster, args, dry_run).run(set, cancel))
 }
 
-/// Starts destroy (or its preview) on `context`: the inventory from the manifests' template when
-/// manifests are given, else from the inventory flags, in the context's namespace by default.
+/// The inventory on `cluster`: from the manifests' template when manifests are given, else from the
+/// inventory flags, in the context's namespace by default (as the single-cluster path finds it).
+pub async fn inventory(
+    cluster: &Cluster,
+    manifests: &ManifestArgs,
+    connection: &ConnectionArgs,
+    inventory: &InventoryArgs,
+    inputs: &[Input],
+) -> Result<InventoryInfo, StartError> {
+    if !inputs.is_empty() {
+        return Ok(load(cluster, manifests, connection, inventory, inputs).await?.inventory().clone());
+    }
+    let namespace = inventory
+        .inventory_namespace
+        .clone()
+        .or_else(|| connection.namespace.clone())
+        .unwrap_or_else(|| cluster.default_namespace().to_owned());
+    InventoryInfo::from_flags(
+        inventory.inventory_id.as_deref(),
+        inventory.inventory_name.as_deref(),
+        Some(&namespace),
+    )
+    .map_err(|err| StartError::Inventory(err.to_string(), err.setting()))
+}
+
+/// Starts destroy (or its preview) on `context`, on the inventory [`inventory`] finds.
 pub async fn destroy(
     context: String,
     cancel: CancellationToken,
@@ -108,22 +132,7 @@ pub async fn destroy(
     settings: &Settings,
 ) -> Result<EventStream, StartError> {
     let cluster = connect(&run.connection, &context).await?;
-    let info = if inputs.is_empty() {
-        let inventory = &run.inventory;
-        let namespace = inventory
-            .inventory_namespace
-            .clone()
-            .or_else(|| run.connection.namespace.clone())
-            .unwrap_or_else(|| cluster.default_namespace().to_owned());
-        InventoryInfo::from_flags(
-            inventory.inventory_id.as_deref(),
-            inventory.inventory_name.as_deref(),
-            Some(&namespace),
-        )
-        .map_err(|err| StartError::Inventory(err.to_string(), err.setting()))?
-    } else {
-        load(&cluster, manifests, &run.connection, &run.inventory, inputs).await?.inventory().clone()
-    };
+    let info = inventory(&cluster, manifests, &run.connection, &run.inventory, inputs).await?;
     let mut destroyer = Destroyer::new(&cluster, info)
         .inventory_policy(run.inventory_policy)
         .poll_period(run.poll_period)
