@@ -92,3 +92,33 @@ mod tests {
         assert_eq!(json.marked(b"{}\n"), b"{}\n");
     }
 }
+
+#[cfg(test)]
+mod doc_tests {
+    /// The examples of docs/json-output.md's Fleets section (```` ```json fleet ```` blocks): JSON
+    /// lines whose first keys are `timestamp` and `type`, then `cluster` except on `fleetSummary`.
+    #[test]
+    fn the_fleet_examples_of_the_json_docs_have_the_fleet_shape() {
+        let doc =
+            std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/json-output.md")).unwrap();
+        let mut in_block = false;
+        let mut types = Vec::new();
+        for line in doc.lines() {
+            match line {
+                "```json fleet" => in_block = true,
+                "```" => in_block = false,
+                example if in_block => {
+                    let value: serde_json::Value = serde_json::from_str(example).unwrap();
+                    let type_ = value["type"].as_str().unwrap().to_owned();
+                    let prefix = format!("{{\"timestamp\":{},\"type\":\"{type_}\"", value["timestamp"]);
+                    assert!(example.starts_with(&prefix), "{example}");
+                    let after = &example[prefix.len()..];
+                    assert_eq!(after.starts_with(",\"cluster\":"), type_ != "fleetSummary", "{example}");
+                    types.push(type_);
+                }
+                _ => {}
+            }
+        }
+        assert_eq!(types, ["apply", "notStarted", "fleetSummary"]);
+    }
+}
