@@ -14,6 +14,8 @@ mod select;
 mod start;
 mod status;
 
+use std::io::{self, IsTerminal};
+
 use clap::Args;
 use tokio_util::sync::CancellationToken;
 
@@ -153,19 +155,19 @@ pub fn destroy(
 /// The output format, the error report and the chosen contexts; None (usage error printed) when the
 /// contexts cannot be chosen.
 fn prepare(command: &'static str, run: &RunArgs) -> Option<(OutputFormat, Report, Vec<String>)> {
-    let requested = run.output;
-    let format = match requested {
-        Some(OutputFormat::Table) => {
-            eprintln!(
-                "kapply {command}: the live table follows one cluster; a fleet prints events, each line \
-                 prefixed with its [context] (use -o json for machines)"
-            );
-            OutputFormat::Events
-        }
-        Some(format) => format,
-        // Where one cluster would get the live table on a terminal, a fleet prints events.
-        None => OutputFormat::Events,
+    // The live table follows one cluster: where it would be drawn (asked for, or the default on a
+    // terminal), a fleet prints events and says so.
+    let table = match run.output {
+        Some(format) => format == OutputFormat::Table,
+        None => session::default_format(io::stdout().is_terminal()) == OutputFormat::Table,
     };
+    if table {
+        eprintln!(
+            "kapply {command}: the live table follows one cluster; a fleet prints events, each line \
+             prefixed with its [context] (use -o json for machines)"
+        );
+    }
+    let format = run.output.filter(|format| *format == OutputFormat::Json).unwrap_or(OutputFormat::Events);
     let report = Report::new(command, format == OutputFormat::Json);
     match select::contexts(&run.connection, &run.fleet) {
         Ok(contexts) => Some((format, report, contexts)),
