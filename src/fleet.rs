@@ -369,7 +369,12 @@ where
 
 #[cfg(test)]
 mod tests {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::time::Duration;
+
     use super::*;
+    use crate::event::Summary;
 
     #[test]
     fn globs_match_as_the_shell_does() {
@@ -382,5 +387,128 @@ mod tests {
         assert!(glob_matches("*", ""));
         assert!(glob_matches("kind-a", "kind-a"));
         assert!(!glob_matches("kind-a", "kind-ab"));
+    }
+
+    fn names(list: &[&str]) -> Vec<String> {
+        list.iter().map(|s| (*s).to_owned()).collect()
+    }
+
+    fn failed_summary() -> Summary {
+        let mut summary = Summary::default();
+        summary.apply.failed = 1;
+        summary
+    }
+
+    /// Runs a fleet whose members `failing` fail to start and whose others succeed after a second
+    /// (paused time); the items, each as `"<context> <what>"`.
+    async fn rollout(
+        fleet: Fleet,
+        contexts: &[&str],
+        failing: &[&str],
+        running: Arc<AtomicUsize>,
+    ) -> Vec<String> {
+        let failing = names(failing);
+        let start = move |context: String, _cancel: CancellationToken| {
+            let (failing, running) = (failing.clone(), running.clone());
+            async move {
+                if failing.contains(&context) {
+                    return Err(format!("{context} refused"));
+                }
+                running.fetch_add(1, Ordering::SeqCst);
+                let gate = async move {
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                    running.fetch_sub(1, Ordering::SeqCst);
+                };
+                Ok(EventStream::scripted(vec![Event::Summary(Summary::default())], gate))
+            }
+        };
+        let stream = fleet.run(names(contexts), start, CancellationToken::new());
+        stream.map(|item| describe(&item)).collect().await
+    }
+
+    fn describe(item: &FleetEvent<String>) -> String {
+        let what = match item {
+            FleetEvent::Started { .. } => "started".to_owned(),
+            FleetEvent::StartFailed { error, .. } => format!("start failed: {error}"),
+            FleetEvent::Event { event: Event::Summary(_), .. } => "event summary".to_owned(),
+            FleetEvent::Event { .. } => "event".to_owned(),
+            FleetEvent::RunFailed { .. } => "run failed".to_owned(),
+            FleetEvent::Finished { success, .. } => format!("finished {success}"),
+            FleetEvent::NotStarted { reason, .. } => format!("not started: {}", reason.as_str()),
+        };
+        format!("{} {what}", item.context())
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_failing_canary_starts_nobody_else() {
+        let items = rollout(Fleet::new().canary("b"), &["a", "b", "c"], &["b"], Default::default()).await;
+        assert_eq!(
+            items,
+            [
+                "b started",
+                "b start failed: b refused",
+                "b finished false",
+                "a not started: the canary did not succeed",
+                "c not started: the canary did not succeed",
+            ]
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_succeeding_canary_finishes_before_the_others_start() {
+        let items = rollout(Fleet::new().canary("b"), &["a", "b", "c"], &[], Default::default()).await;
+        let at =
+            |item: &str| items.iter().position(|i| i == item).unwrap_or_else(|| panic!("{item}: {items:?}"));
+        assert!(
+            at("b finished true") < at("a started") && at("b finished true") < at("c started"),
+            "{items:?}"
+        );
+        assert_eq!(items.iter().filter(|i| i.ends_with("finished true")).count(), 3, "{items:?}");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn after_max_failures_no_member_starts() {
+        let fleet = Fleet::new().concurrency(1).max_failures(1);
+        let items = rollout(fleet, &["a", "b", "c"], &["a"], Default::default()).await;
+        assert_eq!(
+            &items[3..],
+            ["b not started: too many clusters failed", "c not started: too many clusters failed"],
+            "{items:?}"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn at_most_concurrency_members_run_at_once_and_all_finish() {
+        let running = Arc::new(AtomicUsize::new(0));
+        let peak = Arc::new(AtomicUsize::new(0));
+        let watcher = {
+            let (running, peak) = (running.clone(), peak.clone());
+            tokio::spawn(async move {
+                loop {
+                    peak.fetch_max(running.load(Ordering::SeqCst), Ordering::SeqCst);
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+            })
+        };
+        let items = rollout(Fleet::new().concurrency(2), &["a", "b", "c", "d", "e"], &[], running).await;
+        watcher.abort();
+        assert_eq!(items.iter().filter(|i| i.ends_with("finished true")).count(), 5, "{items:?}");
+        assert_eq!(peak.load(Ordering::SeqCst), 2);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn cancelling_the_fleet_cancels_the_runs_and_starts_nobody_new() {
+        let cancel = CancellationToken::new();
+        let start = |_context: String, member: CancellationToken| async move {
+            // The run ends when its own token, a child of the fleet's, is cancelled.
+            let gate = async move { member.cancelled().await };
+            Ok::<_, String>(EventStream::scripted(vec![Event::Summary(failed_summary())], gate))
+        };
+        let mut stream = Fleet::new().concurrency(1).run(names(&["a", "b"]), start, cancel.clone());
+        let first = stream.next().await.map(|item| describe(&item));
+        assert_eq!(first.as_deref(), Some("a started"));
+        cancel.cancel();
+        let rest: Vec<String> = stream.map(|item| describe(&item)).collect().await;
+        assert_eq!(rest, ["a event summary", "a finished false", "b not started: interrupted"]);
     }
 }
