@@ -96,6 +96,28 @@ impl EventStream {
     }
 }
 
+#[cfg(test)]
+impl EventStream {
+    /// A scripted run for the tests of what consumes streams ([`crate::fleet`]): waits for `gate`,
+    /// then emits `events` and ends with the summary among them (a default one if none).
+    pub(crate) fn scripted(
+        events: Vec<Event>,
+        gate: impl std::future::Future<Output = ()> + Send + 'static,
+    ) -> Self {
+        EventStream::new(move |mut sink| async move {
+            gate.await;
+            let mut summary = Summary::default();
+            for event in &events {
+                if let Event::Summary(last) = event {
+                    summary = last.clone();
+                }
+                sink.event(event);
+            }
+            Ok(summary)
+        })
+    }
+}
+
 impl Stream for EventStream {
     type Item = Result<Event, EngineError>;
 

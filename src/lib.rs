@@ -30,6 +30,7 @@
 //!   [`Observer`] follows the status of objects.
 //! - [`event`] is the contract between a run and whoever consumes it (its ordering rules included);
 //!   [`printers`] render it as text, JSON lines or a live table.
+//! - [`fleet`] runs one set on many clusters (kubeconfig contexts) at once, as one stream.
 //! - [`kstatus`] computes an object's status from the object alone (pure); [`manifest`] reads and
 //!   validates manifests offline; [`object`] names objects and the annotations kapply reads;
 //!   [`inventory`] holds the cli-utils inventory format.
@@ -41,6 +42,7 @@
 pub mod cluster;
 pub mod details;
 pub mod event;
+pub mod fleet;
 pub mod inventory;
 pub mod kstatus;
 pub mod manifest;

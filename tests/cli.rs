@@ -618,3 +618,82 @@ fn request_timeout_bounds_a_server_that_accepts_and_never_answers() {
     assert!(error.contains("no answer within the request timeout (1s)"), "{error}");
     assert!(error.contains(&server), "{error}");
 }
+
+/// A kubeconfig with contexts `prod-eu`, `prod-us` and `staging`, all at a port nobody listens on:
+/// the fleet flags are checked before any connection.
+fn fleet_kubeconfig() -> tempfile::NamedTempFile {
+    let mut file = tempfile::NamedTempFile::new().unwrap();
+    let context = |name: &str| format!("- name: {name}\n  context: {{cluster: c, user: u}}\n");
+    let yaml = format!(
+        "apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster: {{server: 'https://127.0.0.1:1'}}\n\
+         users:\n- name: u\n  user: {{token: t}}\ncontexts:\n{}{}{}current-context: staging\n",
+        context("prod-eu"),
+        context("prod-us"),
+        context("staging")
+    );
+    file.write_all(yaml.as_bytes()).unwrap();
+    file
+}
+
+#[test]
+fn a_fleet_refuses_contexts_the_kubeconfig_lacks_and_patterns_matching_none_naming_the_known_ones() {
+    let config = fleet_kubeconfig();
+    let path = config.path().to_str().unwrap();
+    let (code, _, stderr) =
+        kapply(&["apply", "-", "--kubeconfig", path, "--context", "prod-eu,prod-asia"], "");
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("no context \"prod-asia\"") && stderr.contains("prod-eu, prod-us, staging"),
+        "{stderr}"
+    );
+    let (code, _, stderr) =
+        kapply(&["apply", "-", "-o", "table", "--kubeconfig", path, "--context", "prod-eu,prod-asia"], "");
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("the live table follows one cluster; a fleet prints events"), "{stderr}");
+    let (code, _, stderr) = kapply(&["destroy", "--kubeconfig", path, "--contexts", "dev-*"], "");
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("--contexts \"dev-*\" matches no context"), "{stderr}");
+    let (code, stdout, stderr) = kapply(
+        &["preview", "-", "-o", "json", "--kubeconfig", path, "--contexts", "prod-*", "--canary", "staging"],
+        "",
+    );
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("--canary \"staging\" is not among the chosen contexts (prod-eu, prod-us)"),
+        "{stderr}"
+    );
+    let line: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap();
+    assert_eq!(line["type"], "error");
+}
+
+#[test]
+fn init_refuses_several_contexts_and_read_only_fleets_refuse_rollout_flags() {
+    let config = fleet_kubeconfig();
+    let path = config.path().to_str().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path().to_str().unwrap();
+    let (code, _, stderr) = kapply(&["init", dir, "--kubeconfig", path, "--context", "prod-eu,prod-us"], "");
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("takes one --context"), "{stderr}");
+    let (code, _, stderr) =
+        kapply(&["status", "--kubeconfig", path, "--contexts", "prod-*", "--max-failures", "1"], "");
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("status writes nothing"), "{stderr}");
+    let (code, _, stderr) =
+        kapply(&["diff", "-", "--kubeconfig", path, "--contexts", "prod-*", "--canary", "prod-eu"], "");
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("diff writes nothing"), "{stderr}");
+}
+
+#[test]
+fn a_fleet_refuses_one_server_or_token_for_several_clusters() {
+    let config = fleet_kubeconfig();
+    let path = config.path().to_str().unwrap();
+    for flag in [["--server", "https://127.0.0.1:1"], ["--token", "t"]] {
+        let mut args = vec!["apply", "-", "--kubeconfig", path, "--contexts", "prod-*"];
+        args.extend(flag);
+        let (code, _, stderr) = kapply(&args, "");
+        assert_eq!(code, 2, "{flag:?}: {stderr}");
+        assert!(stderr.contains(&format!("{} names one cluster's", flag[0])), "{stderr}");
+    }
+}

@@ -33,12 +33,18 @@ pub fn preview(args: &PreviewArgs) -> Outcome {
             timeout: apply.prune_timeout,
             dry_run,
         };
+        if apply.run.fleet.is_fleet(&apply.run.connection) {
+            return super::fleet::destroy("preview", &apply.manifests, &apply.run, settings);
+        }
         return super::destroy::run_with("preview", &apply.manifests, &apply.run, settings);
     }
     run_with("preview", &args.apply, dry_run)
 }
 
 fn run_with(command: &'static str, args: &ApplyArgs, dry_run: DryRun) -> Outcome {
+    if args.run.fleet.is_fleet(&args.run.connection) {
+        return super::fleet::apply(command, args, dry_run);
+    }
     session::block_on(async {
         let run = &args.run;
         let format = run.output.unwrap_or_else(|| session::default_format(io::stdout().is_terminal()));

@@ -102,9 +102,10 @@ pub struct ConnectionArgs {
     /// Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config).
     #[arg(long)]
     pub kubeconfig: Option<PathBuf>,
-    /// The kubeconfig context to use (default: its current context).
-    #[arg(long)]
-    pub context: Option<String>,
+    /// The kubeconfig context to use (default: its current context). Several (repeated, or
+    /// comma-separated) run on each of them at once: a fleet (docs/fleet.md).
+    #[arg(long, value_delimiter = ',', value_name = "CONTEXT")]
+    pub context: Vec<String>,
     /// The API server's URL, instead of the context's cluster's.
     #[arg(long, value_name = "URL")]
     pub server: Option<String>,
@@ -132,7 +133,7 @@ impl ConnectionArgs {
         if let Some(path) = &self.kubeconfig {
             options = options.kubeconfig(path);
         }
-        if let Some(context) = &self.context {
+        if let Some(context) = self.context.first() {
             options = options.context(context);
         }
         if let Some(server) = &self.server {
@@ -199,6 +200,8 @@ pub struct StatusArgs {
     pub connection: ConnectionArgs,
     #[command(flatten)]
     pub inventory: InventoryArgs,
+    #[command(flatten)]
+    pub fleet: super::fleet::FleetArgs,
     /// Compute the status of the objects in the files themselves (e.g. `kubectl get -o yaml` output),
     /// without contacting a cluster.
     #[arg(long)]
@@ -263,6 +266,8 @@ pub struct RunArgs {
     pub connection: ConnectionArgs,
     #[command(flatten)]
     pub inventory: InventoryArgs,
+    #[command(flatten)]
+    pub fleet: super::fleet::FleetArgs,
     /// Which existing objects this inventory may take over (and prune or delete): strict (only its
     /// own), adopt (also objects owned by no inventory), adopt-all (also objects of another inventory).
     #[arg(long, default_value = "strict", value_parser = policies())]
@@ -402,6 +407,8 @@ pub struct DiffArgs {
     /// diff and no prune).
     #[arg(short = 'l', long, value_name = "SELECTOR", value_parser = parse_selector)]
     pub selector: Option<kapply::manifest::Selector>,
+    #[command(flatten)]
+    pub fleet: super::fleet::FleetArgs,
     /// The field manager of the dry-run applies (use apply's, so ownership shows as it would be).
     #[arg(long, default_value = "kapply")]
     pub field_manager: String,

@@ -28,6 +28,9 @@ pub fn run(args: &DestroyArgs) -> Outcome {
         timeout: args.delete_timeout,
         dry_run: DryRun::None,
     };
+    if args.run.fleet.is_fleet(&args.run.connection) {
+        return super::fleet::destroy("destroy", &args.manifests, &args.run, settings);
+    }
     run_with("destroy", &args.manifests, &args.run, settings)
 }
 

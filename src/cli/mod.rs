@@ -8,6 +8,7 @@ mod completion;
 mod destroy;
 mod diff;
 mod exit;
+mod fleet;
 mod hints;
 mod init;
 mod inputs;
@@ -53,11 +54,15 @@ fn bin_name(argv0: Option<std::ffi::OsString>) -> &'static str {
 
 fn run(cli: Cli) -> Outcome {
     match &cli.command {
-        Command::Init(args) => init::run(args),
+        Command::Init(args) => {
+            fleet::refuse_several("init", &args.connection).unwrap_or_else(|| init::run(args))
+        }
         Command::Apply(args) => apply::run(args),
         Command::Preview(args) => apply::preview(args),
         Command::Destroy(args) => destroy::run(args),
+        Command::Diff(args) if args.fleet.is_fleet(&args.connection) => fleet::diff(args),
         Command::Diff(args) => diff::run(args),
+        Command::Status(args) if args.fleet.is_fleet(&args.connection) => fleet::status(args),
         Command::Status(args) => status::run(args),
         Command::Version(args) => version::run(args),
         Command::Completion(args) => completion::completion(args),

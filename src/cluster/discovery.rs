@@ -26,9 +26,11 @@ pub struct Discovered {
 
 impl Discovered {
     /// Aggregated discovery (two requests, Kubernetes ≥ 1.26), falling back to the per-group walk.
-    pub async fn run(client: Client) -> Result<Self> {
+    /// `first_contact`: the cluster's first request (see `Verb::FirstContact`).
+    pub async fn run(client: Client, first_contact: bool) -> Result<Self> {
         let aggregated = || Discovery::new(client.clone()).run_aggregated();
-        let discovery = match retrying(Verb::Idempotent, &"aggregated discovery", aggregated).await {
+        let verb = if first_contact { Verb::FirstContact } else { Verb::Idempotent };
+        let discovery = match retrying(verb, &"aggregated discovery", aggregated).await {
             Ok(discovery) => discovery,
             Err(_) => Discovery::new(client)
                 .run()

@@ -100,7 +100,7 @@ impl Cluster {
 
     /// Wraps an existing client (library users, tests) and runs discovery.
     pub async fn from_client(client: Client, default_namespace: String) -> Result<Self> {
-        let discovered = Discovered::run(client.clone()).await?;
+        let discovered = Discovered::run(client.clone(), true).await?;
         Ok(Self {
             client,
             default_namespace,
@@ -129,7 +129,7 @@ impl Cluster {
     /// Runs discovery again and keeps what it saw: needed after CRDs are established, so their kinds
     /// resolve.
     pub async fn refresh_discovery(&self) -> Result<()> {
-        let fresh = Discovered::run(self.client.clone()).await?;
+        let fresh = Discovered::run(self.client.clone(), false).await?;
         *self.discovery.write().await = fresh;
         Ok(())
     }

@@ -29,6 +29,10 @@ pub(crate) enum Verb {
     Idempotent,
     /// Sending it twice could do it twice: retried only when it never reached the server.
     Create,
+    /// The first request of a new [`Cluster`](super::Cluster) (its discovery): idempotent, but never
+    /// retried as through a restart — that another cluster of this process answered says nothing of
+    /// this one (a fleet with an unreachable member would wait 96 s instead of 16 s for it).
+    FirstContact,
 }
 
 /// Attempts at most, with pauses of 200 ms doubling up to [`MAX_PAUSE`]: about 16 s in all, enough
@@ -81,10 +85,10 @@ where
 fn attempts_for(err: &kube::Error, verb: Verb, answered: bool) -> u32 {
     match failure(err) {
         Failure::Final => 1,
-        Failure::ServerError if verb == Verb::Idempotent => ATTEMPTS_ON_SERVER_ERROR,
-        Failure::NotSent if answered => ATTEMPTS_WHILE_RESTARTING,
+        Failure::ServerError if verb != Verb::Create => ATTEMPTS_ON_SERVER_ERROR,
+        Failure::NotSent if answered && verb != Verb::FirstContact => ATTEMPTS_WHILE_RESTARTING,
         Failure::NotSent => ATTEMPTS,
-        Failure::Interrupted if verb == Verb::Idempotent => ATTEMPTS,
+        Failure::Interrupted if verb != Verb::Create => ATTEMPTS,
         Failure::ServerError | Failure::Interrupted => 1,
     }
 }
@@ -173,6 +177,15 @@ mod tests {
         assert_eq!(attempts_for(&reset, Verb::Idempotent, true), ATTEMPTS);
         assert_eq!(attempts_for(&reset, Verb::Create, true), 1);
         assert_eq!(attempts_for(&api(500), Verb::Idempotent, true), ATTEMPTS_ON_SERVER_ERROR);
+    }
+
+    #[test]
+    fn a_new_clusters_first_contact_is_not_retried_as_through_a_restart_of_another() {
+        let err = transport(std::io::ErrorKind::ConnectionRefused);
+        assert_eq!(attempts_for(&err, Verb::FirstContact, true), ATTEMPTS);
+        assert_eq!(attempts_for(&api(502), Verb::FirstContact, true), ATTEMPTS_ON_SERVER_ERROR);
+        let reset = transport(std::io::ErrorKind::ConnectionReset);
+        assert_eq!(attempts_for(&reset, Verb::FirstContact, true), ATTEMPTS);
     }
 
     #[test]
