@@ -28,6 +28,11 @@ use crate::object::ObjRef;
 /// is a few LISTs per namespace.
 const DETAILS_PERIOD: Duration = Duration::from_secs(2);
 
+/// How long an object waits before its details are read: most rollouts finish sooner, and reading
+/// them would only cost requests (W1's 100 Deployments: about 1,300 LISTs read at once, 300 this way;
+/// docs/performance.md). A wait that ends Failed or timed out is explained whenever it ends.
+const DETAILS_AFTER: Duration = Duration::from_secs(5);
+
 /// What a waiter that explains does beyond statuses (`Waiter::explaining`): it reads the details of
 /// the objects still waited for ([`crate::details`]), and ends the wait of one whose details name
 /// one of `reasons` for `grace` as Failed (`--fail-fast-on`, `--fail-fast-grace`).
@@ -63,6 +68,8 @@ impl std::str::FromStr for WaitMode {
 }
 
 struct Pending {
+    /// When the wait started.
+    since: Instant,
     deadline: Instant,
     last: StatusResult,
     /// The details last read (attached to every status seen while not Current).
@@ -81,21 +88,23 @@ pub(crate) enum Verdict {
 }
 
 /// Adds their details to the verdicts of objects that reached the Failed status (a Deployment past its
-/// progress deadline says why it made no progress): read once, when the wait ends.
+/// progress deadline says why it made no progress) or timed out, when none were read yet: read once,
+/// when the wait ends.
 async fn explain_failures(cluster: &Cluster, verdicts: &mut [(ObjRef, Verdict)]) {
-    let failed: Vec<ObjRef> = verdicts
-        .iter()
-        .filter(
-            |(_, v)| matches!(v, Verdict::Reached(s) if s.status == Status::Failed && s.details.is_empty()),
-        )
-        .map(|(obj, _)| obj.clone())
-        .collect();
+    let unexplained = |v: &Verdict| match v {
+        Verdict::Reached(s) => s.status == Status::Failed && s.details.is_empty(),
+        Verdict::TimedOut(s) => waiting(s.status) && s.details.is_empty(),
+    };
+    let failed: Vec<ObjRef> =
+        verdicts.iter().filter(|(_, v)| unexplained(v)).map(|(obj, _)| obj.clone()).collect();
     if failed.is_empty() {
         return;
     }
     let mut read = super::details::fetch(cluster, &failed).await;
     for (obj, verdict) in verdicts {
-        if let (Verdict::Reached(status), Some(found)) = (verdict, read.remove(obj)) {
+        if let (Verdict::Reached(status) | Verdict::TimedOut(status), Some(found)) =
+            (verdict, read.remove(obj))
+        {
             status.details = found;
         }
     }
@@ -159,6 +168,7 @@ impl Waiter {
             }
         }
         let pending = Pending {
+            since: Instant::now(),
             deadline: Instant::now() + timeout,
             last: seen,
             details: Vec::new(),
@@ -229,9 +239,6 @@ impl Waiter {
                 tick.verdicts.push((obj, Verdict::Reached(seen)));
             }
         }
-        if self.explain.is_some() {
-            explain_failures(cluster, &mut tick.verdicts).await;
-        }
         if let Some((fail_fast, next_details)) = &mut self.explain
             && now >= *next_details
         {
@@ -246,6 +253,9 @@ impl Waiter {
                 tick.verdicts.push((obj, Verdict::TimedOut(pending.last)));
             }
         }
+        if self.explain.is_some() {
+            explain_failures(cluster, &mut tick.verdicts).await;
+        }
         self.next_poll = Instant::now() + self.period;
         tick
     }
@@ -253,8 +263,12 @@ impl Waiter {
     /// Reads the details of the objects still waiting, reports those that changed, and ends the
     /// waits that `fail_fast` ends.
     async fn read_details(&mut self, cluster: &Cluster, fail_fast: &FailFast, now: Instant, tick: &mut Tick) {
-        let refs: Vec<ObjRef> =
-            self.pending.iter().filter(|(_, p)| waiting(p.last.status)).map(|(obj, _)| obj.clone()).collect();
+        let refs: Vec<ObjRef> = self
+            .pending
+            .iter()
+            .filter(|(_, p)| waiting(p.last.status) && now.duration_since(p.since) >= DETAILS_AFTER)
+            .map(|(obj, _)| obj.clone())
+            .collect();
         if refs.is_empty() {
             return;
         }

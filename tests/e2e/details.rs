@@ -182,7 +182,7 @@ async fn kapply_status_says_why_too_while_it_waits() {
         "--poll-period",
         "500ms",
         "--timeout",
-        "5s",
+        "15s",
     ];
     let status = crate::support::kapply(&args);
     assert_ne!(status.code, 0, "{}", status.output());
@@ -285,7 +285,7 @@ async fn an_object_waiting_on_a_dependency_names_it_and_its_status() {
     let web = format!("Deployment.apps/{}/web", ns.name);
     let after = format!("ConfigMap/{}/after", ns.name);
 
-    let run = package.apply(&["--reconcile-timeout", "3s", "--status-events"]);
+    let run = package.apply(&["--reconcile-timeout", "12s", "--status-events"]);
     assert_eq!(run.code, 3, "{}", run.output());
     let waiting = format!("{after} waiting for {web}: InProgress, Available: 0/1");
     let lines: Vec<&str> = run.stdout.lines().collect();
@@ -303,7 +303,7 @@ async fn an_object_waiting_on_a_dependency_names_it_and_its_status() {
     );
     assert!(summary_part(&run).contains("(Unschedulable)"), "{}", run.output());
 
-    let run = package.apply(&["--reconcile-timeout", "3s", "--status-events", "-o", "json"]);
+    let run = package.apply(&["--reconcile-timeout", "12s", "--status-events", "-o", "json"]);
     assert_eq!(run.code, 3, "{}", run.output());
     let blocked = run
         .json_lines()
