@@ -151,39 +151,53 @@ impl Session {
             report.error(&err.to_string());
             Outcome::Failed
         })?;
-        let mut loader = Loader::new(&cluster).recursive(manifests.recursive);
-        if let Some(namespace) = &connection.namespace {
-            loader = loader.namespace(namespace);
-        }
-        if let Some(id) = &inventory.inventory_id {
-            loader = loader.inventory_id(id);
-        }
-        if let Some(name) = &inventory.inventory_name {
-            loader = loader.inventory_name(name);
-        }
-        if let Some(namespace) = &inventory.inventory_namespace {
-            loader = loader.inventory_namespace(namespace);
-        }
-        if let Some(selector) = selector {
-            loader = loader.selector(selector.clone());
-        }
-        let set = loader.load(&inputs).await.map_err(|err| {
-            let text = clip_lines(&err.to_string());
-            if let LoadError::Manifests(_) | LoadError::UnservedVersions(_) = &err {
-                eprintln!("{text}");
-                eprintln!(
-                    "kapply {}: nothing was applied: fix the manifests above and run again",
-                    report.command
-                );
-                report.json_line(&text);
-            } else {
-                report.error(&text);
-                super::hints::print_hint(report.command, err.setting());
-            }
-            if err.is_invalid_input() { Outcome::Usage } else { Outcome::Failed }
-        })?;
+        let set = loader(&cluster, manifests, connection, inventory, selector).load(&inputs).await.map_err(
+            |err| {
+                let text = clip_lines(&err.to_string());
+                if let LoadError::Manifests(_) | LoadError::UnservedVersions(_) = &err {
+                    eprintln!("{text}");
+                    eprintln!(
+                        "kapply {}: nothing was applied: fix the manifests above and run again",
+                        report.command
+                    );
+                    report.json_line(&text);
+                } else {
+                    report.error(&text);
+                    super::hints::print_hint(report.command, err.setting());
+                }
+                if err.is_invalid_input() { Outcome::Usage } else { Outcome::Failed }
+            },
+        )?;
         Ok(Session { cluster, set })
     }
+}
+
+/// The loader the flags ask for: recursion, default namespace, inventory, selector. The one place
+/// that maps them, for one cluster and for each of a fleet's.
+pub fn loader<'c>(
+    cluster: &'c Cluster,
+    manifests: &ManifestArgs,
+    connection: &ConnectionArgs,
+    inventory: &InventoryArgs,
+    selector: Option<&Selector>,
+) -> Loader<'c> {
+    let mut loader = Loader::new(cluster).recursive(manifests.recursive);
+    if let Some(namespace) = &connection.namespace {
+        loader = loader.namespace(namespace);
+    }
+    if let Some(id) = &inventory.inventory_id {
+        loader = loader.inventory_id(id);
+    }
+    if let Some(name) = &inventory.inventory_name {
+        loader = loader.inventory_name(name);
+    }
+    if let Some(namespace) = &inventory.inventory_namespace {
+        loader = loader.inventory_namespace(namespace);
+    }
+    if let Some(selector) = selector {
+        loader = loader.selector(selector.clone());
+    }
+    loader
 }
 
 impl Session {

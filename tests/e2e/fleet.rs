@@ -339,3 +339,32 @@ async fn an_interrupt_stops_every_cluster_cleanly_with_each_inventory_written() 
         assert!(keys.iter().any(|k| k.ends_with("_slow_apps_Deployment")), "{keys:?}");
     }
 }
+
+#[tokio::test]
+async fn a_selector_filters_the_set_on_every_cluster_as_on_one() {
+    let config = FleetConfig::new();
+    let (a, b) = (client().await, second_client().await);
+    let (package, ns) = package("fleet-selector", &[]);
+    let labelled = |name: &str, tier: &str| {
+        json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": name, "labels": {"tier": tier}}})
+            .to_string()
+    };
+    package.write("web.yaml", &labelled("web", "front"));
+    package.write("db.yaml", &labelled("db", "back"));
+    package.write(
+        "ns.yaml",
+        &json!({"apiVersion": "v1", "kind": "Namespace",
+        "metadata": {"name": ns.name, "labels": {"tier": "front"}}})
+        .to_string(),
+    );
+    let applied = run(&config, "apply", &package, &["--context", "fleet-a,fleet-b", "-l", "tier=front"]);
+    assert_eq!(applied.code, 0, "{}", applied.output());
+    for client in [&a, &b] {
+        assert!(live_config_map(client, &ns.name, "web").await.is_some(), "{}", applied.output());
+        assert!(
+            live_config_map(client, &ns.name, "db").await.is_none(),
+            "filtered out: {}",
+            applied.output()
+        );
+    }
+}

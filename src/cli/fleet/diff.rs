@@ -71,7 +71,16 @@ async fn diff_one(context: &str, args: &DiffArgs, inputs: &[Input]) -> Diffed {
         Ok(cluster) => cluster,
         Err(err) => return Diffed::StartFailed(err),
     };
-    let set = match start::load(&cluster, &args.manifests, &args.connection, &args.inventory, inputs).await {
+    let set = match start::load(
+        &cluster,
+        &args.manifests,
+        &args.connection,
+        &args.inventory,
+        args.selector.as_ref(),
+        inputs,
+    )
+    .await
+    {
         Ok(set) => set,
         Err(err) => return Diffed::StartFailed(err),
     };

@@ -10,7 +10,8 @@ use crate::cli::destroy::Settings;
 use crate::cli::exit::Outcome;
 use kapply::event::DryRun;
 use kapply::inventory::InventoryInfo;
-use kapply::{Cluster, ClusterError, Destroyer, EventStream, Input, LoadError, Loader, Set, Setting};
+use kapply::manifest::Selector;
+use kapply::{Cluster, ClusterError, Destroyer, EventStream, Input, LoadError, Set, Setting};
 
 /// Why a member could not start.
 #[derive(Debug)]
@@ -65,21 +66,10 @@ pub async fn load(
     manifests: &ManifestArgs,
     connection: &ConnectionArgs,
     inventory: &InventoryArgs,
+    selector: Option<&Selector>,
     inputs: &[Input],
 ) -> Result<Set, StartError> {
-    let mut loader = Loader::new(cluster).recursive(manifests.recursive);
-    if let Some(namespace) = &connection.namespace {
-        loader = loader.namespace(namespace);
-    }
-    if let Some(id) = &inventory.inventory_id {
-        loader = loader.inventory_id(id);
-    }
-    if let Some(name) = &inventory.inventory_name {
-        loader = loader.inventory_name(name);
-    }
-    if let Some(namespace) = &inventory.inventory_namespace {
-        loader = loader.inventory_namespace(namespace);
-    }
+    let loader = crate::cli::session::loader(cluster, manifests, connection, inventory, selector);
     loader.load(inputs).await.map_err(StartError::Load)
 }
 
@@ -93,7 +83,8 @@ pub async fn apply(
 ) -> Result<EventStream, StartError> {
     let run = &args.run;
     let cluster = connect(&run.connection, &context).await?;
-    let set = load(&cluster, &args.manifests, &run.connection, &run.inventory, inputs).await?;
+    let selector = args.selector.as_ref();
+    let set = load(&cluster, &args.manifests, &run.connection, &run.inventory, selector, inputs).await?;
     Ok(applier(&cluster, args, dry_run).run(set, cancel))
 }
 
@@ -107,7 +98,7 @@ pub async fn inventory(
     inputs: &[Input],
 ) -> Result<InventoryInfo, StartError> {
     if !inputs.is_empty() {
-        return Ok(load(cluster, manifests, connection, inventory, inputs).await?.inventory().clone());
+        return Ok(load(cluster, manifests, connection, inventory, None, inputs).await?.inventory().clone());
     }
     let namespace = inventory
         .inventory_namespace
