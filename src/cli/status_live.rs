@@ -51,49 +51,16 @@ pub fn run(args: &StatusArgs) -> Outcome {
                 return Outcome::Failed;
             }
         };
-        let refs: Vec<ObjRef> = inventory
-            .objects
-            .into_iter()
-            .filter(|obj| {
-                args.namespaces.is_empty()
-                    || obj.namespace.as_ref().is_some_and(|ns| args.namespaces.contains(ns))
-            })
-            .collect();
-        let until = match args.poll_until {
-            PollUntil::Known => Until::Known,
-            PollUntil::Current => Until::Current,
-            PollUntil::Deleted => Until::Deleted,
-            PollUntil::Forever => Until::Forever,
-        };
+        let refs = observed_refs(inventory.objects, args);
         let cancel = session::cancel_on_signals(true);
-        let shown = |status: &StatusResult| {
-            args.statuses.is_empty()
-                || args.statuses.iter().any(|s| s.eq_ignore_ascii_case(status.status.as_str()))
-        };
         let stdout = io::stdout();
         let mut write_error = None;
-        let observer = kapply::Observer::new(&cluster)
-            .until(until)
-            .wait_mode(args.wait_mode)
-            .poll_period(args.poll_period)
-            .explain(true);
-        let observer = match args.timeout {
-            Some(timeout) => observer.timeout(timeout),
-            None => observer,
-        };
-        let observation = observer
+        let observation = observer(&cluster, args)
             .run(&refs, cancel, |obj, status| {
-                if args.output == OutputFormat::Table || !shown(status) || write_error.is_some() {
+                if args.output == OutputFormat::Table || !shown(args, status) || write_error.is_some() {
                     return;
                 }
-                let line = match args.output {
-                    OutputFormat::Json => status_line(Some(obj), status, None),
-                    _ => std::iter::once(format!("{obj}: {} {}", status.status, status.message.trim()))
-                        .chain(status.details.iter().map(kapply::printers::detail_line))
-                        .collect::<Vec<_>>()
-                        .join("\n"),
-                };
-                if let Err(err) = writeln!(stdout.lock(), "{line}") {
+                if let Err(err) = writeln!(stdout.lock(), "{}", status_text(args, obj, status)) {
                     write_error = Some(err);
                 }
             })
@@ -102,22 +69,78 @@ pub fn run(args: &StatusArgs) -> Outcome {
             let rows: Vec<[String; 3]> = observation
                 .statuses
                 .iter()
-                .filter(|(_, status)| shown(status))
+                .filter(|(_, status)| shown(args, status))
                 .map(|(obj, s)| [obj.to_string(), s.status.to_string(), s.message.trim().to_owned()])
                 .collect();
             let _ =
                 stdout.lock().write_all(super::status::table(super::status::STATUS_HEADER, &rows).as_bytes());
         }
-        let any_failed = observation.statuses.values().any(|s| s.status == kapply::kstatus::Status::Failed);
-        match (observation.complete, observation.cancelled) {
-            (true, _) if any_failed && matches!(until, Until::Known | Until::Current) => {
-                Outcome::ObjectFailed
-            }
-            (true, _) => Outcome::Success,
-            (false, Some(CancelReason::Interrupted)) => Outcome::Interrupted,
-            (false, _) => Outcome::Timeout,
-        }
+        outcome_of(&observation, args)
     })
+}
+
+// What a live status does with its flags, for one cluster and for each of a fleet's.
+
+/// The inventory's objects that `--namespaces` keeps.
+pub fn observed_refs(objects: impl IntoIterator<Item = ObjRef>, args: &StatusArgs) -> Vec<ObjRef> {
+    objects
+        .into_iter()
+        .filter(|obj| {
+            args.namespaces.is_empty()
+                || obj.namespace.as_ref().is_some_and(|ns| args.namespaces.contains(ns))
+        })
+        .collect()
+}
+
+fn until_of(args: &StatusArgs) -> Until {
+    match args.poll_until {
+        PollUntil::Known => Until::Known,
+        PollUntil::Current => Until::Current,
+        PollUntil::Deleted => Until::Deleted,
+        PollUntil::Forever => Until::Forever,
+    }
+}
+
+/// The observer the flags ask for; it explains (reads details) as apply's waits do.
+pub fn observer(cluster: &kapply::Cluster, args: &StatusArgs) -> kapply::Observer {
+    let observer = kapply::Observer::new(cluster)
+        .until(until_of(args))
+        .wait_mode(args.wait_mode)
+        .poll_period(args.poll_period)
+        .explain(true);
+    match args.timeout {
+        Some(timeout) => observer.timeout(timeout),
+        None => observer,
+    }
+}
+
+/// Whether `--statuses` shows an object of this status.
+pub fn shown(args: &StatusArgs, status: &StatusResult) -> bool {
+    args.statuses.is_empty() || args.statuses.iter().any(|s| s.eq_ignore_ascii_case(status.status.as_str()))
+}
+
+/// One status change as printed: a JSON line, or a text line followed by its details.
+pub fn status_text(args: &StatusArgs, obj: &ObjRef, status: &StatusResult) -> String {
+    match args.output {
+        OutputFormat::Json => status_line(Some(obj), status, None),
+        _ => std::iter::once(format!("{obj}: {} {}", status.status, status.message.trim()))
+            .chain(status.details.iter().map(kapply::printers::detail_line))
+            .collect::<Vec<_>>()
+            .join("\n"),
+    }
+}
+
+/// The exit outcome of an observation: Failed objects count when waiting for Current (or Known).
+pub fn outcome_of(observation: &kapply::Observation, args: &StatusArgs) -> Outcome {
+    let any_failed = observation.statuses.values().any(|s| s.status == kapply::kstatus::Status::Failed);
+    match (observation.complete, observation.cancelled) {
+        (true, _) if any_failed && matches!(until_of(args), Until::Known | Until::Current) => {
+            Outcome::ObjectFailed
+        }
+        (true, _) => Outcome::Success,
+        (false, Some(CancelReason::Interrupted)) => Outcome::Interrupted,
+        (false, _) => Outcome::Timeout,
+    }
 }
 
 async fn list_inventories(args: &StatusArgs, report: &Report) -> Outcome {

@@ -16,11 +16,9 @@ use crate::cli::exit::Outcome;
 use crate::cli::inputs::inputs_of;
 use crate::cli::report::Report;
 use crate::cli::session::{self, clip_lines};
-use kapply::kstatus::StatusResult;
-use kapply::object::ObjRef;
-use kapply::printers::json::status_line;
+use crate::cli::status_live;
+use kapply::Input;
 use kapply::printers::{JsonPrinter, OutputFormat, Printer, PrinterOptions};
-use kapply::{CancelReason, Input, Observer, Until};
 use tokio_util::sync::CancellationToken;
 
 /// Runs the live `kapply status` on every chosen context.
@@ -113,40 +111,15 @@ async fn observe(
         }
         Err(err) => return failed(&err.to_string(), Outcome::Failed),
     };
-    let refs: Vec<ObjRef> = inventory
-        .objects
-        .into_iter()
-        .filter(|obj| {
-            args.namespaces.is_empty()
-                || obj.namespace.as_ref().is_some_and(|ns| args.namespaces.contains(ns))
-        })
-        .collect();
-    let until = match args.poll_until {
-        PollUntil::Known => Until::Known,
-        PollUntil::Current => Until::Current,
-        PollUntil::Deleted => Until::Deleted,
-        PollUntil::Forever => Until::Forever,
-    };
-    let shown = |status: &StatusResult| {
-        args.statuses.is_empty()
-            || args.statuses.iter().any(|s| s.eq_ignore_ascii_case(status.status.as_str()))
-    };
+    let refs = status_live::observed_refs(inventory.objects, args);
     let mut lines =
         if args.output == OutputFormat::Json { Lines::json(context) } else { Lines::text(context) };
-    let mut observer =
-        Observer::new(&cluster).until(until).wait_mode(args.wait_mode).poll_period(args.poll_period);
-    if let Some(timeout) = args.timeout {
-        observer = observer.timeout(timeout);
-    }
-    let observation = observer
+    let observation = status_live::observer(&cluster, args)
         .run(&refs, cancel, |obj, status| {
-            if args.output == OutputFormat::Table || !shown(status) {
+            if args.output == OutputFormat::Table || !status_live::shown(args, status) {
                 return;
             }
-            let line = match args.output {
-                OutputFormat::Json => status_line(Some(obj), status, None),
-                _ => format!("{obj}: {} {}", status.status, status.message.trim()),
-            };
+            let line = status_live::status_text(args, obj, status);
             // A closed stdout stops nothing here; the other clusters' lines fail the same way.
             let _ = lines.write_all(format!("{line}\n").as_bytes());
         })
@@ -154,15 +127,8 @@ async fn observe(
     let rows = observation
         .statuses
         .iter()
-        .filter(|(_, status)| shown(status))
+        .filter(|(_, status)| status_live::shown(args, status))
         .map(|(obj, s)| [format!("[{context}] {obj}"), s.status.to_string(), s.message.trim().to_owned()])
         .collect();
-    let any_failed = observation.statuses.values().any(|s| s.status == kapply::kstatus::Status::Failed);
-    let outcome = match (observation.complete, observation.cancelled) {
-        (true, _) if any_failed && matches!(until, Until::Known | Until::Current) => Outcome::ObjectFailed,
-        (true, _) => Outcome::Success,
-        (false, Some(CancelReason::Interrupted)) => Outcome::Interrupted,
-        (false, _) => Outcome::Timeout,
-    };
-    (outcome, rows)
+    (status_live::outcome_of(&observation, args), rows)
 }
