@@ -169,6 +169,16 @@ impl<'c> Loader<'c> {
         self
     }
 
+    /// Keeps the inventory as the kubectl ApplySet (KEP-3659) with this parent (`--applyset`), instead
+    /// of a cli-utils ConfigMap: every member is labelled `applyset.kubernetes.io/part-of`, so that
+    /// `kubectl apply --prune --applyset=…` and kapply can take turns on one set. Its namespace is
+    /// [`Loader::inventory_namespace`]; its id is derived from the parent, so no inventory id or name
+    /// may be given with it.
+    pub fn applyset(mut self, parent: crate::inventory::ApplySetParent) -> Self {
+        self.inventory.applyset = Some(parent);
+        self
+    }
+
     /// The inventory's namespace (default: [`Loader::namespace`]), when no template is among the
     /// manifests.
     pub fn inventory_namespace(mut self, namespace: impl Into<String>) -> Self {

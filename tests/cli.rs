@@ -697,3 +697,16 @@ fn a_fleet_refuses_one_server_or_token_for_several_clusters() {
         assert!(stderr.contains(&format!("{} names one cluster's", flag[0])), "{stderr}");
     }
 }
+
+#[test]
+fn an_applyset_parent_is_checked_before_any_connection() {
+    let (code, _, err) = kapply(&["apply", ".", "--applyset", "deployments.apps/shop"], "");
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("use secrets (the default) or configmaps"), "{err}");
+    let (code, _, err) = kapply(&["apply", ".", "--applyset", "shop", "--inventory-id", "abc"], "");
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("--inventory-id") && err.contains("--applyset"), "{err}");
+    let (code, help, _) = kapply(&["apply", "--help"], "");
+    assert_eq!(code, 0);
+    assert!(help.contains("--applyset <[KIND/]NAME>"), "{help}");
+}

@@ -256,6 +256,26 @@ pub struct InventoryArgs {
     /// The inventory ConfigMap's namespace (default: --namespace, then the kubeconfig context's).
     #[arg(long)]
     pub inventory_namespace: Option<String>,
+    /// Keep the inventory as a kubectl ApplySet (KEP-3659) with this parent, `[secrets|configmaps/]NAME`
+    /// in the inventory namespace, instead of a cli-utils ConfigMap; `kubectl apply --prune
+    /// --applyset=NAME` can then take turns with kapply on the set (docs/applyset.md).
+    #[arg(long, value_name = "[KIND/]NAME", conflicts_with_all = ["inventory_id", "inventory_name"])]
+    pub applyset: Option<kapply::inventory::ApplySetParent>,
+}
+
+impl InventoryArgs {
+    /// The inventory these flags name, in `namespace`, when no manifests give a template (destroy and
+    /// status by flags alone). clap has already refused an ApplySet given with an id or name.
+    pub fn info(&self, namespace: &str) -> Result<kapply::InventoryInfo, kapply::inventory::InventoryError> {
+        match &self.applyset {
+            Some(parent) => kapply::InventoryInfo::applyset(parent, Some(namespace)),
+            None => kapply::InventoryInfo::from_flags(
+                self.inventory_id.as_deref(),
+                self.inventory_name.as_deref(),
+                Some(namespace),
+            ),
+        }
+    }
 }
 
 /// What every cluster-facing run shares: where the cluster and the inventory are, how to wait, how

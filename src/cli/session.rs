@@ -194,6 +194,9 @@ pub fn loader<'c>(
     if let Some(namespace) = &inventory.inventory_namespace {
         loader = loader.inventory_namespace(namespace);
     }
+    if let Some(parent) = &inventory.applyset {
+        loader = loader.applyset(parent.clone());
+    }
     if let Some(selector) = selector {
         loader = loader.selector(selector.clone());
     }
@@ -223,12 +226,7 @@ impl Session {
             .clone()
             .or_else(|| connection.namespace.clone())
             .unwrap_or_else(|| cluster.default_namespace().to_owned());
-        let info = InventoryInfo::from_flags(
-            inventory.inventory_id.as_deref(),
-            inventory.inventory_name.as_deref(),
-            Some(&namespace),
-        )
-        .map_err(|err| {
+        let info = inventory.info(&namespace).map_err(|err| {
             report.error(&err.to_string());
             super::hints::print_hint(report.command, err.setting());
             Outcome::Usage

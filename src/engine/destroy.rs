@@ -47,19 +47,21 @@ pub(crate) async fn destroy(
     let Some(live) = live else {
         // Nothing to destroy is no failure, but say where kapply looked: a mistyped id or namespace
         // would otherwise look like success.
-        emitter.emit(Event::Warning {
-            obj: None,
-            message: format!(
+        let message = if info.is_applyset() {
+            format!("no ApplySet parent {}: nothing to destroy", info.object_ref())
+        } else {
+            format!(
                 "no inventory {:?} in namespace {}: nothing to destroy (an inventory is found by its \
                  label cli-utils.sigs.k8s.io/inventory-id={})",
                 info.id, info.namespace, info.id
-            ),
-        });
+            )
+        };
+        emitter.emit(Event::Warning { obj: None, message });
         return Ok(emitter.finish(cancel.reason()));
     };
 
     // Found by its id label: its name may differ from the one the flags imply.
-    let inventory_ref = ObjRef::from_value(&live.body).unwrap_or_else(|| info.configmap_ref());
+    let inventory_ref = ObjRef::from_value(&live.body).unwrap_or_else(|| info.object_ref());
     let nothing_applied = Prepared {
         info: info.clone(),
         objects: Default::default(),

@@ -3,12 +3,12 @@
 
 use futures::{StreamExt, stream};
 
-use super::apply_phase::set_annotation;
+use super::apply_phase::mark_owned;
 use super::{EngineError, Prepared};
 use crate::cluster::{ApplyOptions, Cluster, ClusterError};
 use crate::diff::diff_objects;
 use crate::inventory;
-use crate::object::{OWNING_INVENTORY, ObjRef};
+use crate::object::ObjRef;
 
 /// How `diff` asks the server (the `kapply diff` flags).
 #[derive(Debug, Clone)]
@@ -85,7 +85,7 @@ async fn diff_one(
     let name = obj.to_string();
     // The body apply would send: marked as this inventory's.
     let mut body = object.body.clone();
-    set_annotation(&mut body, OWNING_INVENTORY, &prepared.info.id);
+    mark_owned(&mut body, &prepared.info);
     let pending = |note| ObjectDiff {
         obj: obj.clone(),
         diff: diff_objects(&name, None, Some(&body)),

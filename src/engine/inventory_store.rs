@@ -1,5 +1,6 @@
-//! Reading and writing the live inventory ConfigMap, with optimistic locking so that two runs on one
-//! inventory never lose each other's entries.
+//! Reading and writing the live inventory, with optimistic locking so that two runs on one inventory
+//! never lose each other's entries: [`InventoryStore`] serves both formats, the ConfigMap here and the
+//! ApplySet in `applyset_store.rs`.
 //!
 //! The ConfigMap is found by its id label, not by name (as cli-utils does). Writes are a create or a
 //! replace carrying the `resourceVersion` read: when another writer got there first, the server refuses
@@ -14,11 +15,13 @@ use serde_json::Value;
 use crate::cluster::{Cluster, ClusterError};
 use crate::event::InventoryAction;
 use crate::inventory::{
-    AppliedDigest, Inventory, InventoryError, InventoryInfo, MAX_DATA_BYTES, MAX_STORED_BYTES,
+    AppliedDigest, ApplySetRecord, Inventory, InventoryError, InventoryFormat, InventoryInfo, MAX_DATA_BYTES,
+    MAX_STORED_BYTES,
 };
 use crate::object::{GroupKind, INVENTORY_ID_LABEL, ObjRef};
 
 use super::EngineError;
+use super::applyset_store::ApplySetStore;
 
 /// How often a write is retried after losing a race with another writer.
 const WRITE_ATTEMPTS: usize = 8;
@@ -31,23 +34,80 @@ pub(crate) struct LiveInventory {
     /// Keys that name no object (written by hand or by a newer tool): kept as they are on every write.
     pub undecodable: Vec<String>,
     /// Per object, the record of its last apply by kapply (`inventory::AppliedDigest`): the values of
-    /// `data` that kapply wrote. An inventory cli-utils wrote has none.
+    /// `data` that kapply wrote. An inventory cli-utils wrote has none, nor has an ApplySet.
     pub digests: BTreeMap<ObjRef, AppliedDigest>,
+    /// For an ApplySet, what its parent records (the objects are its members, found by label).
+    pub applyset: Option<ApplySetRecord>,
 }
 
 /// The digests to record with an inventory: the object set's, within the size a ConfigMap allows.
 pub(crate) type Digests = BTreeMap<ObjRef, AppliedDigest>;
 
-pub(crate) struct InventoryStore<'c> {
-    cluster: &'c Cluster,
-    info: InventoryInfo,
+/// The live inventory in the format its [`InventoryInfo`] names.
+pub(crate) enum InventoryStore<'c> {
+    ConfigMap(ConfigMapStore<'c>),
+    ApplySet(ApplySetStore<'c>),
 }
 
 impl<'c> InventoryStore<'c> {
     pub(crate) fn new(cluster: &'c Cluster, info: InventoryInfo) -> Self {
-        InventoryStore { cluster, info }
+        match info.format {
+            InventoryFormat::ConfigMap => InventoryStore::ConfigMap(ConfigMapStore { cluster, info }),
+            InventoryFormat::ApplySet(_) => InventoryStore::ApplySet(ApplySetStore::new(cluster, info)),
+        }
     }
 
+    /// The live inventory, or None when it does not exist yet (nor its namespace).
+    pub(crate) async fn read(&self) -> Result<Option<LiveInventory>, EngineError> {
+        match self {
+            InventoryStore::ConfigMap(store) => store.read().await,
+            InventoryStore::ApplySet(store) => store.read().await,
+        }
+    }
+
+    /// Before applying: records `set`, the union of the old and the new objects (see
+    /// [`ConfigMapStore::write_union`]); returns how many objects the inventory lists.
+    pub(crate) async fn write_union(
+        &self,
+        set: &BTreeSet<ObjRef>,
+        live: Option<LiveInventory>,
+    ) -> Result<(InventoryAction, usize), EngineError> {
+        match self {
+            InventoryStore::ConfigMap(store) => store.write_union(set, live).await,
+            InventoryStore::ApplySet(store) => store.write_union(set, live).await,
+        }
+    }
+
+    /// After the run: records `final_set` and what others added (see [`ConfigMapStore::write_final`]).
+    pub(crate) async fn write_final(
+        &self,
+        union: &BTreeSet<ObjRef>,
+        final_set: &BTreeSet<ObjRef>,
+        applied: &Digests,
+        failed: &BTreeSet<ObjRef>,
+    ) -> Result<(InventoryAction, usize), EngineError> {
+        match self {
+            InventoryStore::ConfigMap(store) => store.write_final(union, final_set, applied, failed).await,
+            InventoryStore::ApplySet(store) => store.write_final(union, final_set).await,
+        }
+    }
+
+    /// Deletes the inventory's object (end of a destroy).
+    pub(crate) async fn delete(&self, live: &LiveInventory) -> Result<(), EngineError> {
+        match self {
+            InventoryStore::ConfigMap(store) => store.delete(live).await,
+            InventoryStore::ApplySet(store) => store.delete(live).await,
+        }
+    }
+}
+
+/// cli-utils' format: one ConfigMap, found by its id label, listing every object in its `data`.
+pub(crate) struct ConfigMapStore<'c> {
+    cluster: &'c Cluster,
+    info: InventoryInfo,
+}
+
+impl ConfigMapStore<'_> {
     /// The live inventory, or None when it does not exist yet (nor its namespace).
     pub(crate) async fn read(&self) -> Result<Option<LiveInventory>, EngineError> {
         let selector = format!("{INVENTORY_ID_LABEL}={}", self.info.id);
@@ -74,7 +134,7 @@ impl<'c> InventoryStore<'c> {
         let (inventory, invalid) = Inventory::from_configmap(&body)?;
         let undecodable = invalid.into_iter().map(|entry| entry.source.key).collect();
         let digests = digests_of(&body, &inventory);
-        Ok(Some(LiveInventory { inventory, body, undecodable, digests }))
+        Ok(Some(LiveInventory { inventory, body, undecodable, digests, applyset: None }))
     }
 
     /// Writes `set`, merged with whatever a concurrent writer recorded, and returns how many objects the
@@ -123,7 +183,7 @@ impl<'c> InventoryStore<'c> {
         mut live: Option<LiveInventory>,
         compute: impl Fn(Option<&LiveInventory>) -> (BTreeSet<ObjRef>, Digests),
     ) -> Result<(InventoryAction, usize), EngineError> {
-        let target = self.info.configmap_ref();
+        let target = self.info.object_ref();
         let mut lost_race = false;
         for _ in 0..WRITE_ATTEMPTS {
             let (mut set, mut digests) = compute(live.as_ref());
@@ -178,7 +238,7 @@ impl<'c> InventoryStore<'c> {
 
     /// Deletes the inventory ConfigMap (end of a destroy).
     pub(crate) async fn delete(&self, live: &LiveInventory) -> Result<(), EngineError> {
-        let target = object_ref_of(&live.body).unwrap_or_else(|| self.info.configmap_ref());
+        let target = object_ref_of(&live.body).unwrap_or_else(|| self.info.object_ref());
         let uid = live.body.pointer("/metadata/uid").and_then(Value::as_str);
         self.cluster.delete(&target, uid, kube::api::PropagationPolicy::Background, false).await?;
         Ok(())

@@ -24,6 +24,7 @@
 //! any moment is covered by step 1.
 
 mod apply_phase;
+mod applyset_store;
 mod destroy;
 mod diff;
 mod discovery_gate;
@@ -282,7 +283,7 @@ pub(crate) async fn apply(
     let inventory_ref = live_inventory
         .as_ref()
         .and_then(|l| ObjRef::from_value(&l.body))
-        .unwrap_or_else(|| prepared.info.configmap_ref());
+        .unwrap_or_else(|| prepared.info.object_ref());
     let refs: Vec<ObjRef> = prepared.graph.objects().to_vec();
     // Objects a selector left out are no candidates: a filtered run prunes only what it loaded.
     let mut candidates = inventory::prune_candidates(&previous, &prepared.kept_refs());

@@ -75,11 +75,30 @@ pub struct InventoryFlags {
     pub name: Option<String>,
     /// The inventory's namespace (default: the run's namespace).
     pub namespace: Option<String>,
+    /// Keep the inventory as the kubectl ApplySet with this parent, instead of a ConfigMap.
+    pub applyset: Option<inventory::ApplySetParent>,
 }
 
 impl InventoryFlags {
     fn any(&self) -> bool {
-        self.id.is_some() || self.name.is_some()
+        self.id.is_some() || self.name.is_some() || self.applyset.is_some()
+    }
+
+    /// The inventory the flags name when no template is among the manifests.
+    ///
+    /// # Errors
+    /// What [`InventoryInfo::from_flags`] or [`InventoryInfo::applyset`] refuse, and an ApplySet
+    /// given with an inventory id or name (the ApplySet's id is derived from its parent).
+    pub fn info(&self, default_namespace: &str) -> Result<InventoryInfo, EngineError> {
+        let namespace = Some(self.namespace.as_deref().unwrap_or(default_namespace));
+        match &self.applyset {
+            Some(parent) if self.id.is_some() || self.name.is_some() => Err(EngineError::Invalid(format!(
+                "an ApplySet ({parent}) and an inventory id or name were both given: an ApplySet's id is \
+                 derived from its parent, and its name is the parent's; give one or the other"
+            ))),
+            Some(parent) => Ok(InventoryInfo::applyset(parent, namespace)?),
+            None => Ok(InventoryInfo::from_flags(self.id.as_deref(), self.name.as_deref(), namespace)?),
+        }
     }
 }
 
@@ -113,20 +132,21 @@ pub fn prepare(
     let info = match template {
         Some(info) if flags.any() => {
             return Err(EngineError::Invalid(format!(
-                "the manifests hold an inventory template ({info}, in {}) and an inventory id or name was \
-                 given too; use one or the other",
+                "the manifests hold an inventory template ({info}, in {}) and an inventory id, name or \
+                 ApplySet was given too; use one or the other",
                 template_sources.join(", ")
             )));
         }
         Some(info) => info,
-        None => InventoryInfo::from_flags(
-            flags.id.as_deref(),
-            flags.name.as_deref(),
-            Some(flags.namespace.as_deref().unwrap_or(default_namespace)),
-        )?,
+        None => flags.info(default_namespace)?,
     };
     let mut problems = Vec::new();
     for obj in &objects {
+        if info.is_applyset()
+            && let Some(problem) = inventory::member_label_problem(&obj.body, &info.id)
+        {
+            problems.push(format!("{} ({}): {problem}", obj.obj_ref, obj.source));
+        }
         if let Err(error) = mutation::mutations_of(obj) {
             problems.push(format!(
                 "{} ({}): invalid {}: {error}",

@@ -30,10 +30,10 @@ use std::collections::BTreeSet;
 
 use futures::StreamExt;
 
-use super::apply_phase::set_annotation;
+use super::apply_phase::mark_owned;
 use super::{ApplyOptions, EngineError, Prepared};
 use crate::cluster::{Cluster, ClusterError};
-use crate::object::{OWNING_INVENTORY, ObjRef, Object, Source};
+use crate::object::{ObjRef, Object, Source};
 
 /// Dry-runs every object of `prepared` that `previous` does not list and the server can judge now
 /// (see the [module documentation](self)).
@@ -67,7 +67,6 @@ pub(crate) async fn validate_new_objects(
         })
         .collect();
 
-    let id = &prepared.info.id;
     let mut refused: Vec<(Source, ObjRef, String)> = futures::stream::iter(candidates.into_iter().cloned())
         // Owned items: a closure over `&ObjRef` makes the run's future not provably `Send`
         // (rust-lang/rust#102211).
@@ -77,7 +76,7 @@ pub(crate) async fn validate_new_objects(
                 return None;
             }
             let mut body = object.body.clone();
-            set_annotation(&mut body, OWNING_INVENTORY, id);
+            mark_owned(&mut body, &prepared.info);
             let result =
                 cluster.validate_apply(&object, &body, &options.field_manager, options.force_conflicts).await;
             result.err().and_then(|error| refusal(&object, error))

@@ -48,7 +48,12 @@ impl Inventory {
 
     /// Its identity, without the objects.
     pub fn info(&self) -> InventoryInfo {
-        InventoryInfo { id: self.id.clone(), name: self.name.clone(), namespace: self.namespace.clone() }
+        InventoryInfo {
+            id: self.id.clone(),
+            name: self.name.clone(),
+            namespace: self.namespace.clone(),
+            format: super::InventoryFormat::ConfigMap,
+        }
     }
 
     /// Reads a live inventory ConfigMap (as JSON from the API server).
@@ -222,7 +227,7 @@ mod tests {
 
     #[test]
     fn an_empty_inventory_still_writes_a_data_map() {
-        let info = InventoryInfo { id: "abc".into(), name: "inv".into(), namespace: "ns".into() };
+        let info = InventoryInfo::from_flags(Some("abc"), Some("inv"), Some("ns")).unwrap();
         let body = Inventory::new(&info, BTreeSet::new()).to_configmap();
         assert_eq!(body["data"], json!({}));
     }

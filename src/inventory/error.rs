@@ -160,6 +160,29 @@ pub enum InventoryError {
         names: Vec<String>,
     },
 
+    /// An ApplySet parent given in a form kapply does not read.
+    #[error(
+        "invalid ApplySet parent {value:?}: it {problem} (as kubectl's --applyset: [secrets|configmaps/]NAME)"
+    )]
+    InvalidApplySetParent {
+        /// The parent as given.
+        value: String,
+        /// What is wrong, as a phrase that follows "it".
+        problem: String,
+    },
+
+    /// The ApplySet's parent names a tool other than kapply or kubectl in its tooling annotation.
+    #[error(
+        "the ApplySet {parent} is managed by {tool}, and a tool must not change another tool's set \
+         (KEP-3659): apply it with {tool}; kapply takes turns only on sets of kapply and of kubectl"
+    )]
+    ApplySetOfOtherTool {
+        /// The parent, as `Kind/namespace/name`.
+        parent: String,
+        /// The tool its `applyset.kubernetes.io/tooling` annotation names.
+        tool: String,
+    },
+
     /// An unknown `--inventory-policy` value.
     #[error(
         "unknown inventory policy {value:?}: expected strict, adopt or adopt-all (cli-utils' must-match and \
@@ -186,7 +209,12 @@ impl InventoryError {
     /// True when the error is about the input (manifests, flags), found before anything is written;
     /// false when it is about the live inventory in the cluster.
     pub fn is_input_error(&self) -> bool {
-        !matches!(self, InventoryError::NotAnInventory { .. } | InventoryError::Ambiguous { .. })
+        !matches!(
+            self,
+            InventoryError::NotAnInventory { .. }
+                | InventoryError::Ambiguous { .. }
+                | InventoryError::ApplySetOfOtherTool { .. }
+        )
     }
 }
 

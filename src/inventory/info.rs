@@ -2,6 +2,7 @@
 
 use std::fmt;
 
+use super::applyset::{ApplySetParent, ParentKind, applyset_id};
 use super::error::{InventoryError, Result};
 use super::id::{dns_label_problem, dns_subdomain_problem, label_value_problem, validate_id};
 use crate::object::{INVENTORY_ID_LABEL, ObjRef, Object};
@@ -25,6 +26,20 @@ pub struct InventoryInfo {
     pub name: String,
     /// The namespace of the inventory ConfigMap, a valid namespace name.
     pub namespace: String,
+    /// How the inventory is kept: cli-utils' ConfigMap, or a kubectl ApplySet (then `id` is the set's
+    /// id and `name` its parent's name).
+    pub format: InventoryFormat,
+}
+
+/// How an inventory is kept in the cluster.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum InventoryFormat {
+    /// cli-utils' format: a ConfigMap whose `data` has one key per object (the default).
+    #[default]
+    ConfigMap,
+    /// kubectl's ApplySet (KEP-3659): a parent of this kind, and every member labelled with its id
+    /// (see `inventory/applyset.rs`).
+    ApplySet(ParentKind),
 }
 
 impl InventoryInfo {
@@ -61,7 +76,27 @@ impl InventoryInfo {
             return Err(InventoryError::InvalidName { name, problem });
         }
         let namespace = validate_namespace(namespace)?;
-        Ok(Self { id: id.to_owned(), name, namespace })
+        Ok(Self { id: id.to_owned(), name, namespace, format: InventoryFormat::ConfigMap })
+    }
+
+    /// The inventory kept as the ApplySet whose parent is `parent` in `namespace` (the `--applyset`
+    /// flag): its id is derived from the parent, as the specification requires.
+    ///
+    /// # Errors
+    /// [`InventoryError::MissingNamespace`], [`InventoryError::InvalidNamespace`].
+    pub fn applyset(parent: &ApplySetParent, namespace: Option<&str>) -> Result<Self> {
+        let namespace = validate_namespace(namespace.map(str::trim))?;
+        Ok(Self {
+            id: applyset_id(parent.kind, &parent.name, &namespace),
+            name: parent.name.clone(),
+            namespace,
+            format: InventoryFormat::ApplySet(parent.kind),
+        })
+    }
+
+    /// True for an inventory kept as an ApplySet.
+    pub fn is_applyset(&self) -> bool {
+        matches!(self.format, InventoryFormat::ApplySet(_))
     }
 
     /// The inventory described by a template object (a ConfigMap with the inventory label).
@@ -79,19 +114,29 @@ impl InventoryInfo {
             });
         }
         let namespace = validate_namespace(template.obj_ref.namespace.as_deref())?;
-        Ok(Self { id: id.to_owned(), name: template.obj_ref.name.clone(), namespace })
+        Ok(Self {
+            id: id.to_owned(),
+            name: template.obj_ref.name.clone(),
+            namespace,
+            format: InventoryFormat::ConfigMap,
+        })
     }
 
-    /// The reference of the inventory ConfigMap.
-    pub fn configmap_ref(&self) -> ObjRef {
-        ObjRef::new("", "ConfigMap", Some(&self.namespace), self.name.clone())
+    /// The reference of the object that keeps the inventory: the ConfigMap, or the ApplySet's parent.
+    pub fn object_ref(&self) -> ObjRef {
+        let kind = match self.format {
+            InventoryFormat::ConfigMap => "ConfigMap",
+            InventoryFormat::ApplySet(parent) => parent.kind(),
+        };
+        ObjRef::new("", kind, Some(&self.namespace), self.name.clone())
     }
 }
 
 impl fmt::Display for InventoryInfo {
-    /// `ConfigMap/<namespace>/<name> (inventory id <id>)`.
+    /// `ConfigMap/<namespace>/<name> (inventory id <id>)`, or `Secret/<namespace>/<name> (ApplySet <id>)`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "ConfigMap/{}/{} (inventory id {})", self.namespace, self.name, self.id)
+        let what = if self.is_applyset() { "ApplySet" } else { "inventory id" };
+        write!(f, "{} ({what} {})", self.object_ref(), self.id)
     }
 }
 
@@ -113,10 +158,25 @@ mod tests {
         let info = InventoryInfo::from_flags(Some("my-app"), None, Some("prod")).unwrap();
         assert_eq!(
             info,
-            InventoryInfo { id: "my-app".into(), name: "inventory-my-app".into(), namespace: "prod".into() }
+            InventoryInfo {
+                id: "my-app".into(),
+                name: "inventory-my-app".into(),
+                namespace: "prod".into(),
+                format: InventoryFormat::ConfigMap,
+            }
         );
         assert_eq!(info.to_string(), "ConfigMap/prod/inventory-my-app (inventory id my-app)");
-        assert_eq!(info.configmap_ref().to_string(), "ConfigMap/prod/inventory-my-app");
+        assert_eq!(info.object_ref().to_string(), "ConfigMap/prod/inventory-my-app");
+    }
+
+    #[test]
+    fn an_applyset_takes_its_id_from_its_parent() {
+        let parent: ApplySetParent = "configmaps/shop".parse().unwrap();
+        let info = InventoryInfo::applyset(&parent, Some("prod")).unwrap();
+        assert_eq!(info.id, applyset_id(ParentKind::ConfigMap, "shop", "prod"));
+        assert_eq!(info.object_ref().to_string(), "ConfigMap/prod/shop");
+        assert_eq!(info.to_string(), format!("ConfigMap/prod/shop (ApplySet {})", info.id));
+        assert_eq!(InventoryInfo::applyset(&parent, None).unwrap_err(), InventoryError::MissingNamespace);
     }
 
     #[test]

@@ -31,10 +31,17 @@
 //! [`InventoryError`] aborts. [`PruneFilters`] adds the safety filters needing the whole run: an object
 //! just applied under another reference, a namespace still in use.
 //!
-//! Files: `info` (identity, flags), `configmap` (the format), `size` (limits), `template` (template and
+//! # Or kubectl's ApplySet
+//! With [`InventoryFormat::ApplySet`] the inventory is a KEP-3659 ApplySet instead: a parent Secret or
+//! ConfigMap and a label on every member (`applyset.rs`, where the format and why it is as safe are
+//! described). The policy is the same: [`owner_of`] reads a member's part-of label when it has no
+//! owning-inventory annotation, so a set kubectl applied is this inventory's own.
+//!
+//! Files: `info` (identity, flags), `applyset` (kubectl's format), `configmap` (the format), `size` (limits), `template` (template and
 //! init), `id` (name rules), `policy` (ownership decisions), `outcome` (what a run did, folded from its
 //! events), `prune` (set arithmetic and filters), `error`.
 
+mod applyset;
 mod configmap;
 mod digest;
 mod error;
@@ -51,11 +58,16 @@ mod proptests;
 #[cfg(test)]
 mod test_support;
 
+pub use applyset::{
+    APPLYSET_GROUP_KINDS, APPLYSET_ID_LABEL, APPLYSET_NAMESPACES, APPLYSET_PART_OF_LABEL, APPLYSET_TOOLING,
+    ApplySetParent, ApplySetRecord, KAPPLY_TOOL, KUBECTL_TOOL, ParentKind, applyset_id, kapply_tooling,
+    member_label_problem, parent_body, tool_name,
+};
 pub use configmap::{InvalidEntry, Inventory};
 pub use digest::{AppliedDigest, Digest, config_digest, state_digest};
 pub use error::{InventoryError, Result};
 pub use id::{MAX_ID_LEN, MIN_ID_LEN, validate_id};
-pub use info::{InventoryInfo, NAME_PREFIX};
+pub use info::{InventoryFormat, InventoryInfo, NAME_PREFIX};
 pub use outcome::Outcome;
 pub use policy::{InventoryPolicy, Ownership, PolicyError, PruneSkip, check_apply, check_prune, owner_of};
 pub use prune::{PruneFilters, final_set, local_namespaces, prune_candidates, union};

@@ -67,10 +67,18 @@ impl fmt::Display for InventoryPolicy {
     }
 }
 
-/// The inventory owning a live object: its `config.k8s.io/owning-inventory` annotation, trimmed, or None
-/// when absent or empty.
+/// The inventory owning a live object: its `config.k8s.io/owning-inventory` annotation, trimmed; else
+/// the ApplySet its `applyset.kubernetes.io/part-of` label names (an object kubectl applied into an
+/// ApplySet belongs to that set, whose inventory id is the set's id); None when neither is set.
 pub fn owner_of(live: &Value) -> Option<&str> {
-    annotation(live, OWNING_INVENTORY).map(str::trim).filter(|owner| !owner.is_empty())
+    let non_empty = |owner: &&str| !owner.is_empty();
+    annotation(live, OWNING_INVENTORY).map(str::trim).filter(non_empty).or_else(|| {
+        live.pointer("/metadata/labels")
+            .and_then(|labels| labels.get(super::APPLYSET_PART_OF_LABEL))
+            .and_then(Value::as_str)
+            .map(str::trim)
+            .filter(non_empty)
+    })
 }
 
 /// What applying an object does to its ownership, when the policy allows it.
@@ -274,6 +282,19 @@ mod tests {
         assert_eq!(InventoryPolicy::default(), Strict);
         let err = "force".parse::<InventoryPolicy>().unwrap_err().to_string();
         assert!(err.contains("\"force\"") && err.contains("adopt-all"), "{err}");
+    }
+
+    #[test]
+    fn an_applyset_member_label_names_the_owner_when_no_annotation_does() {
+        let member = json!({"metadata": {"name": "a", "labels": {crate::inventory::APPLYSET_PART_OF_LABEL: "applyset-x-v1"}}});
+        assert_eq!(owner_of(&member), Some("applyset-x-v1"));
+        assert_eq!(check_apply(Strict, "applyset-x-v1", Some(&member)), Ok(Ownership::Owned));
+        assert_eq!(check_prune(Strict, "applyset-x-v1", &member), Ok(()));
+        // A member of kubectl's set is another inventory's to a ConfigMap inventory.
+        assert!(matches!(check_apply(Strict, "ours", Some(&member)), Err(PolicyError::Overlap { .. })));
+        let mut both = member.clone();
+        both["metadata"]["annotations"] = json!({OWNING_INVENTORY: "ours"});
+        assert_eq!(owner_of(&both), Some("ours"), "the annotation wins");
     }
 
     #[test]

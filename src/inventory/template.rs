@@ -150,7 +150,8 @@ mod tests {
             Some(InventoryInfo {
                 id: "my-id".into(),
                 name: "inventory-00000042".into(),
-                namespace: "prod".into()
+                namespace: "prod".into(),
+                format: crate::inventory::InventoryFormat::ConfigMap,
             })
         );
         let names: Vec<_> = rest.iter().map(|o| o.obj_ref.name.as_str()).collect();

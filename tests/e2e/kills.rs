@@ -20,12 +20,19 @@ use crate::support::{TestNamespace, client};
 
 const OWNING_INVENTORY: &str = "config.k8s.io/owning-inventory";
 
-/// Runs `kapply SUBCOMMAND DIR` through `proxy` and SIGKILLs it when its `requests`-th request
+/// Runs `kapply SUBCOMMAND DIR EXTRA…` through `proxy` and SIGKILLs it when its `requests`-th request
 /// reaches the proxy. Panics if the run ended before that: the kill point would be wasted.
-fn run_and_kill(package: &Package, subcommand: &str, proxy: &FaultProxy, requests: usize) {
+pub(crate) fn run_and_kill(
+    package: &Package,
+    subcommand: &str,
+    extra: &[&str],
+    proxy: &FaultProxy,
+    requests: usize,
+) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_kapply"))
         .env("KAPPLY_CHECK_EVENT_ORDER", "1")
         .args([subcommand, package.path().to_str().unwrap(), "-n", &package.namespace, "-o", "events"])
+        .args(extra)
         .arg("--kubeconfig")
         .arg(proxy.kubeconfig())
         .stdout(Stdio::null())
@@ -39,7 +46,7 @@ fn run_and_kill(package: &Package, subcommand: &str, proxy: &FaultProxy, request
 
 /// Every object in the namespace that carries our owning-inventory annotation: what the inventory
 /// must list.
-async fn owned_objects(client: &Client, namespace: &str, id: &str) -> BTreeSet<String> {
+pub(crate) async fn owned_objects(client: &Client, namespace: &str, id: &str) -> BTreeSet<String> {
     let mut owned = BTreeSet::new();
     let owned_by_us = |annotations: &std::collections::BTreeMap<String, String>| {
         annotations.get(OWNING_INVENTORY).map(String::as_str) == Some(id)
@@ -72,7 +79,7 @@ async fn inventory_of(client: &Client, package: &Package) -> BTreeSet<String> {
 /// Writes the set: `configmaps` ConfigMaps annotated with `round`, and the Deployment or not. A new
 /// round changes every ConfigMap, so that a run has them all to apply: an unchanged object is not
 /// sent at all, and a run with nothing to send would end before its kill point.
-fn write_set(package: &Package, configmaps: usize, with_deployment: bool, round: &str) {
+pub(crate) fn write_set(package: &Package, configmaps: usize, with_deployment: bool, round: &str) {
     for i in 0..40 {
         let file = format!("cm-{i}.yaml");
         if i < configmaps {
@@ -122,7 +129,7 @@ async fn a_kill_at_any_of_24_requests_orphans_nothing_deletes_nothing_else_and_t
                 assert_eq!(package.apply(&[]).code, 0, "setting up {phase}");
             }
             write_set(&package, configmaps, deployment, &format!("{phase}-{requests}"));
-            run_and_kill(&package, subcommand, &proxy, requests);
+            run_and_kill(&package, subcommand, &[], &proxy, requests);
             kills += 1;
             let owned = owned_objects(&client, &ns.name, &package.id).await;
             let recorded = inventory_of(&client, &package).await;

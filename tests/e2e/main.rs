@@ -4,6 +4,7 @@
 //! One test binary, so the control plane starts once per run: see [`support`].
 
 mod apply;
+mod applyset;
 mod bad_input;
 mod bundles;
 mod cluster;

@@ -105,12 +105,7 @@ pub async fn inventory(
         .clone()
         .or_else(|| connection.namespace.clone())
         .unwrap_or_else(|| cluster.default_namespace().to_owned());
-    InventoryInfo::from_flags(
-        inventory.inventory_id.as_deref(),
-        inventory.inventory_name.as_deref(),
-        Some(&namespace),
-    )
-    .map_err(|err| StartError::Inventory(err.to_string(), err.setting()))
+    inventory.info(&namespace).map_err(|err| StartError::Inventory(err.to_string(), err.setting()))
 }
 
 /// Starts destroy (or its preview) on `context`, on the inventory [`inventory`] finds.

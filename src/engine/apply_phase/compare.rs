@@ -102,17 +102,36 @@ pub(crate) fn object_error(err: ClusterError) -> ObjectError {
     error
 }
 
+/// Marks `body` as the inventory `info`'s, as every apply sends it: the owning-inventory annotation,
+/// and for an ApplySet the part-of label (membership of an ApplySet is that label, written by the apply
+/// that creates the object).
+pub(crate) fn mark_owned(body: &mut Value, info: &crate::inventory::InventoryInfo) {
+    set_annotation(body, crate::object::OWNING_INVENTORY, &info.id);
+    if info.is_applyset() {
+        set_label(body, crate::inventory::APPLYSET_PART_OF_LABEL, &info.id);
+    }
+}
+
 /// Sets `metadata.annotations[key] = value`, creating the maps as needed.
 pub(crate) fn set_annotation(body: &mut Value, key: &str, value: &str) {
+    set_metadata_entry(body, "annotations", key, value);
+}
+
+/// Sets `metadata.labels[key] = value`, creating the maps as needed.
+pub(crate) fn set_label(body: &mut Value, key: &str, value: &str) {
+    set_metadata_entry(body, "labels", key, value);
+}
+
+fn set_metadata_entry(body: &mut Value, map_name: &str, key: &str, value: &str) {
     let Some(map) = body.as_object_mut() else { return };
     let metadata = map.entry("metadata").or_insert_with(|| Value::Object(Default::default()));
     let Some(metadata) = metadata.as_object_mut() else { return };
-    let annotations = metadata.entry("annotations").or_insert_with(|| Value::Object(Default::default()));
-    if !annotations.is_object() {
-        *annotations = Value::Object(Default::default());
+    let entries = metadata.entry(map_name).or_insert_with(|| Value::Object(Default::default()));
+    if !entries.is_object() {
+        *entries = Value::Object(Default::default());
     }
-    if let Some(annotations) = annotations.as_object_mut() {
-        annotations.insert(key.to_owned(), Value::String(value.to_owned()));
+    if let Some(entries) = entries.as_object_mut() {
+        entries.insert(key.to_owned(), Value::String(value.to_owned()));
     }
 }
 

@@ -41,7 +41,7 @@ use super::live::LiveReader;
 use super::{ApplyOptions, Prepared};
 use crate::cancel::{Cancel, CancelReason};
 
-pub(crate) use compare::{object_error, set_annotation};
+pub(crate) use compare::{mark_owned, object_error};
 use object::{ApplyResult, ApplyResultBox, Done};
 
 /// What the prune phase needs to know about the apply phase.

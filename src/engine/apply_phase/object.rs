@@ -11,10 +11,10 @@ use crate::event::{ApplyOutcome, DryRun, ObjectError};
 use crate::inventory::{self, AppliedDigest, Ownership, PolicyError};
 use crate::kstatus::{self, Status, StatusResult};
 use crate::mutation;
-use crate::object::{OWNING_INVENTORY, ObjRef, Object};
+use crate::object::{ObjRef, Object};
 
 use super::ApplyPhase;
-use super::compare::{as_stored, contains, drops_zero_values, object_error, set_annotation};
+use super::compare::{as_stored, contains, drops_zero_values, mark_owned, object_error};
 use crate::engine::live::Live;
 
 /// A successful apply.
@@ -114,7 +114,7 @@ impl ApplyPhase<'_> {
         .map_err(Refusal::Policy)?;
         let mut body = obj.body.clone();
         let note = self.mutate(obj, &mut body).await.map_err(Refusal::Failed)?;
-        set_annotation(&mut body, OWNING_INVENTORY, &self.prepared.info.id);
+        mark_owned(&mut body, &self.prepared.info);
         let manager = &self.options.field_manager;
         if let Some(live) = live.as_ref().filter(|_| !dry_run.is_dry_run() && !self.options.always_apply)
             && let Some(recorded) = self.recorded.get(&obj.obj_ref)

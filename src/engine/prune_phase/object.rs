@@ -5,6 +5,7 @@ use serde_json::{Value, json};
 
 use crate::cluster::DeleteResult;
 use crate::event::{AbandonReason, DryRun, ObjectError};
+use crate::inventory::APPLYSET_PART_OF_LABEL;
 use crate::object::{OWNING_INVENTORY, ObjRef};
 
 use super::PrunePhase;
@@ -37,7 +38,14 @@ impl PrunePhase<'_> {
             // A merge patch has no dry run in kube's API: a preview only says what would happen.
             Action::Unclaim(reason) if self.options.dry_run.is_dry_run() => ActionResult::Unclaimed(reason),
             Action::Unclaim(reason) => {
-                let patch = json!({"metadata": {"annotations": {OWNING_INVENTORY: null}}});
+                // An ApplySet member is one by its label: an abandoned object loses it too, or the
+                // next run (and kubectl's prune) would find it a member again.
+                let patch = if self.prepared.info.is_applyset() {
+                    json!({"metadata": {"annotations": {OWNING_INVENTORY: null},
+                                        "labels": {APPLYSET_PART_OF_LABEL: null}}})
+                } else {
+                    json!({"metadata": {"annotations": {OWNING_INVENTORY: null}}})
+                };
                 match self.cluster.merge_patch(obj, &patch).await {
                     Ok(_) => ActionResult::Unclaimed(reason),
                     Err(err) => ActionResult::Failed(object_error(err)),
