@@ -6,21 +6,28 @@
 //! lists the union of the group-kinds and namespaces it listed and those of the new set (so that every
 //! object the run may create is found next time, even after a kill); after the run, those of the final
 //! set, plus whatever another writer added meanwhile and wherever members still are.
+//!
+//! The parent's `data` holds kapply's own bookkeeping: the digest of each member's last apply
+//! (`inventory::AppliedDigest`), so that an unchanged set is not sent again, as with a ConfigMap
+//! inventory. kubectl writes only the parent's metadata and leaves `data` alone; what kubectl changes
+//! in a member in its turn changes that member's live state, so its digest no longer matches and
+//! kapply applies it again.
 
 use std::collections::BTreeSet;
 
-use serde_json::Value;
+use base64::Engine as _;
+use serde_json::{Map, Value};
 
 use crate::cluster::{Cluster, ClusterError};
 use crate::event::InventoryAction;
 use crate::inventory::{
-    APPLYSET_PART_OF_LABEL, ApplySetRecord, Inventory, InventoryInfo, KUBECTL_TOOL, kapply_tooling,
-    parent_body, tool_name,
+    APPLYSET_PART_OF_LABEL, AppliedDigest, ApplySetRecord, Inventory, InventoryFormat, InventoryInfo,
+    KUBECTL_TOOL, MAX_DATA_BYTES, MAX_STORED_BYTES, ParentKind, kapply_tooling, parent_body, tool_name,
 };
 use crate::object::{GroupKind, ObjRef};
 
 use super::EngineError;
-use super::inventory_store::LiveInventory;
+use super::inventory_store::{Digests, LiveInventory};
 
 /// How often a write is retried after losing a race with another writer.
 const WRITE_ATTEMPTS: usize = 8;
@@ -43,14 +50,14 @@ impl<'c> ApplySetStore<'c> {
         };
         let mut record = ApplySetRecord::from_parent(&body, &self.info.id, &parent_ref.to_string())?;
         let members = self.members(&mut record).await?;
+        let digests = recorded_digests(&body, &members, self.secret());
         let inventory = Inventory::new(&self.info, members);
-        Ok(Some(LiveInventory {
-            inventory,
-            body,
-            undecodable: Vec::new(),
-            digests: Default::default(),
-            applyset: Some(record),
-        }))
+        Ok(Some(LiveInventory { inventory, body, undecodable: Vec::new(), digests, applyset: Some(record) }))
+    }
+
+    /// True when the parent is a Secret (its `data` values are base64).
+    fn secret(&self) -> bool {
+        self.info.format == InventoryFormat::ApplySet(ParentKind::Secret)
     }
 
     /// Every object labelled as a member, in the group-kinds and namespaces `record` lists. A kind the
@@ -82,17 +89,18 @@ impl<'c> ApplySetStore<'c> {
         Ok(members)
     }
 
-    /// Before applying: the parent lists the group-kinds and namespaces of `set` too.
+    /// Before applying: the parent lists the group-kinds and namespaces of `set` too; the digests
+    /// stay as they are.
     pub(crate) async fn write_union(
         &self,
         set: &BTreeSet<ObjRef>,
         live: Option<LiveInventory>,
     ) -> Result<(InventoryAction, usize), EngineError> {
         let count = set.len();
-        self.write(live, |recorded| {
+        self.write(live, |recorded, digests| {
             let mut record = recorded.cloned().unwrap_or_default();
             record.extend(set, &self.info.namespace);
-            record
+            (record, digests.clone())
         })
         .await
         .map(|action| (action, count))
@@ -100,29 +108,35 @@ impl<'c> ApplySetStore<'c> {
 
     /// After the run: the parent lists the group-kinds and namespaces of `final_set`, of the members
     /// found now (an object whose deletion is still under way, one another run applied), and those
-    /// another writer added since `union` was written.
+    /// another writer added since `union` was written. The digests are this run's applies (`applied`),
+    /// the recorded ones of the other members, none for an object whose apply failed (`failed`).
     pub(crate) async fn write_final(
         &self,
         union: &BTreeSet<ObjRef>,
         final_set: &BTreeSet<ObjRef>,
+        applied: &Digests,
+        failed: &BTreeSet<ObjRef>,
     ) -> Result<(InventoryAction, usize), EngineError> {
         let live = self.read().await?;
-        let members: BTreeSet<ObjRef> =
-            live.iter().flat_map(|l| l.inventory.objects.iter().cloned()).collect();
-        let count = final_set.union(&members).count();
+        let members = live.iter().flat_map(|l| l.inventory.objects.iter().cloned());
+        let set: BTreeSet<ObjRef> = final_set.iter().cloned().chain(members).collect();
         let ours = ApplySetRecord::new(union, &self.info.namespace);
-        self.write(live, |recorded| {
-            let mut record = ApplySetRecord::new(final_set.iter().chain(&members), &self.info.namespace);
+        self.write(live, |recorded, digests| {
+            let mut record = ApplySetRecord::new(&set, &self.info.namespace);
             if let Some(recorded) = recorded {
                 let theirs = |gk: &&GroupKind| !ours.group_kinds.contains(*gk);
                 record.group_kinds.extend(recorded.group_kinds.iter().filter(theirs).cloned());
                 let theirs = |ns: &&String| !ours.namespaces.contains(*ns);
                 record.namespaces.extend(recorded.namespaces.iter().filter(theirs).cloned());
             }
-            record
+            let mut digests = digests.clone();
+            digests.retain(|obj, _| !failed.contains(obj));
+            digests.extend(applied.iter().map(|(obj, digest)| (obj.clone(), *digest)));
+            digests.retain(|obj, _| set.contains(obj));
+            (record, digests)
         })
         .await
-        .map(|action| (action, count))
+        .map(|action| (action, set.len()))
     }
 
     /// The write loop: compute the record from the live one, write the parent with its
@@ -131,26 +145,35 @@ impl<'c> ApplySetStore<'c> {
     async fn write(
         &self,
         mut live: Option<LiveInventory>,
-        compute: impl Fn(Option<&ApplySetRecord>) -> ApplySetRecord,
+        compute: impl Fn(Option<&ApplySetRecord>, &Digests) -> (ApplySetRecord, Digests),
     ) -> Result<InventoryAction, EngineError> {
         let parent_ref = self.info.object_ref();
+        let no_digests = Digests::new();
         let mut lost_race = false;
         for _ in 0..WRITE_ATTEMPTS {
             let recorded = live.as_ref().and_then(|l| l.applyset.as_ref());
-            let mut record = compute(recorded);
+            let recorded_digests = live.as_ref().map_or(&no_digests, |l| &l.digests);
+            let (mut record, mut digests) = compute(recorded, recorded_digests);
             record.tooling = tooling_to_write(recorded);
             if lost_race && let Some(recorded) = recorded {
                 record.group_kinds.extend(recorded.group_kinds.iter().cloned());
                 record.namespaces.extend(recorded.namespaces.iter().cloned());
             }
+            if !fits(&self.info, &digests, self.secret()) {
+                // Too many members to keep their digests: the next run applies every object.
+                digests.clear();
+            }
+            let unchanged = recorded == Some(&record) && *recorded_digests == digests;
             let result = match &live {
-                Some(_) if recorded == Some(&record) => return Ok(InventoryAction::Unchanged),
+                Some(_) if unchanged => return Ok(InventoryAction::Unchanged),
                 Some(current) => {
-                    let body = parent_body(&parent_ref, &self.info.id, &record, Some(&current.body));
+                    let mut body = parent_body(&parent_ref, &self.info.id, &record, Some(&current.body));
+                    set_digests(&mut body, &digests, self.secret());
                     self.cluster.replace(&parent_ref, &body).await.map(|_| InventoryAction::Updated)
                 }
                 None => {
-                    let body = parent_body(&parent_ref, &self.info.id, &record, None);
+                    let mut body = parent_body(&parent_ref, &self.info.id, &record, None);
+                    set_digests(&mut body, &digests, self.secret());
                     self.cluster.create(&parent_ref, &body).await.map(|_| InventoryAction::Created)
                 }
             };
@@ -179,6 +202,67 @@ impl<'c> ApplySetStore<'c> {
     }
 }
 
+/// The bytes a digest adds to a `data` entry (its value, quoted; a Secret's in base64).
+const DIGEST_ENTRY_BYTES: usize = 80;
+const SECRET_DIGEST_ENTRY_BYTES: usize = 110;
+
+/// True when the parent can hold `digests` within the size a ConfigMap or Secret allows.
+fn fits(info: &InventoryInfo, digests: &Digests, secret: bool) -> bool {
+    let objects: BTreeSet<ObjRef> = digests.keys().cloned().collect();
+    let inventory = Inventory::new(info, objects);
+    if inventory.check_keys().is_err() {
+        return false;
+    }
+    let estimate = inventory.size_estimate();
+    let added = digests.len() * if secret { SECRET_DIGEST_ENTRY_BYTES } else { DIGEST_ENTRY_BYTES };
+    estimate.data_bytes + added <= MAX_DATA_BYTES && estimate.stored_bytes + added <= MAX_STORED_BYTES
+}
+
+/// The digests the parent's `data` records for `members` (base64-decoded for a Secret). Keys that
+/// name no member, or values kapply did not write, are ignored.
+fn recorded_digests(body: &Value, members: &BTreeSet<ObjRef>, secret: bool) -> Digests {
+    let Some(data) = body.get("data").and_then(Value::as_object) else { return Digests::new() };
+    members
+        .iter()
+        .filter_map(|obj| {
+            let value = data.get(&obj.to_inventory_key())?.as_str()?;
+            let value = if secret {
+                let bytes = base64::engine::general_purpose::STANDARD.decode(value).ok()?;
+                String::from_utf8(bytes).ok()?
+            } else {
+                value.to_owned()
+            };
+            Some((obj.clone(), AppliedDigest::parse(&value)?))
+        })
+        .collect()
+}
+
+/// Sets the parent's `data` to `digests`, keeping entries that are no digest of kapply's.
+fn set_digests(body: &mut Value, digests: &Digests, secret: bool) {
+    let mut data: Map<String, Value> = body
+        .get("data")
+        .and_then(Value::as_object)
+        .map(|old| {
+            old.iter()
+                .filter(|(key, _)| ObjRef::from_inventory_key(key).is_err())
+                .map(|(key, value)| (key.clone(), value.clone()))
+                .collect()
+        })
+        .unwrap_or_default();
+    for (obj, digest) in digests {
+        let value = digest.to_value();
+        let value = if secret { base64::engine::general_purpose::STANDARD.encode(value) } else { value };
+        data.insert(obj.to_inventory_key(), Value::String(value));
+    }
+    if let Some(map) = body.as_object_mut() {
+        if data.is_empty() {
+            map.remove("data");
+        } else {
+            map.insert("data".into(), Value::Object(data));
+        }
+    }
+}
+
 /// The tooling a write leaves on the parent: kubectl's as it is (kapply writes nothing kubectl would
 /// not, so kubectl can take its next turn), else kapply's own.
 fn tooling_to_write(recorded: Option<&ApplySetRecord>) -> String {
@@ -191,6 +275,23 @@ fn tooling_to_write(recorded: Option<&ApplySetRecord>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn digests_round_trip_through_a_secrets_base64_and_leave_other_data_alone() {
+        let obj = ObjRef::new("", "ConfigMap", Some("prod"), "a");
+        let value = format!("kapply.v1:{}:{}", "0a".repeat(16), "1b".repeat(16));
+        let digest = AppliedDigest::parse(&value).expect("a digest value");
+        let digests = Digests::from([(obj.clone(), digest)]);
+        let members = BTreeSet::from([obj.clone()]);
+        for secret in [true, false] {
+            let mut body = serde_json::json!({"data": {"note": "kept"}});
+            set_digests(&mut body, &digests, secret);
+            assert_eq!(body["data"]["note"], "kept");
+            assert_eq!(recorded_digests(&body, &members, secret), digests, "secret: {secret}");
+            set_digests(&mut body, &Digests::new(), secret);
+            assert_eq!(body["data"], serde_json::json!({"note": "kept"}));
+        }
+    }
 
     #[test]
     fn kubectls_tooling_is_kept_and_any_other_becomes_kapplys() {

@@ -88,7 +88,7 @@ impl<'c> InventoryStore<'c> {
     ) -> Result<(InventoryAction, usize), EngineError> {
         match self {
             InventoryStore::ConfigMap(store) => store.write_final(union, final_set, applied, failed).await,
-            InventoryStore::ApplySet(store) => store.write_final(union, final_set).await,
+            InventoryStore::ApplySet(store) => store.write_final(union, final_set, applied, failed).await,
         }
     }
 

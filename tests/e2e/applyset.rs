@@ -283,3 +283,62 @@ async fn a_kill_at_any_point_leaves_every_applyset_member_findable_and_the_next_
         assert_eq!(owned.len(), 31, "{phase} at request {requests}: {owned:?}");
     }
 }
+
+#[tokio::test]
+async fn an_unchanged_applyset_sends_no_apply_after_kubectls_turn_and_a_member_kubectl_changed_is_applied_again()
+ {
+    let client = crate::support::client().await;
+    let ns = TestNamespace::new(&client, "applyset-noop").await;
+    let n = ns.name.as_str();
+    let package = crate::apply::Package::new(n, "applyset-noop");
+    package.remove("inventory-template.yaml");
+    for name in ["a", "b", "c"] {
+        package.write(&format!("{name}.yaml"), &config_map(name, n));
+    }
+    let applyset = ["--applyset", "shop"];
+    let (first, patches) = crate::noop::apply_counting(&package, &applyset);
+    assert_eq!(first.code, 0, "{}", first.output());
+    assert_eq!(patches, 3, "{}", first.output());
+    let (again, patches) = crate::noop::apply_counting(&package, &applyset);
+    assert_eq!(again.code, 0, "{}", again.output());
+    assert_eq!(patches, 0, "the parent's digests spare an unchanged set: {}", again.output());
+
+    // kubectl's turn with the same manifests (it shares the fields, changes nothing of kapply's) ...
+    let secrets: Api<Secret> = Api::namespaced(client.clone(), n);
+    let mut parent = secrets.get("shop").await.unwrap();
+    parent.metadata.annotations.get_or_insert_default().insert(TOOLING.into(), "kubectl/v1.37.1".into());
+    parent.metadata.managed_fields = None;
+    secrets.replace("shop", &Default::default(), &parent).await.unwrap();
+    let manifests = package.path().to_str().unwrap().to_owned();
+    let (code, out) =
+        kubectl(&["apply", "--server-side", "--prune", "--applyset=shop", "-n", n, "-f", &manifests]);
+    assert_eq!(code, 0, "{out}");
+    let (again, patches) = crate::noop::apply_counting(&package, &applyset);
+    assert_eq!(again.code, 0, "{}", again.output());
+    assert_eq!(patches, 0, "nothing of kapply's changed: {}", again.output());
+    // ... and a value kubectl changes behind kapply's back gets applied again.
+    let (code, out) = kubectl(&[
+        "patch",
+        "configmap",
+        "b",
+        "-n",
+        n,
+        "--type",
+        "merge",
+        "-p",
+        r#"{"data":{"key":"edited"}}"#,
+    ]);
+    assert_eq!(code, 0, "{out}");
+    // The apply is sent, and meets the conflict it would meet without digests; forced, it restores b.
+    let (again, patches) = crate::noop::apply_counting(&package, &applyset);
+    assert_eq!(patches, 1, "{}", again.output());
+    assert!(
+        again.code != 0 && again.stdout.contains("conflict with \"kubectl-patch\""),
+        "{}",
+        again.output()
+    );
+    let forced = ["--applyset", "shop", "--force-conflicts"];
+    let (again, patches) = crate::noop::apply_counting(&package, &forced);
+    assert_eq!((again.code, patches), (0, 1), "{}", again.output());
+    assert_eq!(live_config_map(&client, n, "b").await.unwrap().data.unwrap()["key"], "b");
+}

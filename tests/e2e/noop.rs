@@ -19,7 +19,7 @@ fn cm(name: &str, data: serde_json::Value) -> String {
 /// Applies `package` through a fresh proxy: the run, and the PATCH requests it sent to ConfigMaps of
 /// its namespace: the applies (the inventory is written by PUT or POST, and the validating dry runs are
 /// left out).
-fn apply_counting(package: &Package, extra: &[&str]) -> (Run, usize) {
+pub(crate) fn apply_counting(package: &Package, extra: &[&str]) -> (Run, usize) {
     let proxy = FaultProxy::start(Vec::new());
     let run = package.run_via(proxy.kubeconfig(), "apply", extra);
     let prefix = format!("/api/v1/namespaces/{}/configmaps/", package.namespace);
