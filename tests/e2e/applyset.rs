@@ -342,3 +342,53 @@ async fn an_unchanged_applyset_sends_no_apply_after_kubectls_turn_and_a_member_k
     assert_eq!((again.code, patches), (0, 1), "{}", again.output());
     assert_eq!(live_config_map(&client, n, "b").await.unwrap().data.unwrap()["key"], "b");
 }
+
+#[tokio::test]
+async fn two_concurrent_runs_on_one_applyset_lose_neither_kinds_nor_namespaces() {
+    let client = crate::support::client().await;
+    let ns = TestNamespace::new(&client, "applyset-concurrent").await;
+    let other = TestNamespace::new(&client, "applyset-concurrent-2").await;
+    let (n, o) = (ns.name.as_str(), other.name.as_str());
+    let (first, second) = (TempDir::new().unwrap(), TempDir::new().unwrap());
+    for i in 0..12 {
+        write(&first, &format!("a{i}.yaml"), &config_map(&format!("a{i}"), n));
+        write(&second, &format!("b{i}.yaml"), &config_map(&format!("b{i}"), o));
+    }
+    let account =
+        json!({"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": "robot", "namespace": n}});
+    write(&second, "robot.yaml", &account.to_string());
+    // --no-prune: each run's set lacks the other's objects; this is about the parent's record.
+    let runs: Vec<crate::support::Run> = std::thread::scope(|scope| {
+        let handles: Vec<_> = [&first, &second]
+            .into_iter()
+            .map(|dir| {
+                scope.spawn(move || {
+                    let path = dir.path().to_str().unwrap();
+                    kapply(&[
+                        "apply",
+                        path,
+                        "--applyset",
+                        "shop",
+                        "-n",
+                        n,
+                        "--no-prune",
+                        "--concurrency",
+                        "2",
+                        "--output",
+                        "events",
+                    ])
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    for run in &runs {
+        assert_eq!(run.code, 0, "{}", run.output());
+    }
+    let annotations = annotations_of_secret(&client, n, "shop").await;
+    assert_eq!(annotations[GROUP_KINDS], "ConfigMap,ServiceAccount", "{annotations:?}");
+    assert_eq!(annotations[NAMESPACES], o, "{annotations:?}");
+    let status = kapply(&["status", "--applyset", "shop", "-n", n]);
+    assert_eq!(status.code, 0, "{}", status.output());
+    assert_eq!(status.stdout.lines().filter(|l| l.contains(": Current")).count(), 25, "{}", status.stdout);
+}
