@@ -22,7 +22,8 @@ use crate::cluster::{Cluster, ClusterError};
 use crate::event::InventoryAction;
 use crate::inventory::{
     APPLYSET_PART_OF_LABEL, AppliedDigest, ApplySetRecord, Inventory, InventoryFormat, InventoryInfo,
-    KUBECTL_TOOL, MAX_DATA_BYTES, MAX_STORED_BYTES, ParentKind, kapply_tooling, parent_body, tool_name,
+    KUBECTL_TOOL, MAX_DATA_BYTES, MAX_STORED_BYTES, ParentKind, configmap_key_problem, kapply_tooling,
+    parent_body, tool_name,
 };
 use crate::object::{GroupKind, ObjRef};
 
@@ -159,6 +160,9 @@ impl<'c> ApplySetStore<'c> {
                 record.group_kinds.extend(recorded.group_kinds.iter().cloned());
                 record.namespaces.extend(recorded.namespaces.iter().cloned());
             }
+            // A member whose key no ConfigMap or Secret allows (a ClusterRole named `system:…`) keeps
+            // no digest: it is applied on every run.
+            digests.retain(|obj, _| configmap_key_problem(&obj.to_inventory_key()).is_none());
             if !fits(&self.info, &digests, self.secret()) {
                 // Too many members to keep their digests: the next run applies every object.
                 digests.clear();
@@ -209,11 +213,7 @@ const SECRET_DIGEST_ENTRY_BYTES: usize = 110;
 /// True when the parent can hold `digests` within the size a ConfigMap or Secret allows.
 fn fits(info: &InventoryInfo, digests: &Digests, secret: bool) -> bool {
     let objects: BTreeSet<ObjRef> = digests.keys().cloned().collect();
-    let inventory = Inventory::new(info, objects);
-    if inventory.check_keys().is_err() {
-        return false;
-    }
-    let estimate = inventory.size_estimate();
+    let estimate = Inventory::new(info, objects).size_estimate();
     let added = digests.len() * if secret { SECRET_DIGEST_ENTRY_BYTES } else { DIGEST_ENTRY_BYTES };
     estimate.data_bytes + added <= MAX_DATA_BYTES && estimate.stored_bytes + added <= MAX_STORED_BYTES
 }

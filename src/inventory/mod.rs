@@ -66,6 +66,7 @@ pub use applyset::{
 pub use configmap::{InvalidEntry, Inventory};
 pub use digest::{AppliedDigest, Digest, config_digest, state_digest};
 pub use error::{InventoryError, Result};
+pub(crate) use id::configmap_key_problem;
 pub use id::{MAX_ID_LEN, MIN_ID_LEN, validate_id};
 pub use info::{InventoryFormat, InventoryInfo, NAME_PREFIX};
 pub use outcome::Outcome;
