@@ -165,7 +165,7 @@ async fn list_inventories(args: &StatusArgs, report: &Report) -> Outcome {
                 timestamp: format!("{:.3}", jiff::Timestamp::now()),
                 type_: "inventory",
                 group: "",
-                kind: "ConfigMap",
+                kind: inv.format.kind(),
                 namespace: &inv.namespace,
                 name: &inv.name,
                 id: &inv.id,
@@ -177,11 +177,7 @@ async fn list_inventories(args: &StatusArgs, report: &Report) -> Outcome {
             let rows: Vec<[String; 3]> = inventories
                 .iter()
                 .map(|inv| {
-                    [
-                        format!("ConfigMap/{}/{}", inv.namespace, inv.name),
-                        inv.id.clone(),
-                        inv.objects.len().to_string(),
-                    ]
+                    [inv.info().object_ref().to_string(), inv.id.clone(), inv.objects.len().to_string()]
                 })
                 .collect();
             out.write_all(super::status::table(["INVENTORY", "ID", "OBJECTS"], &rows).as_bytes())

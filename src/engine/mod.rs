@@ -243,11 +243,13 @@ pub async fn read_inventory(
     Ok(store.read().await?.map(|live| live.inventory))
 }
 
-/// Every inventory in the cluster (kapply's and cli-utils', found by their id label), in namespace
-/// and name order.
+/// Every inventory in the cluster, in namespace and name order: kapply's and cli-utils' ConfigMaps
+/// (found by their id label), and the ApplySets of kapply and kubectl (Secrets and ConfigMaps found
+/// by their `applyset.kubernetes.io/id` label, each with its members). A parent kapply cannot read
+/// (another tool's, or an id that does not match it) is left out.
 ///
 /// # Errors
-/// The ConfigMaps cannot be listed.
+/// The ConfigMaps or Secrets cannot be listed, or an ApplySet's members cannot be.
 pub async fn list_inventories(cluster: &Cluster) -> Result<Vec<inventory::Inventory>, EngineError> {
     let gk = crate::object::GroupKind::new("", "ConfigMap");
     let found = cluster.list_selected(&gk, None, crate::object::INVENTORY_ID_LABEL).await?;
@@ -256,6 +258,21 @@ pub async fn list_inventories(cluster: &Cluster) -> Result<Vec<inventory::Invent
         .filter_map(|cm| inventory::Inventory::from_configmap(cm).ok())
         .map(|(inv, _)| inv)
         .collect();
+    for kind in [inventory::ParentKind::Secret, inventory::ParentKind::ConfigMap] {
+        let gk = crate::object::GroupKind::new("", kind.kind());
+        for parent in cluster.list_selected(&gk, None, inventory::APPLYSET_ID_LABEL).await? {
+            let Some(parent) = ObjRef::from_value(&parent) else { continue };
+            let applyset = inventory::ApplySetParent { kind, name: parent.name.clone() };
+            let Ok(info) = inventory::InventoryInfo::applyset(&applyset, parent.namespace.as_deref()) else {
+                continue;
+            };
+            match applyset_store::ApplySetStore::new(cluster, info).read().await {
+                Ok(Some(live)) => inventories.push(live.inventory),
+                Ok(None) | Err(EngineError::Inventory(_)) => {}
+                Err(err) => return Err(err),
+            }
+        }
+    }
     inventories.sort_by(|a, b| (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name)));
     Ok(inventories)
 }

@@ -5,6 +5,7 @@ use std::fmt;
 
 use serde_json::{Map, Value, json};
 
+use super::InventoryFormat;
 use super::error::{InventoryError, Result};
 use super::info::InventoryInfo;
 use crate::object::{INVENTORY_ID_LABEL, InvalidKey, ObjRef};
@@ -21,8 +22,11 @@ pub struct Inventory {
     pub name: String,
     /// The namespace of the inventory ConfigMap.
     pub namespace: String,
-    /// The objects the inventory records, one `data` key each: what a later run may prune.
+    /// The objects the inventory records, one `data` key each: what a later run may prune. For an
+    /// ApplySet, its members (found by their label).
     pub objects: BTreeSet<ObjRef>,
+    /// How it is kept: a ConfigMap, or an ApplySet (then `id` is the set's and `name` its parent's).
+    pub format: InventoryFormat,
 }
 
 /// A `data` key of an inventory ConfigMap that does not decode to an object reference.
@@ -43,7 +47,13 @@ pub struct InvalidEntry {
 impl Inventory {
     /// An inventory recording `objects`.
     pub fn new(info: &InventoryInfo, objects: BTreeSet<ObjRef>) -> Self {
-        Self { id: info.id.clone(), name: info.name.clone(), namespace: info.namespace.clone(), objects }
+        Self {
+            id: info.id.clone(),
+            name: info.name.clone(),
+            namespace: info.namespace.clone(),
+            objects,
+            format: info.format,
+        }
     }
 
     /// Its identity, without the objects.
@@ -52,7 +62,7 @@ impl Inventory {
             id: self.id.clone(),
             name: self.name.clone(),
             namespace: self.namespace.clone(),
-            format: super::InventoryFormat::ConfigMap,
+            format: self.format,
         }
     }
 
@@ -108,8 +118,13 @@ impl Inventory {
             }
             Some(_) => return Err(refuse("its data field is not a map".to_owned())),
         }
-        let inventory =
-            Inventory { id: id.to_owned(), name: name.to_owned(), namespace: namespace.to_owned(), objects };
+        let inventory = Inventory {
+            id: id.to_owned(),
+            name: name.to_owned(),
+            namespace: namespace.to_owned(),
+            objects,
+            format: InventoryFormat::ConfigMap,
+        };
         Ok((inventory, invalid))
     }
 
@@ -141,16 +156,12 @@ impl Inventory {
 }
 
 impl fmt::Display for Inventory {
-    /// `ConfigMap/<namespace>/<name> (inventory id <id>, N objects)`.
+    /// `ConfigMap/<namespace>/<name> (inventory id <id>, N objects)`, or for an ApplySet
+    /// `Secret/<namespace>/<name> (ApplySet <id>, N objects)`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "ConfigMap/{}/{} (inventory id {}, {} objects)",
-            self.namespace,
-            self.name,
-            self.id,
-            self.objects.len()
-        )
+        let info = self.info();
+        let what = if info.is_applyset() { "ApplySet" } else { "inventory id" };
+        write!(f, "{} ({what} {}, {} objects)", info.object_ref(), self.id, self.objects.len())
     }
 }
 

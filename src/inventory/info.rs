@@ -42,6 +42,16 @@ pub enum InventoryFormat {
     ApplySet(ParentKind),
 }
 
+impl InventoryFormat {
+    /// The kind of the object that keeps the inventory: `ConfigMap`, or the ApplySet parent's.
+    pub fn kind(self) -> &'static str {
+        match self {
+            InventoryFormat::ConfigMap => "ConfigMap",
+            InventoryFormat::ApplySet(parent) => parent.kind(),
+        }
+    }
+}
+
 impl InventoryInfo {
     /// The inventory given by flags, for manifests without a template.
     ///
@@ -124,11 +134,7 @@ impl InventoryInfo {
 
     /// The reference of the object that keeps the inventory: the ConfigMap, or the ApplySet's parent.
     pub fn object_ref(&self) -> ObjRef {
-        let kind = match self.format {
-            InventoryFormat::ConfigMap => "ConfigMap",
-            InventoryFormat::ApplySet(parent) => parent.kind(),
-        };
-        ObjRef::new("", kind, Some(&self.namespace), self.name.clone())
+        ObjRef::new("", self.format.kind(), Some(&self.namespace), self.name.clone())
     }
 }
 

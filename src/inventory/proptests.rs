@@ -29,7 +29,13 @@ fn obj_ref() -> impl Strategy<Value = ObjRef> {
 }
 
 fn inventory(objects: BTreeSet<ObjRef>) -> Inventory {
-    Inventory { id: "prop-inv".into(), name: "inventory-00000001".into(), namespace: "ns".into(), objects }
+    Inventory {
+        id: "prop-inv".into(),
+        name: "inventory-00000001".into(),
+        namespace: "ns".into(),
+        objects,
+        format: crate::inventory::InventoryFormat::ConfigMap,
+    }
 }
 
 proptest! {

@@ -125,7 +125,13 @@ mod tests {
                 ObjRef::new("apps", "Deployment", Some("team-payments"), format!("checkout-service-{i:06}"))
             })
             .collect();
-        Inventory { id: "abc".into(), name: "inventory-1".into(), namespace: "ns".into(), objects }
+        Inventory {
+            id: "abc".into(),
+            name: "inventory-1".into(),
+            namespace: "ns".into(),
+            objects,
+            format: crate::inventory::InventoryFormat::ConfigMap,
+        }
     }
 
     fn key_len() -> usize {
@@ -170,7 +176,13 @@ mod tests {
         let long = "x".repeat(250);
         let objects: BTreeSet<ObjRef> =
             (0..4_000).map(|i| ObjRef::new("", "ConfigMap", Some("ns"), format!("{long}{i:04}"))).collect();
-        let inv = Inventory { id: "abc".into(), name: "inv".into(), namespace: "ns".into(), objects };
+        let inv = Inventory {
+            id: "abc".into(),
+            name: "inv".into(),
+            namespace: "ns".into(),
+            objects,
+            format: crate::inventory::InventoryFormat::ConfigMap,
+        };
         let err = inv.check_size().unwrap_err();
         assert!(err.to_string().contains("ConfigMap data"), "{err}");
     }

@@ -161,6 +161,15 @@ async fn a_set_kapply_writes_spans_namespaces_and_kubectl_prunes_it_once_handed_
         assert_eq!(part_of(&cm).as_deref(), Some(id.as_str()), "{name} is labelled a member");
     }
 
+    let listed = kapply(&["status", "--all-inventories", "-o", "json"]);
+    assert_eq!(listed.code, 0, "{}", listed.output());
+    let ours = listed.json_lines().into_iter().find(|line| line["id"] == id.as_str());
+    let ours = ours.unwrap_or_else(|| panic!("the ApplySet is listed: {}", listed.stdout));
+    assert_eq!(
+        (&ours["kind"], &ours["name"], &ours["objects"]),
+        (&json!("ConfigMap"), &json!("shop-set"), &json!(3))
+    );
+
     // kubectl refuses a set another tool manages, as the specification asks ...
     std::fs::remove_file(dir.path().join("b.yaml")).unwrap();
     std::fs::remove_file(dir.path().join("elsewhere.yaml")).unwrap();
