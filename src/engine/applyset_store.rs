@@ -28,7 +28,7 @@ use crate::inventory::{
 use crate::object::{GroupKind, ObjRef};
 
 use super::EngineError;
-use super::inventory_store::{Digests, LiveInventory};
+use super::inventory_store::{Digests, LiveInventory, after_run};
 
 /// How often a write is retried after losing a race with another writer.
 const WRITE_ATTEMPTS: usize = 8;
@@ -130,9 +130,7 @@ impl<'c> ApplySetStore<'c> {
                 let theirs = |ns: &&String| !ours.namespaces.contains(*ns);
                 record.namespaces.extend(recorded.namespaces.iter().filter(theirs).cloned());
             }
-            let mut digests = digests.clone();
-            digests.retain(|obj, _| !failed.contains(obj));
-            digests.extend(applied.iter().map(|(obj, digest)| (obj.clone(), *digest)));
+            let mut digests = after_run(digests.clone(), applied, failed);
             digests.retain(|obj, _| set.contains(obj));
             (record, digests)
         })

@@ -168,10 +168,8 @@ impl ConfigMapStore<'_> {
             let added_by_others =
                 live.into_iter().flat_map(|l| l.inventory.objects.iter()).filter(|o| !union.contains(o));
             let set: BTreeSet<ObjRef> = final_set.iter().chain(added_by_others).cloned().collect();
-            let mut digests = live.map(|l| l.digests.clone()).unwrap_or_default();
-            digests.retain(|obj, _| !failed.contains(obj));
-            digests.extend(applied.iter().map(|(obj, digest)| (obj.clone(), *digest)));
-            (set, digests)
+            let recorded = live.map(|l| l.digests.clone()).unwrap_or_default();
+            (set, after_run(recorded, applied, failed))
         })
         .await
     }
@@ -243,6 +241,14 @@ impl ConfigMapStore<'_> {
         self.cluster.delete(&target, uid, kube::api::PropagationPolicy::Background, false).await?;
         Ok(())
     }
+}
+
+/// The digests to record after a run: `recorded`'s, less those of objects whose apply failed (what
+/// the failed apply left is unknown), with this run's applies (`applied`) in place of the old ones.
+pub(crate) fn after_run(mut recorded: Digests, applied: &Digests, failed: &BTreeSet<ObjRef>) -> Digests {
+    recorded.retain(|obj, _| !failed.contains(obj));
+    recorded.extend(applied.iter().map(|(obj, digest)| (obj.clone(), *digest)));
+    recorded
 }
 
 /// The live ConfigMap with its data replaced: its other metadata (labels, annotations, the
