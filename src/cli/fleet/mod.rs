@@ -38,8 +38,8 @@ pub struct FleetArgs {
     /// Run on every context of the kubeconfig at once (a fleet, docs/fleet.md).
     #[arg(long)]
     pub all_contexts: bool,
-    /// Run on every kubeconfig context whose name matches this pattern (`*`, `?`; repeatable), e.g.
-    /// 'prod-*'.
+    /// Run on every kubeconfig context whose name matches this shell pattern (`*`, `?`, `[a-z]`,
+    /// `[!x]`; repeatable), e.g. 'prod-*' or 'prod-[!u]*'.
     #[arg(long = "contexts", value_name = "PATTERN")]
     pub patterns: Vec<String>,
     /// Fleet: how many clusters run at once (default: all).
