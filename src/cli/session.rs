@@ -262,7 +262,7 @@ pub struct Output {
 }
 
 /// How often a live table is ticked.
-const LIVE_TICK: Duration = Duration::from_millis(250);
+pub const LIVE_TICK: Duration = Duration::from_millis(250);
 
 impl Output {
     pub fn new(format: OutputFormat, run: &RunArgs) -> Self {
