@@ -16,6 +16,7 @@ use super::lines::Lines;
 use super::start::StartError;
 use crate::cli::args::RunArgs;
 use crate::cli::exit::Outcome;
+use crate::cli::logging;
 use crate::cli::session::{CHECK_EVENT_ORDER, INTERRUPTED, LIVE_TICK, clip_lines, outcome_of};
 use kapply::event::{Event, Summary};
 use kapply::fleet::{FleetEvent, FleetStream, NotStarted};
@@ -177,7 +178,11 @@ impl Output {
         let mut ticks = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
         ticks.set_missed_tick_behavior(MissedTickBehavior::Delay);
         let mut noticed = false;
+        if self.live() {
+            logging::hold();
+        }
         loop {
+            self.print_held_logs();
             let item = tokio::select! {
                 item = events.next() => item,
                 _ = ticks.tick(), if self.heartbeat.is_some() => {
@@ -195,9 +200,11 @@ impl Output {
             let Some(item) = item else { break };
             self.item(item);
         }
+        self.print_held_logs();
         if let Some(table) = &mut self.table {
             table.write(FleetTablePrinter::finish);
         }
+        logging::release();
         let (outcome, table) = self.table();
         let mut out = io::stdout().lock();
         let written = out.write_all(table.as_bytes()).and_then(|()| out.flush());
@@ -235,6 +242,17 @@ impl Output {
     fn member(&mut self, context: &str) -> &mut Member {
         let at = self.members.iter().position(|m| m.context == context).expect("a member of the fleet");
         &mut self.members[at]
+    }
+
+    /// Log lines held back while the live table is drawn (a member's connection retries), printed
+    /// above it.
+    fn print_held_logs(&mut self) {
+        if let Some(table) = self.table.as_mut().filter(|table| table.live) {
+            let lines = logging::take_held();
+            if !lines.is_empty() {
+                table.write(|printer| printer.message(&lines));
+            }
+        }
     }
 
     /// Each running member's heartbeat (events: what it waits for, or that it is still connecting), or
