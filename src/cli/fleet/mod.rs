@@ -3,8 +3,9 @@
 //! `diff` diffs on each ([`diff`]), `status` observes each ([`status`]).
 //!
 //! Each cluster gets its own connection, discovery, loader and run (its own inventory, same id and
-//! namespace by default); [`output`] prints their events with the context on every line and ends with
-//! a table of the clusters and the fleet's exit code, the worst of theirs. One `--context` alone is not
+//! namespace by default); [`output`] prints their events with the context on every line (or draws the
+//! fleet's live table: a line per cluster, the rows of the one that needs attention) and ends with a
+//! table of the clusters and the fleet's exit code, the worst of theirs. One `--context` alone is not
 //! a fleet: the single-cluster path runs, exactly as before.
 
 mod diff;
