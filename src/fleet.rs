@@ -79,20 +79,57 @@ pub fn kubeconfig_contexts(path: Option<&Path>) -> Result<Vec<String>, Kubeconfi
 #[error("cannot read the kubeconfig: {0}")]
 pub struct KubeconfigError(pub String);
 
-/// True when `name` matches the shell-style `pattern`: `*` any run of characters, `?` any one, every
-/// other character itself (what `--contexts 'prod-*'` means).
+/// True when `name` matches the shell-style `pattern` (what `--contexts 'prod-*'` means): `*` any run
+/// of characters, `?` any one, `[...]` one of the characters listed (`[abc]`, ranges `[a-z0-9]`),
+/// `[!...]` (or `[^...]`) one character not listed; every other character matches itself. In a class,
+/// a `]` right after the `[` (or the `!`) and a `-` first or last stand for themselves; a `[` without
+/// its closing `]` is a plain `[`, as in the shell.
 pub fn glob_matches(pattern: &str, name: &str) -> bool {
     fn matches(pattern: &[char], name: &[char]) -> bool {
         match pattern.split_first() {
             None => name.is_empty(),
             Some(('*', rest)) => (0..=name.len()).any(|skip| matches(rest, &name[skip..])),
             Some(('?', rest)) => !name.is_empty() && matches(rest, &name[1..]),
+            Some(('[', rest)) => match class_end(rest) {
+                Some(end) => name.split_first().is_some_and(|(&c, name_rest)| {
+                    in_class(&rest[..end], c) && matches(&rest[end + 1..], name_rest)
+                }),
+                None => name.first() == Some(&'[') && matches(rest, &name[1..]),
+            },
             Some((c, rest)) => name.first() == Some(c) && matches(rest, &name[1..]),
         }
     }
     let pattern: Vec<char> = pattern.chars().collect();
     let name: Vec<char> = name.chars().collect();
     matches(&pattern, &name)
+}
+
+/// Where the class that follows a `[` ends: the index in `after` of its closing `]`, None when it has
+/// none. A `]` first (after an optional `!` or `^`) is a member, not the end.
+fn class_end(after: &[char]) -> Option<usize> {
+    let start = usize::from(matches!(after.first(), Some('!' | '^')));
+    let first = start + usize::from(after.get(start) == Some(&']'));
+    after[first..].iter().position(|&c| c == ']').map(|at| first + at)
+}
+
+/// Whether `c` matches the class `body` (what stands between `[` and `]`).
+fn in_class(body: &[char], c: char) -> bool {
+    let (negated, members) = match body.split_first() {
+        Some(('!' | '^', members)) => (true, members),
+        _ => (false, body),
+    };
+    let mut found = false;
+    let mut at = 0;
+    while at < members.len() {
+        if at + 2 < members.len() && members[at + 1] == '-' {
+            found |= (members[at]..=members[at + 2]).contains(&c);
+            at += 3;
+        } else {
+            found |= members[at] == c;
+            at += 1;
+        }
+    }
+    found != negated
 }
 
 /// Why a member of the fleet never started.
@@ -387,6 +424,31 @@ mod tests {
         assert!(glob_matches("*", ""));
         assert!(glob_matches("kind-a", "kind-a"));
         assert!(!glob_matches("kind-a", "kind-ab"));
+    }
+
+    #[test]
+    fn character_classes_match_one_listed_character_or_one_not_listed() {
+        assert!(glob_matches("prod-[ae]u", "prod-eu"));
+        assert!(glob_matches("prod-[ae]u", "prod-au"));
+        assert!(!glob_matches("prod-[ae]u", "prod-uu"));
+        assert!(!glob_matches("prod-[ae]u", "prod-u"), "a class matches exactly one character");
+        assert!(glob_matches("prod-[0-9]", "prod-7"));
+        assert!(!glob_matches("prod-[0-9]", "prod-x"));
+        assert!(glob_matches("[a-cx-z]*", "x-cluster"));
+        assert!(!glob_matches("[a-cx-z]*", "m-cluster"));
+        assert!(glob_matches("prod-[!u]*", "prod-eu"));
+        assert!(!glob_matches("prod-[!u]*", "prod-us"));
+        assert!(glob_matches("prod-[^u]*", "prod-eu"));
+        assert!(!glob_matches("[!a]", ""), "a negated class still needs a character");
+        // `]` first and `-` first or last are members; an unclosed `[` is itself.
+        assert!(glob_matches("[]x]", "]"));
+        assert!(glob_matches("[!]]", "a"));
+        assert!(!glob_matches("[!]]", "]"));
+        assert!(glob_matches("[-a]", "-"));
+        assert!(glob_matches("[a-]", "-"));
+        assert!(glob_matches("kind-[a", "kind-[a"));
+        assert!(!glob_matches("kind-[a", "kind-a"));
+        assert!(glob_matches("*[ab]", "kind-b"));
     }
 
     fn names(list: &[&str]) -> Vec<String> {

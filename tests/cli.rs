@@ -646,10 +646,6 @@ fn a_fleet_refuses_contexts_the_kubeconfig_lacks_and_patterns_matching_none_nami
         stderr.contains("no context \"prod-asia\"") && stderr.contains("prod-eu, prod-us, staging"),
         "{stderr}"
     );
-    let (code, _, stderr) =
-        kapply(&["apply", "-", "-o", "table", "--kubeconfig", path, "--context", "prod-eu,prod-asia"], "");
-    assert_eq!(code, 2, "{stderr}");
-    assert!(stderr.contains("the live table follows one cluster; a fleet prints events"), "{stderr}");
     let (code, _, stderr) = kapply(&["destroy", "--kubeconfig", path, "--contexts", "dev-*"], "");
     assert_eq!(code, 2, "{stderr}");
     assert!(stderr.contains("--contexts \"dev-*\" matches no context"), "{stderr}");

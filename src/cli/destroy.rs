@@ -9,10 +9,10 @@ use super::report::Report;
 use super::session::{self, Output, Session};
 use std::time::Duration;
 
-use kapply::Destroyer;
-use kapply::Propagation;
 use kapply::event::DryRun;
+use kapply::inventory::InventoryInfo;
 use kapply::printers::OutputFormat;
+use kapply::{Cluster, Destroyer, Propagation};
 
 /// What destroy's own flags (or preview's prune flags, for `preview --destroy`) set.
 pub struct Settings {
@@ -52,17 +52,24 @@ pub fn run_with(
             };
         let output = Output::new(format, run);
         let cancel = session::cancel_on_signals(!output.live());
-        let mut destroyer = Destroyer::new(&cluster, info)
-            .inventory_policy(run.inventory_policy)
-            .poll_period(run.poll_period)
-            .wait_mode(run.wait_mode)
-            .concurrency(usize::from(run.concurrency))
-            .propagation(settings.propagation)
-            .delete_timeout(settings.timeout)
-            .dry_run(settings.dry_run);
-        if let Some(timeout) = run.timeout {
-            destroyer = destroyer.timeout(timeout);
-        }
-        output.print_run(command, destroyer.run(cancel.clone()), &cancel).await
+        let events = destroyer(&cluster, info, run, &settings).run(cancel.clone());
+        output.print_run(command, events, &cancel).await
     })
+}
+
+/// The destroyer the flags and `settings` describe, on `cluster` (one cluster, or one member of a
+/// fleet).
+pub fn destroyer(cluster: &Cluster, info: InventoryInfo, run: &RunArgs, settings: &Settings) -> Destroyer {
+    let destroyer = Destroyer::new(cluster, info)
+        .inventory_policy(run.inventory_policy)
+        .poll_period(run.poll_period)
+        .wait_mode(run.wait_mode)
+        .concurrency(usize::from(run.concurrency))
+        .propagation(settings.propagation)
+        .delete_timeout(settings.timeout)
+        .dry_run(settings.dry_run);
+    match run.timeout {
+        Some(timeout) => destroyer.timeout(timeout),
+        None => destroyer,
+    }
 }

@@ -221,18 +221,30 @@ impl Session {
             report.error(&err.to_string());
             Outcome::Failed
         })?;
-        let namespace = inventory
-            .inventory_namespace
-            .clone()
-            .or_else(|| connection.namespace.clone())
-            .unwrap_or_else(|| cluster.default_namespace().to_owned());
-        let info = inventory.info(&namespace).map_err(|err| {
+        let info = inventory_from_flags(&cluster, connection, inventory).map_err(|err| {
             report.error(&err.to_string());
             super::hints::print_hint(report.command, err.setting());
             Outcome::Usage
         })?;
         Ok((cluster, info))
     }
+}
+
+/// The inventory the flags name, without manifests (destroy, live status): `--inventory-id` or
+/// `--inventory-name` (or `--applyset`), in `--inventory-namespace`, else `-n`, else the context's
+/// namespace. One lookup
+/// for one cluster and for each member of a fleet, so both find the same inventory.
+pub fn inventory_from_flags(
+    cluster: &Cluster,
+    connection: &ConnectionArgs,
+    inventory: &InventoryArgs,
+) -> Result<InventoryInfo, kapply::inventory::InventoryError> {
+    let namespace = inventory
+        .inventory_namespace
+        .clone()
+        .or_else(|| connection.namespace.clone())
+        .unwrap_or_else(|| cluster.default_namespace().to_owned());
+    inventory.info(&namespace)
 }
 
 /// When set, every run checks its event stream against [`kapply::event::check_order`] and fails
@@ -250,7 +262,7 @@ pub struct Output {
 }
 
 /// How often a live table is ticked.
-const LIVE_TICK: Duration = Duration::from_millis(250);
+pub const LIVE_TICK: Duration = Duration::from_millis(250);
 
 impl Output {
     pub fn new(format: OutputFormat, run: &RunArgs) -> Self {

@@ -246,14 +246,8 @@ async fn a_crd_and_its_custom_resources_apply_in_one_run() {
     let run = package.apply(&[]);
     let crd_cleanup = CrdCleanup(format!("widgets.{group}"));
     assert_eq!(run.code, 0, "{}", run.output());
-    let resource = ApiResource {
-        group: group.clone(),
-        version: "v1".into(),
-        api_version: format!("{group}/v1"),
-        kind: "Widget".into(),
-        plural: "widgets".into(),
-    };
-    let widgets: Api<DynamicObject> = Api::namespaced_with(client.clone(), &ns.name, &resource);
+    let widgets: Api<DynamicObject> =
+        Api::namespaced_with(client.clone(), &ns.name, &widget_resource(&group));
     let w1 = widgets.get("w1").await.expect("the custom resource was created");
     assert_eq!(w1.data["spec"]["size"], 3);
     let crd_line =
@@ -271,6 +265,17 @@ pub fn widget_crd(group: &str) -> String {
          versions:\n  - name: v1\n    served: true\n    storage: true\n    schema:\n      openAPIV3Schema:\n        \
          type: object\n        x-kubernetes-preserve-unknown-fields: true\n"
     )
+}
+
+/// The API resource of [`widget_crd`]'s Widgets, to read them with a dynamic client.
+pub fn widget_resource(group: &str) -> ApiResource {
+    ApiResource {
+        group: group.to_owned(),
+        version: "v1".into(),
+        api_version: format!("{group}/v1"),
+        kind: "Widget".into(),
+        plural: "widgets".into(),
+    }
 }
 
 /// Deletes a CRD when dropped (CRDs are cluster-scoped: the test namespace does not take them along).

@@ -10,10 +10,11 @@ use k8s_openapi::api::core::v1::{ConfigMap, Namespace};
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
 use kube::Client;
 use kube::api::{Api, DynamicObject, PostParams};
-use kube::discovery::ApiResource;
 use serde_json::{Value, json};
 
-use crate::apply::{CrdCleanup, Package, config_map, live_config_map, unschedulable_deployment, widget_crd};
+use crate::apply::{
+    CrdCleanup, Package, config_map, live_config_map, unschedulable_deployment, widget_crd, widget_resource,
+};
 use crate::second_plane::{FleetConfig, FleetNamespace, second_client};
 use crate::support::{Run, client, eventually, kapply_via, unique_name};
 
@@ -197,16 +198,23 @@ async fn a_cluster_that_lacks_a_crd_fails_alone_before_any_write_there() {
     assert_eq!((summary["exitCode"].clone(), summary["exitCluster"].clone()), (json!(2), json!("fleet-b")));
     assert!(applied.stderr.contains("kapply apply [fleet-b]:"), "{}", applied.stderr);
 
-    let resource = ApiResource {
-        group: group.clone(),
-        version: "v1".into(),
-        api_version: format!("{group}/v1"),
-        kind: "Widget".into(),
-        plural: "widgets".into(),
-    };
-    let widgets: Api<DynamicObject> = Api::namespaced_with(a.clone(), &ns.name, &resource);
+    let widgets: Api<DynamicObject> = Api::namespaced_with(a.clone(), &ns.name, &widget_resource(&group));
     assert!(widgets.get_opt("w1").await.unwrap().is_some(), "fleet-a converged");
     assert!(!namespace_exists(&b, &ns.name).await, "nothing was written on fleet-b");
+
+    // The table off a terminal: its final frame once (a line per cluster), each cluster's totals, then
+    // the clusters table; the error on stderr, as no live frame is drawn over it.
+    let table = run(&config, "apply", &package, &["-o", "table", "--context", "fleet-a,fleet-b"]);
+    assert_eq!(table.code, 2, "{}", table.output());
+    let line = |start: &str| table.stdout.lines().find(|l| l.starts_with(start)).map(str::to_owned);
+    assert!(line("CLUSTER ").is_some_and(|l| l.contains("PROGRESS")), "{}", table.stdout);
+    let b_line = line("fleet-b ").unwrap_or_else(|| panic!("no line for fleet-b: {}", table.stdout));
+    assert!(b_line.contains("load failed: ") && b_line.contains("unknown kind Widget"), "{b_line}");
+    let a_line = line("fleet-a ").unwrap_or_else(|| panic!("no line for fleet-a: {}", table.stdout));
+    assert!(a_line.contains("] 3/3") && a_line.ends_with("success"), "{a_line}");
+    assert!(line("[fleet-a] 3 resource(s) applied.").is_some(), "{}", table.stdout);
+    assert!(table.stdout.ends_with("exit 2 (from fleet-b)\n"), "{}", table.stdout);
+    assert!(table.stderr.contains("kapply apply [fleet-b]: "), "{}", table.stderr);
 }
 
 #[tokio::test]

@@ -3,8 +3,9 @@
 //! `diff` diffs on each ([`diff`]), `status` observes each ([`status`]).
 //!
 //! Each cluster gets its own connection, discovery, loader and run (its own inventory, same id and
-//! namespace by default); [`output`] prints their events with the context on every line and ends with
-//! a table of the clusters and the fleet's exit code, the worst of theirs. One `--context` alone is not
+//! namespace by default); [`output`] prints their events with the context on every line (or draws the
+//! fleet's live table: a line per cluster, the rows of the one that needs attention) and ends with a
+//! table of the clusters and the fleet's exit code, the worst of theirs. One `--context` alone is not
 //! a fleet: the single-cluster path runs, exactly as before.
 
 mod diff;
@@ -38,8 +39,8 @@ pub struct FleetArgs {
     /// Run on every context of the kubeconfig at once (a fleet, docs/fleet.md).
     #[arg(long)]
     pub all_contexts: bool,
-    /// Run on every kubeconfig context whose name matches this pattern (`*`, `?`; repeatable), e.g.
-    /// 'prod-*'.
+    /// Run on every kubeconfig context whose name matches this shell pattern (`*`, `?`, `[a-z]`,
+    /// `[!x]`; repeatable), e.g. 'prod-*' or 'prod-[!u]*'.
     #[arg(long = "contexts", value_name = "PATTERN")]
     pub patterns: Vec<String>,
     /// Fleet: how many clusters run at once (default: all).
@@ -101,7 +102,7 @@ pub fn refuse_rollout(command: &str, fleet: &FleetArgs) -> Option<Outcome> {
 pub fn apply(command: &'static str, args: &ApplyArgs, dry_run: DryRun) -> Outcome {
     let run = &args.run;
     session::block_on(async {
-        let Some((format, report, contexts)) = prepare(command, run) else { return Outcome::Usage };
+        let Some((format, live, report, contexts)) = prepare(command, run) else { return Outcome::Usage };
         let paths = args.manifests.all_paths();
         if paths.is_empty() {
             report.error("no manifests given; pass files or directories, or `-` for standard input");
@@ -114,14 +115,15 @@ pub fn apply(command: &'static str, args: &ApplyArgs, dry_run: DryRun) -> Outcom
                 return Outcome::Usage;
             }
         };
-        let cancel = session::cancel_on_signals(true);
+        let output = output::Output::new(command, format, live, run, &contexts);
+        let cancel = session::cancel_on_signals(!output.live());
         let inputs = &inputs;
         let events = run.fleet.fleet().run(
             contexts.clone(),
             move |context, cancel| start::apply(context, cancel, args, inputs, dry_run),
             cancel.clone(),
         );
-        output::Output::new(command, format, run, &contexts).print(events).await
+        output.print(events, &cancel).await
     })
 }
 
@@ -133,7 +135,7 @@ pub fn destroy(
     settings: Settings,
 ) -> Outcome {
     session::block_on(async {
-        let Some((format, report, contexts)) = prepare(command, run) else { return Outcome::Usage };
+        let Some((format, live, report, contexts)) = prepare(command, run) else { return Outcome::Usage };
         let inputs = match inputs_of(&manifests.all_paths()) {
             Ok(inputs) => inputs,
             Err(err) => {
@@ -141,36 +143,27 @@ pub fn destroy(
                 return Outcome::Usage;
             }
         };
-        let cancel: CancellationToken = session::cancel_on_signals(true);
+        let output = output::Output::new(command, format, live, run, &contexts);
+        let cancel: CancellationToken = session::cancel_on_signals(!output.live());
         let (inputs, settings) = (&inputs, &settings);
         let events = run.fleet.fleet().run(
             contexts.clone(),
             move |context, cancel| start::destroy(context, cancel, manifests, run, inputs, settings),
             cancel.clone(),
         );
-        output::Output::new(command, format, run, &contexts).print(events).await
+        output.print(events, &cancel).await
     })
 }
 
-/// The output format, the error report and the chosen contexts; None (usage error printed) when the
-/// contexts cannot be chosen.
-fn prepare(command: &'static str, run: &RunArgs) -> Option<(OutputFormat, Report, Vec<String>)> {
-    // The live table follows one cluster: where it would be drawn (asked for, or the default on a
-    // terminal), a fleet prints events and says so.
-    let table = match run.output {
-        Some(format) => format == OutputFormat::Table,
-        None => session::default_format(io::stdout().is_terminal()) == OutputFormat::Table,
-    };
-    if table {
-        eprintln!(
-            "kapply {command}: the live table follows one cluster; a fleet prints events, each line \
-             prefixed with its [context] (use -o json for machines)"
-        );
-    }
-    let format = run.output.filter(|format| *format == OutputFormat::Json).unwrap_or(OutputFormat::Events);
+/// The output format, whether a table is drawn live (stdout is a terminal), the error report and the
+/// chosen contexts; None (usage error printed) when the contexts cannot be chosen.
+fn prepare(command: &'static str, run: &RunArgs) -> Option<(OutputFormat, bool, Report, Vec<String>)> {
+    let terminal = io::stdout().is_terminal();
+    let format = run.output.unwrap_or_else(|| session::default_format(terminal));
+    let live = format == OutputFormat::Table && terminal;
     let report = Report::new(command, format == OutputFormat::Json);
     match select::contexts(&run.connection, &run.fleet) {
-        Ok(contexts) => Some((format, report, contexts)),
+        Ok(contexts) => Some((format, live, report, contexts)),
         Err(message) => {
             report.error(&message);
             None

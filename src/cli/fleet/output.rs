@@ -1,20 +1,26 @@
 //! A fleet's output: each member's events through its own printer (lines marked with its context, see
-//! [`super::lines`]), its errors on stderr naming the context, then a table of the clusters and the
-//! fleet's exit code — the worst of theirs by [`severity`], and which cluster gave it.
+//! [`super::lines`]) and its errors on stderr naming the context — or, for the table format, one
+//! [`FleetTablePrinter`] for every member (a line per cluster and the rows of the cluster that needs
+//! attention, redrawn in place on a terminal; errors printed above it, where no redraw erases them);
+//! then a table of the clusters and the fleet's exit code — the worst of theirs by [`severity`], and
+//! which cluster gave it.
 
 use std::io::{self, Write};
 use std::time::{Duration, Instant};
 
 use futures::StreamExt;
 use tokio::time::MissedTickBehavior;
+use tokio_util::sync::CancellationToken;
 
 use super::lines::Lines;
 use super::start::StartError;
 use crate::cli::args::RunArgs;
 use crate::cli::exit::Outcome;
-use crate::cli::session::{CHECK_EVENT_ORDER, clip_lines, outcome_of};
+use crate::cli::logging;
+use crate::cli::session::{CHECK_EVENT_ORDER, INTERRUPTED, LIVE_TICK, clip_lines, outcome_of};
 use kapply::event::{Event, Summary};
 use kapply::fleet::{FleetEvent, FleetStream, NotStarted};
+use kapply::printers::table::FleetTablePrinter;
 use kapply::printers::{self, OutputFormat, Printer, PrinterOptions};
 
 /// How bad a member's outcome is for the fleet's exit code: interrupted (130) over a failed apply,
@@ -36,7 +42,8 @@ pub fn severity(outcome: Outcome) -> u8 {
 /// One member's printer and what it ended with.
 struct Member {
     context: String,
-    printer: Box<dyn Printer>,
+    /// Its own printer (events, JSON); None when the fleet's table shows every member.
+    printer: Option<Box<dyn Printer>>,
     summary: Option<Summary>,
     /// The member's events, when the ordering contract is checked (per member: each run is one stream).
     recorded: Option<Vec<Event>>,
@@ -53,7 +60,34 @@ struct Member {
 }
 
 impl Member {
+    /// `print` on the member's own printer, if it has one; the first error kept.
+    fn with_printer(&mut self, print: impl FnOnce(&mut dyn Printer) -> io::Result<()>) {
+        if let Some(printer) = &mut self.printer {
+            let result = print(printer.as_mut());
+            self.write(result);
+        }
+    }
+
     fn write(&mut self, result: io::Result<()>) {
+        if self.error.is_none()
+            && let Err(err) = result
+        {
+            self.error = Some(err);
+        }
+    }
+}
+
+/// The fleet's table, and whether it is drawn live (on a terminal: messages go into it, not to
+/// stderr, which would be drawn over).
+struct Table {
+    printer: FleetTablePrinter<io::Stdout>,
+    live: bool,
+    error: Option<io::Error>,
+}
+
+impl Table {
+    fn write(&mut self, print: impl FnOnce(&mut FleetTablePrinter<io::Stdout>) -> io::Result<()>) {
+        let result = print(&mut self.printer);
         if self.error.is_none()
             && let Err(err) = result
         {
@@ -67,11 +101,21 @@ pub struct Output {
     command: &'static str,
     format: OutputFormat,
     members: Vec<Member>,
+    /// Set for the table format: it shows every member.
+    table: Option<Table>,
     heartbeat: Option<Duration>,
 }
 
 impl Output {
-    pub fn new(command: &'static str, format: OutputFormat, run: &RunArgs, contexts: &[String]) -> Self {
+    /// The output of `format` for `contexts`; for the table format, drawn live when `live` (stdout is
+    /// a terminal), else printed once at the end.
+    pub fn new(
+        command: &'static str,
+        format: OutputFormat,
+        live: bool,
+        run: &RunArgs,
+        contexts: &[String],
+    ) -> Self {
         let options = PrinterOptions {
             preview: None,
             status_events: run.status_events,
@@ -87,7 +131,8 @@ impl Output {
                     if format == OutputFormat::Json { Lines::json(context) } else { Lines::text(context) };
                 Member {
                     context: context.clone(),
-                    printer: printers::printer_for(format, lines, options.clone()),
+                    printer: (format != OutputFormat::Table)
+                        .then(|| printers::printer_for(format, lines, options.clone())),
                     summary: None,
                     recorded: checking.then(Vec::new),
                     outcome: None,
@@ -99,29 +144,55 @@ impl Output {
                 }
             })
             .collect();
-        let heartbeat = Some(run.heartbeat).filter(|period| !period.is_zero());
-        Output { command, format, members, heartbeat }
+        let table = (format == OutputFormat::Table).then(|| Table {
+            printer: if live {
+                FleetTablePrinter::live(io::stdout(), contexts)
+            } else {
+                FleetTablePrinter::plain(io::stdout(), contexts, None)
+            },
+            live,
+            error: None,
+        });
+        // A live table ticks often (elapsed time, throttled redraws); the events printer every
+        // --heartbeat.
+        let heartbeat =
+            if live { Some(LIVE_TICK) } else { Some(run.heartbeat).filter(|period| !period.is_zero()) };
+        Output { command, format, members, table, heartbeat }
     }
 
-    /// Prints every item as it arrives (and each running member's heartbeat every `--heartbeat`), then
-    /// the clusters table; returns the fleet's exit outcome.
-    pub async fn print(mut self, mut events: FleetStream<'_, StartError>) -> Outcome {
+    /// The output is a live table: the interrupt notice goes into it, not to stderr.
+    pub fn live(&self) -> bool {
+        self.table.as_ref().is_some_and(|table| table.live)
+    }
+
+    /// Prints every item as it arrives (and each running member's heartbeat every `--heartbeat`, or
+    /// the live table's tick), then the clusters table; returns the fleet's exit outcome. When `cancel`
+    /// fires, a live table says so in its frame (the signal handler said it on stderr otherwise).
+    pub async fn print(
+        mut self,
+        mut events: FleetStream<'_, StartError>,
+        cancel: &CancellationToken,
+    ) -> Outcome {
         let started = Instant::now();
         let period = self.heartbeat.unwrap_or(Duration::from_secs(86_400));
         let mut ticks = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
         ticks.set_missed_tick_behavior(MissedTickBehavior::Delay);
+        let mut noticed = false;
+        if self.live() {
+            logging::hold();
+        }
         loop {
+            self.print_held_logs();
             let item = tokio::select! {
                 item = events.next() => item,
                 _ = ticks.tick(), if self.heartbeat.is_some() => {
-                    let elapsed = started.elapsed();
-                    for member in self.members.iter_mut().filter(|m| m.running) {
-                        let beat = if member.planned {
-                            member.printer.heartbeat(elapsed)
-                        } else {
-                            connecting(&member.context, self.format, elapsed)
-                        };
-                        member.write(beat);
+                    self.beat(started.elapsed());
+                    continue;
+                }
+                _ = cancel.cancelled(), if self.live() && !noticed => {
+                    noticed = true;
+                    if let Some(table) = &mut self.table {
+                        table.write(|printer| printer.notice(INTERRUPTED));
                     }
                     continue;
                 }
@@ -129,10 +200,17 @@ impl Output {
             let Some(item) = item else { break };
             self.item(item);
         }
+        self.print_held_logs();
+        if let Some(table) = &mut self.table {
+            table.write(FleetTablePrinter::finish);
+        }
+        logging::release();
         let (outcome, table) = self.table();
         let mut out = io::stdout().lock();
         let written = out.write_all(table.as_bytes()).and_then(|()| out.flush());
-        let write_error = self.members.iter_mut().find_map(|m| m.error.take()).or(written.err());
+        let table_error = self.table.as_mut().and_then(|table| table.error.take());
+        let write_error =
+            self.members.iter_mut().find_map(|m| m.error.take()).or(table_error).or(written.err());
         match write_error {
             Some(err) if err.kind() != io::ErrorKind::BrokenPipe => {
                 eprintln!("kapply {}: cannot write output: {err}", self.command);
@@ -166,13 +244,72 @@ impl Output {
         &mut self.members[at]
     }
 
+    /// Log lines held back while the live table is drawn (a member's connection retries), printed
+    /// above it.
+    fn print_held_logs(&mut self) {
+        if let Some(table) = self.table.as_mut().filter(|table| table.live) {
+            let lines = logging::take_held();
+            if !lines.is_empty() {
+                table.write(|printer| printer.message(&lines));
+            }
+        }
+    }
+
+    /// Each running member's heartbeat (events: what it waits for, or that it is still connecting), or
+    /// the live table's tick.
+    fn beat(&mut self, elapsed: Duration) {
+        if let Some(table) = &mut self.table {
+            table.write(FleetTablePrinter::heartbeat);
+            return;
+        }
+        let format = self.format;
+        for member in self.members.iter_mut().filter(|m| m.running) {
+            if member.planned {
+                member.with_printer(|printer| printer.heartbeat(elapsed));
+            } else {
+                let beat = connecting(&member.context, format, elapsed);
+                member.write(beat);
+            }
+        }
+    }
+
+    /// Lines about `context` for people (its error, its hint, what that means), each as
+    /// `kapply <command> [context]: <line>`: on stderr, or above a live table, where no redraw erases
+    /// them.
+    fn say(&mut self, context: &str, lines: &[String]) {
+        let marked: Vec<String> =
+            lines.iter().map(|line| format!("kapply {} [{context}]: {line}", self.command)).collect();
+        match &mut self.table {
+            Some(table) if table.live => table.write(|printer| printer.message(&marked)),
+            _ => marked.iter().for_each(|line| eprintln!("{line}")),
+        }
+    }
+
+    /// A member stopped without a run to show: `state` (`connect failed`, …) and the error's `text`
+    /// go to the table, the member's printer (JSON's `error` line) and the closing table.
+    fn stopped(&mut self, context: &str, state: &'static str, text: &str, outcome: Outcome) {
+        let detail = first_line(text);
+        if let Some(table) = &mut self.table {
+            table.write(|printer| printer.stopped(context, state, &detail));
+        }
+        let member = self.member(context);
+        member.with_printer(|printer| printer.error(text));
+        member.state = state;
+        member.detail = detail;
+        member.outcome = Some(outcome);
+    }
+
     fn item(&mut self, item: FleetEvent<StartError>) {
-        let (command, format) = (self.command, self.format);
-        let member = self.member(item.context());
+        let format = self.format;
+        let context = item.context().to_owned();
         match item {
             FleetEvent::Started { .. } => {
+                let member = self.member(&context);
                 member.running = true;
                 member.state = "running";
+                if let Some(table) = &mut self.table {
+                    table.write(|printer| printer.started(&context));
+                }
             }
             FleetEvent::StartFailed { error, .. } => {
                 let text = clip_lines(&error.to_string());
@@ -180,71 +317,82 @@ impl Output {
                     StartError::Connect(_) => "connect failed",
                     _ => "load failed",
                 };
-                eprint_marked(command, &member.context, &text);
+                let mut lines: Vec<String> = text.lines().map(str::to_owned).collect();
                 if error.outcome() == Outcome::Usage {
-                    eprintln!("kapply {command} [{}]: nothing was applied on this cluster", member.context);
+                    lines.push("nothing was applied on this cluster".to_owned());
                 }
-                print_hint(command, &member.context, error.setting());
-                let printed = member.printer.error(&text);
-                member.write(printed);
-                member.state = state;
-                member.detail = first_line(&text);
-                member.outcome = Some(error.outcome());
+                lines.extend(hint_line(error.setting()));
+                self.say(&context, &lines);
+                self.stopped(&context, state, &text, error.outcome());
             }
             FleetEvent::Event { event, .. } => {
                 let mut event = *event;
-                member.planned = true;
                 event.name_settings(&crate::cli::hints::flags());
+                if let Some(table) = &mut self.table {
+                    table.write(|printer| printer.print(&context, &event));
+                }
+                let member = self.member(&context);
+                member.planned = true;
                 if let Event::Summary(summary) = &event {
                     member.summary = Some(summary.clone());
                 }
-                let printed = member.printer.print(&event);
-                member.write(printed);
+                member.with_printer(|printer| printer.print(&event));
                 if let Some(recorded) = &mut member.recorded {
                     recorded.push(event);
                 }
             }
             FleetEvent::RunFailed { error, .. } => {
                 let text = clip_lines(&error.to_string());
-                eprint_marked(command, &member.context, &text);
-                print_hint(command, &member.context, error.setting());
-                let printed = member.printer.error(&text);
-                member.write(printed);
-                member.state = "run failed";
-                member.detail = first_line(&text);
-                member.outcome =
-                    Some(if error.is_invalid_input() { Outcome::Usage } else { Outcome::Failed });
+                let mut lines: Vec<String> = text.lines().map(str::to_owned).collect();
+                lines.extend(hint_line(error.setting()));
+                self.say(&context, &lines);
+                let outcome = if error.is_invalid_input() { Outcome::Usage } else { Outcome::Failed };
+                self.stopped(&context, "run failed", &text, outcome);
             }
             FleetEvent::Finished { .. } => {
+                let member = self.member(&context);
                 member.running = false;
-                let finished = member.printer.finish();
-                member.write(finished);
-                if let Some(violation) = member
+                member.with_printer(|printer| printer.finish());
+                let violation = member
                     .recorded
                     .take()
                     .filter(|events| !events.is_empty())
-                    .and_then(|events| kapply::event::check_order(&events).err())
-                {
-                    eprintln!(
-                        "kapply {command} [{}]: the event stream breaks its ordering contract: {violation}",
-                        member.context
-                    );
+                    .and_then(|events| kapply::event::check_order(&events).err());
+                if violation.is_some() {
                     member.outcome = Some(Outcome::Failed);
                 }
                 if member.outcome.is_none() {
                     member.outcome = Some(member.summary.as_ref().map_or(Outcome::Failed, outcome_of));
                 }
+                if let Some(violation) = violation {
+                    self.say(
+                        &context,
+                        &[format!("the event stream breaks its ordering contract: {violation}")],
+                    );
+                }
+                if let Some(table) = &mut self.table {
+                    table.write(|printer| printer.finished(&context));
+                }
             }
             FleetEvent::NotStarted { reason, .. } => {
+                let outcome = (reason == NotStarted::Cancelled).then_some(Outcome::Interrupted);
+                if let Some(table) = &mut self.table {
+                    table.write(|printer| printer.stopped(&context, "not started", reason.as_str()));
+                }
+                let member = self.member(&context);
                 member.state = "not started";
                 member.detail = reason.as_str().to_owned();
-                member.outcome = (reason == NotStarted::Cancelled).then_some(Outcome::Interrupted);
-                let (line, mut lines) = match format {
-                    OutputFormat::Json => (not_started_json(reason), Lines::json(&member.context)),
-                    _ => (format!("not started: {}\n", reason.as_str()), Lines::text(&member.context)),
+                member.outcome = outcome;
+                // The table shows it on the cluster's line.
+                let line = match format {
+                    OutputFormat::Json => Some((not_started_json(reason), Lines::json(&member.context))),
+                    OutputFormat::Table => None,
+                    _ => Some((format!("not started: {}\n", reason.as_str()), Lines::text(&member.context))),
                 };
-                let written = lines.write_all(line.as_bytes());
-                member.write(written);
+                if let Some((line, mut lines)) = line {
+                    let written = lines.write_all(line.as_bytes());
+                    member.write(written);
+                }
             }
             _ => {}
         }
@@ -267,17 +415,9 @@ fn not_started_json(reason: NotStarted) -> String {
     format!("{{\"timestamp\":\"{timestamp}\",\"type\":\"notStarted\",\"reason\":{reason}}}\n")
 }
 
-/// `kapply <command> [context]: <line>` for every line of `text`, on stderr.
-fn eprint_marked(command: &str, context: &str, text: &str) {
-    for line in text.lines() {
-        eprintln!("kapply {command} [{context}]: {line}");
-    }
-}
-
-fn print_hint(command: &str, context: &str, setting: Option<kapply::Setting>) {
-    if let Some(setting) = setting {
-        eprintln!("kapply {command} [{context}]: hint: use {}", crate::cli::hints::flag(setting));
-    }
+/// `hint: use --flag`, when a setting resolves the error.
+fn hint_line(setting: Option<kapply::Setting>) -> Option<String> {
+    setting.map(|setting| format!("hint: use {}", crate::cli::hints::flag(setting)))
 }
 
 /// The first line, cut to a table cell's length.

@@ -84,6 +84,7 @@ mod tests {
             known_order(&["staging", "prod-eu", "prod-us"])
         );
         assert_eq!(choose(&known, &[], &[], true, None).unwrap(), known);
+        assert_eq!(choose(&known, &[], &names(&["prod-[!u]*"]), false, None).unwrap(), names(&["prod-eu"]));
         assert_eq!(
             choose(&known, &names(&["prod-us", "prod-us"]), &[], false, None).unwrap(),
             names(&["prod-us"])

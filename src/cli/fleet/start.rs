@@ -6,12 +6,12 @@ use tokio_util::sync::CancellationToken;
 
 use crate::cli::apply::applier;
 use crate::cli::args::{ApplyArgs, ConnectionArgs, InventoryArgs, ManifestArgs, RunArgs};
-use crate::cli::destroy::Settings;
+use crate::cli::destroy::{Settings, destroyer};
 use crate::cli::exit::Outcome;
 use kapply::event::DryRun;
 use kapply::inventory::InventoryInfo;
 use kapply::manifest::Selector;
-use kapply::{Cluster, ClusterError, Destroyer, EventStream, Input, LoadError, Set, Setting};
+use kapply::{Cluster, ClusterError, EventStream, Input, LoadError, Set, Setting};
 
 /// Why a member could not start.
 #[derive(Debug)]
@@ -100,12 +100,8 @@ pub async fn inventory(
     if !inputs.is_empty() {
         return Ok(load(cluster, manifests, connection, inventory, None, inputs).await?.inventory().clone());
     }
-    let namespace = inventory
-        .inventory_namespace
-        .clone()
-        .or_else(|| connection.namespace.clone())
-        .unwrap_or_else(|| cluster.default_namespace().to_owned());
-    inventory.info(&namespace).map_err(|err| StartError::Inventory(err.to_string(), err.setting()))
+    crate::cli::session::inventory_from_flags(cluster, connection, inventory)
+        .map_err(|err| StartError::Inventory(err.to_string(), err.setting()))
 }
 
 /// Starts destroy (or its preview) on `context`, on the inventory [`inventory`] finds.
@@ -119,16 +115,5 @@ pub async fn destroy(
 ) -> Result<EventStream, StartError> {
     let cluster = connect(&run.connection, &context).await?;
     let info = inventory(&cluster, manifests, &run.connection, &run.inventory, inputs).await?;
-    let mut destroyer = Destroyer::new(&cluster, info)
-        .inventory_policy(run.inventory_policy)
-        .poll_period(run.poll_period)
-        .wait_mode(run.wait_mode)
-        .concurrency(usize::from(run.concurrency))
-        .propagation(settings.propagation)
-        .delete_timeout(settings.timeout)
-        .dry_run(settings.dry_run);
-    if let Some(timeout) = run.timeout {
-        destroyer = destroyer.timeout(timeout);
-    }
-    Ok(destroyer.run(cancel))
+    Ok(destroyer(&cluster, info, run, settings).run(cancel))
 }

@@ -43,32 +43,55 @@ pub struct Size {
 pub fn frame(state: &TableState, size: Size, last: bool, elapsed: Option<Duration>) -> Vec<String> {
     let width = size.width.saturating_sub(1).max(1);
     let mut lines: Vec<String> = state.notices.iter().map(|notice| truncate(notice, Some(width))).collect();
-    let budget = size.height.saturating_sub(1 + lines.len() + 2);
-    let rows = state.rows();
-    let (visible, folded, hidden) = choose(rows, budget, last);
-    if budget >= 2 || last {
-        let cells: Vec<[String; 5]> = visible.iter().map(|&index| cells(&rows[index], state)).collect();
-        let widths = fit(&cells, width);
-        lines.push(join(&HEADERS.map(str::to_owned), widths, width));
-        lines.extend(cells.iter().map(|row| join(row, widths, width)));
-        if !folded.is_empty() {
-            lines.push(truncate(&counts(rows, &folded, state), Some(width)));
-        }
-        if hidden > 0 {
-            lines.push(truncate(&format!("… and {hidden} more not finished"), Some(width)));
-        }
-    }
+    let budget = size.height.saturating_sub(1 + lines.len() + 1);
+    lines.extend(rows_block(state, width, budget, last));
     let mut progress = progress_line(state);
-    if let Some(elapsed) = elapsed {
-        progress.push_str(&format!("  {}s", elapsed.as_secs()));
-    }
-    match state.cancelled() {
-        Some(CancelReason::Interrupted) => progress.push_str("  interrupted"),
-        Some(CancelReason::TimedOut) => progress.push_str("  timed out"),
-        _ => {}
-    }
+    push_elapsed(&mut progress, elapsed);
+    push_cancelled(&mut progress, state.cancelled());
     lines.push(truncate(&progress, Some(width)));
     lines
+}
+
+/// The header and the rows of `state` within `budget` lines of `width` columns (settled rows folded
+/// into counts, then the unsettled rows that do not fit counted): nothing when fewer than three lines
+/// are left, since a header and one line say too little. `last`: every unsettled row, whatever the
+/// budget. The single-cluster frame and a fleet's frame (the rows of the cluster that needs attention)
+/// share it.
+pub(super) fn rows_block(state: &TableState, width: usize, budget: usize, last: bool) -> Vec<String> {
+    let mut lines = Vec::new();
+    let rows_budget = budget.saturating_sub(1);
+    if rows_budget < 2 && !last {
+        return lines;
+    }
+    let rows = state.rows();
+    let (visible, folded, hidden) = choose(rows, rows_budget, last);
+    let cells: Vec<[String; 5]> = visible.iter().map(|&index| cells(&rows[index], state)).collect();
+    let widths = fit(&cells, width);
+    lines.push(join(&HEADERS.map(str::to_owned), widths, width));
+    lines.extend(cells.iter().map(|row| join(row, widths, width)));
+    if !folded.is_empty() {
+        lines.push(truncate(&counts(rows, &folded, state), Some(width)));
+    }
+    if hidden > 0 {
+        lines.push(truncate(&format!("… and {hidden} more not finished"), Some(width)));
+    }
+    lines
+}
+
+/// `  12s` after a progress line, when the elapsed time is shown.
+pub(super) fn push_elapsed(line: &mut String, elapsed: Option<Duration>) {
+    if let Some(elapsed) = elapsed {
+        line.push_str(&format!("  {}s", elapsed.as_secs()));
+    }
+}
+
+/// `  interrupted` or `  timed out` after a progress line, once the run was cancelled.
+pub(super) fn push_cancelled(line: &mut String, cancelled: Option<CancelReason>) {
+    match cancelled {
+        Some(CancelReason::Interrupted) => line.push_str("  interrupted"),
+        Some(CancelReason::TimedOut) => line.push_str("  timed out"),
+        _ => {}
+    }
 }
 
 /// Which rows show (indices, in plan order), which fold into counts, and how many more unsettled

@@ -13,9 +13,13 @@
 //! the program driving the run (the interrupt) are drawn inside the frame, where no redraw erases them;
 //! totals and details of failures follow the table.
 //!
+//! A fleet's table ([`FleetTablePrinter`], module `fleet`) is drawn by the same `live` code from its
+//! own pure layout, which lays out the rows of the cluster that needs attention with this table's.
+//!
 //! Files: `state` (the row model), `render` (the plain text, pure), `frame` (the live layout, pure),
-//! `live` (the terminal), this file (the printer that ties them to a writer).
+//! `live` (the terminal), `fleet` (a fleet's table), this file (the printer that ties them to a writer).
 
+mod fleet;
 mod frame;
 mod live;
 mod render;
@@ -26,9 +30,10 @@ mod tests_live;
 use std::io::{self, Write};
 use std::time::Duration;
 
-use crate::event::{Event, ObjectFailure, SettingNames};
+use crate::event::{Event, ObjectFailure, SettingNames, Summary};
 
 use super::{Printer, status_lines, totals_lines};
+pub use fleet::{ClusterPhase, ClusterState, FleetState, FleetTablePrinter, fleet_frame};
 pub use frame::{Size, frame};
 use live::Live;
 pub use live::{SHOW_CURSOR, SizeOf};
@@ -37,6 +42,15 @@ pub use state::{Action, Row, TableState};
 
 /// A live table draws at most this often; what changes in between shows at the next event or tick.
 const FRAME_INTERVAL: Duration = Duration::from_millis(100);
+
+/// The size of the terminal on stdout, asked at every frame (it may be resized meanwhile).
+fn terminal_size() -> SizeOf {
+    Box::new(|| {
+        console::Term::stdout()
+            .size_checked()
+            .map(|(height, width)| Size { width: usize::from(width), height: usize::from(height) })
+    })
+}
 
 /// Shows a run as a table. See the [module documentation](self).
 pub struct TablePrinter<W> {
@@ -52,12 +66,7 @@ impl<W: Write> TablePrinter<W> {
     /// A table redrawn in place on stdout, sized to the terminal at each frame; `out` gets what
     /// follows the table. Use it only when stdout is a terminal.
     pub fn live(out: W) -> Self {
-        let size: SizeOf = Box::new(|| {
-            console::Term::stdout()
-                .size_checked()
-                .map(|(height, width)| Size { width: usize::from(width), height: usize::from(height) })
-        });
-        let live = Live::new(Box::new(io::stdout()), size, FRAME_INTERVAL, true);
+        let live = Live::new(Box::new(io::stdout()), terminal_size(), FRAME_INTERVAL, true);
         TablePrinter { out, state: TableState::new(), width: None, live: Some(live), warned: 0 }
     }
 
@@ -90,25 +99,27 @@ impl<W: Write> TablePrinter<W> {
         new
     }
 
-    /// Totals, failures with their hints, and objects not Current with their conditions.
+    /// What follows the table: see [`epilogue_lines`].
     fn epilogue(&mut self) -> io::Result<()> {
         let Some(summary) = &self.state.summary else { return Ok(()) };
-        for line in totals_lines(summary) {
-            writeln!(self.out, "{line}")?;
-        }
-        for ObjectFailure { obj, action, error } in &summary.failures {
-            writeln!(self.out, "{obj} {} failed: {}", action.as_str(), error.message)?;
-            if let Some(hint) = error.hint_named(&SettingNames::default()) {
-                writeln!(self.out, "  hint: {hint}")?;
-            }
-        }
-        for item in summary.not_current.iter().chain(&summary.not_deleted) {
-            for line in status_lines(item) {
-                writeln!(self.out, "{line}")?;
-            }
-        }
-        Ok(())
+        epilogue_lines(summary).iter().try_for_each(|line| writeln!(self.out, "{line}"))
     }
+}
+
+/// What follows a table once its run ended: the totals, the failures with their hints, and the objects
+/// not Current with their conditions. A fleet's table prints them for each cluster.
+pub(crate) fn epilogue_lines(summary: &Summary) -> Vec<String> {
+    let mut lines = totals_lines(summary);
+    for ObjectFailure { obj, action, error } in &summary.failures {
+        lines.push(format!("{obj} {} failed: {}", action.as_str(), error.message));
+        if let Some(hint) = error.hint_named(&SettingNames::default()) {
+            lines.push(format!("  hint: {hint}"));
+        }
+    }
+    for item in summary.not_current.iter().chain(&summary.not_deleted) {
+        lines.extend(status_lines(item));
+    }
+    lines
 }
 
 impl<W: Write + Send> Printer for TablePrinter<W> {

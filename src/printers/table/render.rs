@@ -49,27 +49,37 @@ pub(super) fn row_lines(state: &TableState) -> (String, Vec<String>) {
             *width = (*width).max(cell.width());
         }
     }
-    let join = |cells: [&str; 5]| {
-        let mut line = String::new();
-        for (column, (cell, width)) in cells.iter().zip(widths).enumerate() {
-            if column > 0 {
-                line.push_str(COLUMN_GAP);
-            }
-            line.push_str(cell);
-            line.extend(std::iter::repeat_n(' ', width.saturating_sub(cell.width())));
-        }
-        line.trim_end().to_owned()
-    };
-    let header = join(HEADERS);
-    let rows = cells.iter().map(|row| join(row.each_ref().map(String::as_str))).collect();
+    let header = join_columns(HEADERS, widths);
+    let rows = cells.iter().map(|row| join_columns(row.each_ref().map(String::as_str), widths)).collect();
     (header, rows)
 }
 
+/// `cells` side by side, each padded to its column's width in display columns, two spaces apart,
+/// trailing spaces trimmed: a line of the plain table, or of a fleet's cluster lines.
+pub(super) fn join_columns<const N: usize>(cells: [&str; N], widths: [usize; N]) -> String {
+    let mut line = String::new();
+    for (column, (cell, width)) in cells.iter().zip(widths).enumerate() {
+        if column > 0 {
+            line.push_str(COLUMN_GAP);
+        }
+        line.push_str(cell);
+        line.extend(std::iter::repeat_n(' ', width.saturating_sub(cell.width())));
+    }
+    line.trim_end().to_owned()
+}
+
+/// `[######--------------] 1/3 finished`, and the dry run's marker.
 pub(super) fn progress_line(state: &TableState) -> String {
     let (finished, total) = (state.finished(), state.total());
-    let filled = (finished * BAR_WIDTH).checked_div(total).unwrap_or(0);
     let marker = state.dry_run().marker().map(|marker| format!(" ({marker})")).unwrap_or_default();
-    format!("[{}{}] {finished}/{total} finished{marker}", "#".repeat(filled), "-".repeat(BAR_WIDTH - filled))
+    format!("{} {finished}/{total} finished{marker}", bar(finished, total, BAR_WIDTH))
+}
+
+/// A progress bar `[####------]` of `width` cells between the brackets, `finished` of `total` filled
+/// (none when the total is 0).
+pub(super) fn bar(finished: usize, total: usize, width: usize) -> String {
+    let filled = (finished.min(total) * width).checked_div(total).unwrap_or(0);
+    format!("[{}{}]", "#".repeat(filled), "-".repeat(width - filled))
 }
 
 /// A message on one line: API server errors may span several.

@@ -13,7 +13,7 @@ use crate::object::ObjRef;
 
 /// A byte sink shared by the table (the screen) and the printer's writer, as stdout is.
 #[derive(Clone, Default)]
-struct Tty(Arc<Mutex<Vec<u8>>>);
+pub(super) struct Tty(pub(super) Arc<Mutex<Vec<u8>>>);
 
 impl Write for Tty {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
@@ -26,19 +26,19 @@ impl Write for Tty {
 }
 
 /// The emulated terminal: the visible lines, the lines scrolled off above, the cursor.
-struct Terminal {
+pub(super) struct Terminal {
     width: usize,
     height: usize,
     lines: Vec<String>,
-    scrolled: Vec<String>,
+    pub(super) scrolled: Vec<String>,
     row: usize,
-    cursor_visible: bool,
+    pub(super) cursor_visible: bool,
 }
 
 impl Terminal {
     /// `bytes` played on an empty terminal. Knows what the live table writes: text, `\r`, `\n` (as a
     /// tty with onlcr: a new line), cursor up, clear to end of line, clear below, cursor show/hide.
-    fn play(bytes: &[u8], width: usize, height: usize) -> Terminal {
+    pub(super) fn play(bytes: &[u8], width: usize, height: usize) -> Terminal {
         let mut term = Terminal {
             width,
             height,
@@ -114,7 +114,7 @@ impl Terminal {
     }
 
     /// The visible lines, trailing empty ones dropped.
-    fn screen(&self) -> Vec<&str> {
+    pub(super) fn screen(&self) -> Vec<&str> {
         let mut lines: Vec<&str> = self.lines.iter().map(|line| line.trim_end()).collect();
         while lines.last() == Some(&"") {
             lines.pop();
@@ -123,21 +123,21 @@ impl Terminal {
     }
 
     /// Everything ever left on the terminal: scrolled-off lines, then the screen.
-    fn all(&self) -> Vec<&str> {
+    pub(super) fn all(&self) -> Vec<&str> {
         self.scrolled.iter().map(|line| line.trim_end()).chain(self.screen()).collect()
     }
 }
 
-fn cm(i: usize) -> ObjRef {
+pub(super) fn cm(i: usize) -> ObjRef {
     ObjRef::new("", "ConfigMap", Some("shop"), format!("config-{i:02}"))
 }
 
-fn deploy(i: usize) -> ObjRef {
+pub(super) fn deploy(i: usize) -> ObjRef {
     ObjRef::new("apps", "Deployment", Some("shop"), format!("web-frontend-with-a-rather-long-name-{i}"))
 }
 
 /// 24 ConfigMaps Current, then 6 Deployments applied and InProgress: the set of the bug report.
-fn a_set_of_thirty_half_way() -> Vec<Event> {
+pub(super) fn a_set_of_thirty_half_way() -> Vec<Event> {
     let cms: Vec<ObjRef> = (0..24).map(cm).collect();
     let deploys: Vec<ObjRef> = (0..6).map(deploy).collect();
     let mut events =
@@ -154,7 +154,7 @@ fn a_set_of_thirty_half_way() -> Vec<Event> {
     events
 }
 
-fn fixed(width: usize, height: usize) -> SizeOf {
+pub(super) fn fixed(width: usize, height: usize) -> SizeOf {
     Box::new(move || Some(Size { width, height }))
 }
 
