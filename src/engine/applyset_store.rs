@@ -14,6 +14,7 @@
 //! kapply applies it again.
 
 use std::collections::BTreeSet;
+use std::sync::Mutex;
 
 use base64::Engine as _;
 use serde_json::{Map, Value};
@@ -36,11 +37,23 @@ const WRITE_ATTEMPTS: usize = 8;
 pub(crate) struct ApplySetStore<'c> {
     cluster: &'c Cluster,
     info: InventoryInfo,
+    /// What this run's pre-apply write left on the parent: after the run, what the parent lists
+    /// beyond it was added by another writer (kept), and what it lists without members is dropped.
+    written_before: Mutex<Option<ApplySetRecord>>,
+}
+
+/// A live parent's record, and the kinds it lists that the cluster does not serve now.
+#[derive(Debug, Clone)]
+pub(crate) struct ApplySetLive {
+    pub record: ApplySetRecord,
+    /// Listed kinds without a served API (a deleted CRD, an aggregated API down): their members, if
+    /// any, cannot be read, so these stay listed on every write rather than risk losing track of them.
+    pub unserved: BTreeSet<GroupKind>,
 }
 
 impl<'c> ApplySetStore<'c> {
     pub(crate) fn new(cluster: &'c Cluster, info: InventoryInfo) -> Self {
-        ApplySetStore { cluster, info }
+        ApplySetStore { cluster, info, written_before: Mutex::new(None) }
     }
 
     /// The live set: its parent and its members, or None when the parent does not exist.
@@ -49,11 +62,12 @@ impl<'c> ApplySetStore<'c> {
         let Some(body) = self.cluster.get(&parent_ref).await? else {
             return Ok(None);
         };
-        let mut record = ApplySetRecord::from_parent(&body, &self.info.id, &parent_ref.to_string())?;
-        let members = self.members(&mut record).await?;
+        let record = ApplySetRecord::from_parent(&body, &self.info.id, &parent_ref.to_string())?;
+        let (members, unserved) = self.members(&record).await?;
         let digests = recorded_digests(&body, &members, self.secret());
         let inventory = Inventory::new(&self.info, members);
-        Ok(Some(LiveInventory { inventory, body, undecodable: Vec::new(), digests, applyset: Some(record) }))
+        let applyset = Some(ApplySetLive { record, unserved });
+        Ok(Some(LiveInventory { inventory, body, undecodable: Vec::new(), digests, applyset }))
     }
 
     /// True when the parent is a Secret (its `data` values are base64).
@@ -61,16 +75,21 @@ impl<'c> ApplySetStore<'c> {
         self.info.format == InventoryFormat::ApplySet(ParentKind::Secret)
     }
 
-    /// Every object labelled as a member, in the group-kinds and namespaces `record` lists. A kind the
-    /// cluster does not serve (its CRD deleted) has no members to find; it stays listed, in case it is
-    /// served again (a removed aggregated API), rather than risk losing track of its members.
-    async fn members(&self, record: &mut ApplySetRecord) -> Result<BTreeSet<ObjRef>, EngineError> {
+    /// Every object labelled as a member, in the group-kinds and namespaces `record` lists, and the
+    /// listed kinds the cluster does not serve (see [`ApplySetLive::unserved`]).
+    async fn members(
+        &self,
+        record: &ApplySetRecord,
+    ) -> Result<(BTreeSet<ObjRef>, BTreeSet<GroupKind>), EngineError> {
         let selector = format!("{APPLYSET_PART_OF_LABEL}={}", self.info.id);
-        let mut members = BTreeSet::new();
-        for gk in record.group_kinds.clone() {
-            let namespaced = match self.cluster.resolve(&gk, None).await {
+        let (mut members, mut unserved) = (BTreeSet::new(), BTreeSet::new());
+        for gk in &record.group_kinds {
+            let namespaced = match self.cluster.resolve(gk, None).await {
                 Ok(resolved) => resolved.namespaced,
-                Err(ClusterError::UnknownKind(_)) => continue,
+                Err(ClusterError::UnknownKind(_)) => {
+                    unserved.insert(gk.clone());
+                    continue;
+                }
                 Err(err) => return Err(err.into()),
             };
             let namespaces: Vec<Option<&str>> = if namespaced {
@@ -79,15 +98,18 @@ impl<'c> ApplySetStore<'c> {
                 vec![None]
             };
             for namespace in namespaces {
-                let found = match self.cluster.list_selected(&gk, namespace, &selector).await {
+                let found = match self.cluster.list_selected(gk, namespace, &selector).await {
                     Ok(found) => found,
-                    Err(ClusterError::UnknownKind(_)) => continue,
+                    Err(ClusterError::UnknownKind(_)) => {
+                        unserved.insert(gk.clone());
+                        continue;
+                    }
                     Err(err) => return Err(err.into()),
                 };
                 members.extend(found.iter().filter_map(ObjRef::from_value));
             }
         }
-        Ok(members)
+        Ok((members, unserved))
     }
 
     /// Before applying: the parent lists the group-kinds and namespaces of `set` too; the digests
@@ -97,20 +119,22 @@ impl<'c> ApplySetStore<'c> {
         set: &BTreeSet<ObjRef>,
         live: Option<LiveInventory>,
     ) -> Result<(InventoryAction, usize), EngineError> {
-        let count = set.len();
-        self.write(live, |recorded, digests| {
-            let mut record = recorded.cloned().unwrap_or_default();
-            record.extend(set, &self.info.namespace);
-            (record, digests.clone())
-        })
-        .await
-        .map(|action| (action, count))
+        let (action, written) = self
+            .write(live, |recorded, digests| {
+                let mut record = recorded.map(|live| live.record.clone()).unwrap_or_default();
+                record.extend(set, &self.info.namespace);
+                (record, digests.clone())
+            })
+            .await?;
+        *self.written_before.lock().expect("not poisoned") = Some(written);
+        Ok((action, set.len()))
     }
 
     /// After the run: the parent lists the group-kinds and namespaces of `final_set`, of the members
-    /// found now (an object whose deletion is still under way, one another run applied), and those
-    /// another writer added since `union` was written. The digests are this run's applies (`applied`),
-    /// the recorded ones of the other members, none for an object whose apply failed (`failed`).
+    /// found now (an object whose deletion is still under way, one another run applied), those another
+    /// writer added since this run's pre-apply write (a run under way that has not created them yet),
+    /// and the unserved kinds. The digests are this run's applies (`applied`), the recorded ones of the
+    /// other members, none for an object whose apply failed (`failed`).
     pub(crate) async fn write_final(
         &self,
         union: &BTreeSet<ObjRef>,
@@ -121,31 +145,40 @@ impl<'c> ApplySetStore<'c> {
         let live = self.read().await?;
         let members = live.iter().flat_map(|l| l.inventory.objects.iter().cloned());
         let set: BTreeSet<ObjRef> = final_set.iter().cloned().chain(members).collect();
-        let ours = ApplySetRecord::new(union, &self.info.namespace);
-        self.write(live, |recorded, digests| {
-            let mut record = ApplySetRecord::new(&set, &self.info.namespace);
-            if let Some(recorded) = recorded {
-                let theirs = |gk: &&GroupKind| !ours.group_kinds.contains(*gk);
-                record.group_kinds.extend(recorded.group_kinds.iter().filter(theirs).cloned());
-                let theirs = |ns: &&String| !ours.namespaces.contains(*ns);
-                record.namespaces.extend(recorded.namespaces.iter().filter(theirs).cloned());
-            }
-            let mut digests = after_run(digests.clone(), applied, failed);
-            digests.retain(|obj, _| set.contains(obj));
-            (record, digests)
-        })
-        .await
-        .map(|action| (action, set.len()))
+        // Without a pre-apply write (a dry run never writes; a destroy writes only for a Namespace),
+        // what this run knew of is the union.
+        let ours = self
+            .written_before
+            .lock()
+            .expect("not poisoned")
+            .clone()
+            .unwrap_or_else(|| ApplySetRecord::new(union, &self.info.namespace));
+        let (action, _) = self
+            .write(live, |recorded, digests| {
+                let mut record = ApplySetRecord::new(&set, &self.info.namespace);
+                if let Some(live) = recorded {
+                    let theirs = |gk: &&GroupKind| !ours.group_kinds.contains(*gk);
+                    record.group_kinds.extend(live.record.group_kinds.iter().filter(theirs).cloned());
+                    record.group_kinds.extend(live.unserved.iter().cloned());
+                    let theirs = |ns: &&String| !ours.namespaces.contains(*ns);
+                    record.namespaces.extend(live.record.namespaces.iter().filter(theirs).cloned());
+                }
+                let mut digests = after_run(digests.clone(), applied, failed);
+                digests.retain(|obj, _| set.contains(obj));
+                (record, digests)
+            })
+            .await?;
+        Ok((action, set.len()))
     }
 
     /// The write loop: compute the record from the live one, write the parent with its
     /// resourceVersion, re-read and retry on a conflict (keeping what the other writer listed). A
-    /// write that would change nothing is not sent.
+    /// write that would change nothing is not sent. Returns what the parent records now.
     async fn write(
         &self,
         mut live: Option<LiveInventory>,
-        compute: impl Fn(Option<&ApplySetRecord>, &Digests) -> (ApplySetRecord, Digests),
-    ) -> Result<InventoryAction, EngineError> {
+        compute: impl Fn(Option<&ApplySetLive>, &Digests) -> (ApplySetRecord, Digests),
+    ) -> Result<(InventoryAction, ApplySetRecord), EngineError> {
         let parent_ref = self.info.object_ref();
         let no_digests = Digests::new();
         let mut lost_race = false;
@@ -153,6 +186,7 @@ impl<'c> ApplySetStore<'c> {
             let recorded = live.as_ref().and_then(|l| l.applyset.as_ref());
             let recorded_digests = live.as_ref().map_or(&no_digests, |l| &l.digests);
             let (mut record, mut digests) = compute(recorded, recorded_digests);
+            let recorded = recorded.map(|live| &live.record);
             record.tooling = tooling_to_write(recorded);
             if lost_race && let Some(recorded) = recorded {
                 record.group_kinds.extend(recorded.group_kinds.iter().cloned());
@@ -167,7 +201,7 @@ impl<'c> ApplySetStore<'c> {
             }
             let unchanged = recorded == Some(&record) && *recorded_digests == digests;
             let result = match &live {
-                Some(_) if unchanged => return Ok(InventoryAction::Unchanged),
+                Some(_) if unchanged => return Ok((InventoryAction::Unchanged, record)),
                 Some(current) => {
                     let mut body = parent_body(&parent_ref, &self.info.id, &record, Some(&current.body));
                     set_digests(&mut body, &digests, self.secret());
@@ -180,7 +214,7 @@ impl<'c> ApplySetStore<'c> {
                 }
             };
             match result {
-                Ok(action) => return Ok(action),
+                Ok(action) => return Ok((action, record)),
                 Err(ClusterError::Api { code: 409, .. }) => {
                     lost_race = true;
                     live = self.read().await?;

@@ -15,13 +15,13 @@ use serde_json::Value;
 use crate::cluster::{Cluster, ClusterError};
 use crate::event::InventoryAction;
 use crate::inventory::{
-    AppliedDigest, ApplySetRecord, Inventory, InventoryError, InventoryFormat, InventoryInfo, MAX_DATA_BYTES,
+    AppliedDigest, Inventory, InventoryError, InventoryFormat, InventoryInfo, MAX_DATA_BYTES,
     MAX_STORED_BYTES,
 };
 use crate::object::{GroupKind, INVENTORY_ID_LABEL, ObjRef};
 
 use super::EngineError;
-use super::applyset_store::ApplySetStore;
+use super::applyset_store::{ApplySetLive, ApplySetStore};
 
 /// How often a write is retried after losing a race with another writer.
 const WRITE_ATTEMPTS: usize = 8;
@@ -37,7 +37,7 @@ pub(crate) struct LiveInventory {
     /// `data` that kapply wrote. An inventory cli-utils wrote has none, nor has an ApplySet.
     pub digests: BTreeMap<ObjRef, AppliedDigest>,
     /// For an ApplySet, what its parent records (the objects are its members, found by label).
-    pub applyset: Option<ApplySetRecord>,
+    pub applyset: Option<ApplySetLive>,
 }
 
 /// The digests to record with an inventory: the object set's, within the size a ConfigMap allows.

@@ -401,3 +401,30 @@ async fn two_concurrent_runs_on_one_applyset_lose_neither_kinds_nor_namespaces()
     assert_eq!(status.code, 0, "{}", status.output());
     assert_eq!(status.stdout.lines().filter(|l| l.contains(": Current")).count(), 25, "{}", status.stdout);
 }
+
+#[tokio::test]
+async fn a_listed_kind_without_members_is_dropped_after_a_run_and_an_unserved_one_is_kept() {
+    let client = crate::support::client().await;
+    let ns = TestNamespace::new(&client, "applyset-hints").await;
+    let n = ns.name.as_str();
+    let dir = TempDir::new().unwrap();
+    write(&dir, "a.yaml", &config_map("a", n));
+    let manifests = dir.path().to_str().unwrap();
+    let apply = || kapply(&["apply", manifests, "--applyset", "shop", "-n", n, "--output", "events"]);
+    let first = apply();
+    assert_eq!(first.code, 0, "{}", first.output());
+    // As a run killed after pruning every Deployment would leave it, plus a kind no API serves.
+    let secrets: Api<Secret> = Api::namespaced(client.clone(), n);
+    let mut parent = secrets.get("shop").await.unwrap();
+    let annotations = parent.metadata.annotations.get_or_insert_default();
+    annotations.insert(GROUP_KINDS.into(), "ConfigMap,Deployment.apps,Gone.example.com".into());
+    annotations.insert(NAMESPACES.into(), "nowhere".into());
+    parent.metadata.managed_fields = None;
+    secrets.replace("shop", &Default::default(), &parent).await.unwrap();
+
+    let again = apply();
+    assert_eq!(again.code, 0, "{}", again.output());
+    let annotations = annotations_of_secret(&client, n, "shop").await;
+    assert_eq!(annotations[GROUP_KINDS], "ConfigMap,Gone.example.com", "{annotations:?}");
+    assert_eq!(annotations[NAMESPACES], "", "{annotations:?}");
+}
