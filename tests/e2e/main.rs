@@ -7,6 +7,7 @@ mod apply;
 mod bad_input;
 mod bundles;
 mod cluster;
+mod destroy_pods;
 mod details;
 mod embed;
 mod fault_proxy;
