@@ -16,7 +16,9 @@
 //!     by the namespace controller 5 s after the delete and then every `grace/2 + 1` s (16 s for the
 //!     default 30 s grace period) until they are gone.
 //!
-//!   `--propagation background|foreground` (default background) is sent with every delete.
+//!   `--propagation background|foreground` (default background) is sent with every delete. What
+//!   comes back while the floor waits (an aggregated ClusterRole, re-created by the controller-manager
+//!   when deleted before what it aggregates) is deleted again every 5 s.
 //!
 //! Usage: `ssa_floor [apply [--wait] | delete [--propagation P] [--namespaces WHEN]] DIR
 //! [CONCURRENCY]` with `KUBECONFIG` set. Prints nothing but errors.
@@ -25,6 +27,7 @@ use std::time::Duration;
 
 use futures::{StreamExt, stream};
 use kapply::cluster::{ApplyOptions, Cluster, ConnectOptions};
+use kapply::kstatus::Status;
 use kapply::manifest::{self, Input, LoadOptions, UnknownKinds};
 use kapply::object::Object;
 use kapply::{ObjRef, Observer, Until};
@@ -127,7 +130,7 @@ async fn main() {
             }))
             .await;
         }
-        wait(&cluster, &objects.iter().collect::<Vec<_>>(), Until::Deleted).await;
+        gone(&cluster, &objects.iter().collect::<Vec<_>>(), &policy).await;
         return;
     }
     apply_all(&cluster, &first, concurrency).await;
@@ -161,6 +164,29 @@ async fn no_pods_left(cluster: &Cluster, namespace: &str) {
     let pods = kapply::GroupKind::new("", "Pod");
     while !cluster.list_first(&pods, Some(namespace), None, None, 1).await.expect("list pods").is_empty() {
         tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+}
+
+/// Watches `objects` until every one is gone, deleting again what comes back: an aggregated
+/// ClusterRole deleted before the ClusterRoles it aggregates is re-created by the controller-manager
+/// (kapply orders those deletes; the floor deletes everything at once and repeats).
+async fn gone(cluster: &Cluster, objects: &[&Object], policy: &PropagationPolicy) {
+    loop {
+        let refs: Vec<ObjRef> = objects.iter().map(|o| o.obj_ref.clone()).collect();
+        let seen = Observer::new(cluster)
+            .until(Until::Deleted)
+            .timeout(Duration::from_secs(5))
+            .run(&refs, CancellationToken::new(), |_, _| {})
+            .await;
+        if seen.complete {
+            return;
+        }
+        let left: Vec<&Object> = objects
+            .iter()
+            .copied()
+            .filter(|o| seen.statuses.get(&o.obj_ref).is_some_and(|s| s.status != Status::NotFound))
+            .collect();
+        delete_all(cluster, &left, policy, 16).await;
     }
 }
 
