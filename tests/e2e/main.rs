@@ -8,6 +8,7 @@ mod applyset;
 mod bad_input;
 mod bundles;
 mod cluster;
+mod destroy_pods;
 mod details;
 mod embed;
 mod fault_proxy;

@@ -11,7 +11,8 @@
 //! 3. nothing applied in this run depends on it (a depends-on entry, or custom resources of a CRD);
 //! 4. [`PruneFilters`]: the UID was not just applied, keep/detach (abandon: our owner annotation is
 //!    removed), ownership under the policy, not a namespace still in use;
-//! 5. deleted with a UID precondition, then waited for until gone;
+//! 5. deleted with a UID precondition, then waited for until gone — a Namespace only once the Pods of
+//!    the objects deleted in it are gone ([`settle`]: the namespace controller is slow to notice);
 //! 6. once the loop is done, every object seen gone is looked for once more (one LIST per kind and
 //!    namespace), and only then reported gone: one that a controller re-created in the meantime (an
 //!    aggregated ClusterRole, a workload's owner) fails as [`DeletionOutcome::Reappeared`] instead of
@@ -27,13 +28,15 @@
 //! protect that Namespace from the next run, which would delete it and the kept object inside.
 //!
 //! This file is the loop; [`decide`] is the decision of step 4 (pure), [`access`] the RBAC pre-check
-//! between 4 and 5, [`object`] the request sent for one candidate (step 5).
+//! between 4 and 5, [`object`] the request sent for one candidate (step 5), [`settle`] the wait
+//! before a Namespace's delete for the Pods of what was deleted in it.
 
 mod access;
 mod decide;
 mod object;
+mod settle;
 
-use std::collections::{BTreeSet, HashMap, VecDeque};
+use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
 
 use futures::StreamExt;
 use futures::stream::FuturesUnordered;
@@ -137,6 +140,17 @@ impl<'a> PrunePhase<'a> {
             }
         }
         let items: Vec<(ObjRef, &Value)> = live.iter().map(|(obj, body)| (obj.clone(), body)).collect();
+        // The UIDs of the candidates in each Namespace: what a Namespace's delete waits for the Pods
+        // of (only those deleted matter: one that stays keeps its Namespace from being deleted).
+        let mut in_namespace: HashMap<String, HashSet<String>> = HashMap::new();
+        for (obj, body) in &live {
+            if let (Some(ns), Some(uid)) =
+                (&obj.namespace, body.pointer("/metadata/uid").and_then(Value::as_str))
+            {
+                in_namespace.entry(ns.clone()).or_default().insert(uid.to_owned());
+            }
+        }
+        let in_namespace = &in_namespace;
         let deletion = graph::deletion_graph(&items);
         let needed = decide::still_needed(&self.prepared.graph, &self.prepared.retained, &live);
         let set: Vec<ObjRef> = self.prepared.kept_refs();
@@ -190,7 +204,9 @@ impl<'a> PrunePhase<'a> {
                 while in_flight.len() < self.options.concurrency.max(1) {
                     let Some((obj, action)) = queue.pop_front() else { break };
                     in_flight.push(async move {
-                        let result = self.act(&obj, action).await;
+                        let deleted =
+                            settle::waits_for_pods(&obj).then(|| in_namespace.get(&obj.name)).flatten();
+                        let result = self.act(&obj, action, deleted).await;
                         (obj, result)
                     });
                 }
@@ -313,6 +329,10 @@ impl State<'_, '_> {
             }
             ActionResult::Failed(error) => {
                 self.emit(obj.clone(), PruneOutcome::Failed(error));
+                self.keep_dependencies(&obj);
+            }
+            ActionResult::Stopped(reason) => {
+                self.emit(obj.clone(), PruneOutcome::Skipped(SkipReason::stopped(reason)));
                 self.keep_dependencies(&obj);
             }
         }

@@ -1,6 +1,8 @@
 //! The work on one prune candidate: its delete (UID-preconditioned) or the removal of our claim on
 //! it sent to the cluster, and the error of an object that exists again after it was seen gone.
 
+use std::collections::HashSet;
+
 use serde_json::{Value, json};
 
 use crate::cluster::DeleteResult;
@@ -10,22 +12,37 @@ use crate::object::{OWNING_INVENTORY, ObjRef};
 
 use super::PrunePhase;
 use super::decide::Action;
+use super::settle::Settled;
 use crate::engine::apply_phase::object_error;
 
 pub(super) enum ActionResult {
     Deleted(DeleteResult),
     Unclaimed(AbandonReason),
     Failed(ObjectError),
+    /// Not sent: the run was cancelled while a Namespace waited for its Pods.
+    Stopped(Option<crate::CancelReason>),
 }
 
 impl PrunePhase<'_> {
-    pub(super) async fn act(&self, obj: &ObjRef, action: Action) -> ActionResult {
+    /// `deleted`: for a Namespace, the UIDs of what this run deleted in it, whose Pods its delete
+    /// waits for ([`super::settle`]).
+    pub(super) async fn act(
+        &self,
+        obj: &ObjRef,
+        action: Action,
+        deleted: Option<&HashSet<String>>,
+    ) -> ActionResult {
         match action {
             Action::Delete { .. } if self.options.dry_run == DryRun::Client => {
                 ActionResult::Deleted(DeleteResult::Gone)
             }
             Action::Delete { uid } => {
                 let dry_run = self.options.dry_run == DryRun::Server;
+                if let Some(deleted) = deleted.filter(|d| !dry_run && !d.is_empty())
+                    && self.settle_pods(&obj.name, deleted).await == Settled::Stopped
+                {
+                    return ActionResult::Stopped(self.cancel.reason());
+                }
                 match self
                     .cluster
                     .delete(obj, uid.as_deref(), self.options.prune_propagation.policy(), dry_run)
