@@ -263,21 +263,6 @@ pub struct InventoryArgs {
     pub applyset: Option<kapply::inventory::ApplySetParent>,
 }
 
-impl InventoryArgs {
-    /// The inventory these flags name, in `namespace`, when no manifests give a template (destroy and
-    /// status by flags alone). clap has already refused an ApplySet given with an id or name.
-    pub fn info(&self, namespace: &str) -> Result<kapply::InventoryInfo, kapply::inventory::InventoryError> {
-        match &self.applyset {
-            Some(parent) => kapply::InventoryInfo::applyset(parent, Some(namespace)),
-            None => kapply::InventoryInfo::from_flags(
-                self.inventory_id.as_deref(),
-                self.inventory_name.as_deref(),
-                Some(namespace),
-            ),
-        }
-    }
-}
-
 /// What every cluster-facing run shares: where the cluster and the inventory are, how to wait, how
 /// to print.
 #[derive(Debug, Args)]

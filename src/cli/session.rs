@@ -232,19 +232,22 @@ impl Session {
 
 /// The inventory the flags name, without manifests (destroy, live status): `--inventory-id` or
 /// `--inventory-name` (or `--applyset`), in `--inventory-namespace`, else `-n`, else the context's
-/// namespace. One lookup
-/// for one cluster and for each member of a fleet, so both find the same inventory.
+/// namespace. One lookup for one cluster and for each member of a fleet, so both find the same
+/// inventory; the mapping itself is the library's ([`kapply::engine::InventoryFlags::info`]), as
+/// for a run with manifests.
 pub fn inventory_from_flags(
     cluster: &Cluster,
     connection: &ConnectionArgs,
     inventory: &InventoryArgs,
-) -> Result<InventoryInfo, kapply::inventory::InventoryError> {
-    let namespace = inventory
-        .inventory_namespace
-        .clone()
-        .or_else(|| connection.namespace.clone())
-        .unwrap_or_else(|| cluster.default_namespace().to_owned());
-    inventory.info(&namespace)
+) -> Result<InventoryInfo, kapply::Error> {
+    let namespace = inventory.inventory_namespace.clone().or_else(|| connection.namespace.clone());
+    let flags = kapply::engine::InventoryFlags {
+        id: inventory.inventory_id.clone(),
+        name: inventory.inventory_name.clone(),
+        namespace,
+        applyset: inventory.applyset.clone(),
+    };
+    flags.info(cluster.default_namespace())
 }
 
 /// When set, every run checks its event stream against [`kapply::event::check_order`] and fails
