@@ -22,14 +22,14 @@ use serde_json::{Map, Value};
 use crate::cluster::{Cluster, ClusterError};
 use crate::event::InventoryAction;
 use crate::inventory::{
-    APPLYSET_PART_OF_LABEL, AppliedDigest, ApplySetRecord, Inventory, InventoryFormat, InventoryInfo,
-    KUBECTL_TOOL, MAX_DATA_BYTES, MAX_STORED_BYTES, ParentKind, configmap_key_problem, kapply_tooling,
-    parent_body, tool_name,
+    APPLYSET_PART_OF_LABEL, ApplySetRecord, Inventory, InventoryFormat, InventoryInfo, KUBECTL_TOOL,
+    MAX_DATA_BYTES, MAX_STORED_BYTES, ParentKind, configmap_key_problem, kapply_tooling, parent_body,
+    tool_name,
 };
 use crate::object::{GroupKind, ObjRef};
 
 use super::EngineError;
-use super::inventory_store::{Digests, LiveInventory, after_run};
+use super::inventory_store::{Digests, LiveInventory, after_run, digests_in_data};
 
 /// How often a write is retried after losing a race with another writer.
 const WRITE_ATTEMPTS: usize = 8;
@@ -64,7 +64,7 @@ impl<'c> ApplySetStore<'c> {
         };
         let record = ApplySetRecord::from_parent(&body, &self.info.id, &parent_ref.to_string())?;
         let (members, unserved) = self.members(&record).await?;
-        let digests = recorded_digests(&body, &members, self.secret());
+        let digests = digests_in_data(&body, &members, self.secret());
         let inventory = Inventory::new(&self.info, members);
         let applyset = Some(ApplySetLive { record, unserved });
         Ok(Some(LiveInventory { inventory, body, undecodable: Vec::new(), digests, applyset }))
@@ -250,25 +250,6 @@ fn fits(info: &InventoryInfo, digests: &Digests, secret: bool) -> bool {
     estimate.data_bytes + added <= MAX_DATA_BYTES && estimate.stored_bytes + added <= MAX_STORED_BYTES
 }
 
-/// The digests the parent's `data` records for `members` (base64-decoded for a Secret). Keys that
-/// name no member, or values kapply did not write, are ignored.
-fn recorded_digests(body: &Value, members: &BTreeSet<ObjRef>, secret: bool) -> Digests {
-    let Some(data) = body.get("data").and_then(Value::as_object) else { return Digests::new() };
-    members
-        .iter()
-        .filter_map(|obj| {
-            let value = data.get(&obj.to_inventory_key())?.as_str()?;
-            let value = if secret {
-                let bytes = base64::engine::general_purpose::STANDARD.decode(value).ok()?;
-                String::from_utf8(bytes).ok()?
-            } else {
-                value.to_owned()
-            };
-            Some((obj.clone(), AppliedDigest::parse(&value)?))
-        })
-        .collect()
-}
-
 /// Sets the parent's `data` to `digests`, keeping entries that are no digest of kapply's.
 fn set_digests(body: &mut Value, digests: &Digests, secret: bool) {
     let mut data: Map<String, Value> = body
@@ -307,6 +288,7 @@ fn tooling_to_write(recorded: Option<&ApplySetRecord>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::inventory::AppliedDigest;
 
     #[test]
     fn digests_round_trip_through_a_secrets_base64_and_leave_other_data_alone() {
@@ -319,7 +301,7 @@ mod tests {
             let mut body = serde_json::json!({"data": {"note": "kept"}});
             set_digests(&mut body, &digests, secret);
             assert_eq!(body["data"]["note"], "kept");
-            assert_eq!(recorded_digests(&body, &members, secret), digests, "secret: {secret}");
+            assert_eq!(digests_in_data(&body, &members, secret), digests, "secret: {secret}");
             set_digests(&mut body, &Digests::new(), secret);
             assert_eq!(body["data"], serde_json::json!({"note": "kept"}));
         }

@@ -133,7 +133,7 @@ impl ConfigMapStore<'_> {
         };
         let (inventory, invalid) = Inventory::from_configmap(&body)?;
         let undecodable = invalid.into_iter().map(|entry| entry.source.key).collect();
-        let digests = digests_of(&body, &inventory);
+        let digests = digests_in_data(&body, &inventory.objects, false);
         Ok(Some(LiveInventory { inventory, body, undecodable, digests, applyset: None }))
     }
 
@@ -286,15 +286,23 @@ fn data_of(inventory: &Inventory, digests: &Digests) -> serde_json::Map<String, 
     data
 }
 
-/// The digests a live inventory ConfigMap records: the `data` values kapply wrote.
-fn digests_of(body: &Value, inventory: &Inventory) -> Digests {
+/// The digests the `data` of `body` records for `objects`: the values kapply wrote there, keyed by
+/// inventory key — a ConfigMap inventory's, or an ApplySet parent's (`base64`: a Secret's values).
+/// Keys that name none of `objects`, and values kapply did not write, are ignored.
+pub(crate) fn digests_in_data(body: &Value, objects: &BTreeSet<ObjRef>, base64: bool) -> Digests {
+    use base64::Engine as _;
     let Some(data) = body.get("data").and_then(Value::as_object) else { return Digests::new() };
-    inventory
-        .objects
+    objects
         .iter()
         .filter_map(|obj| {
             let value = data.get(&obj.to_inventory_key())?.as_str()?;
-            Some((obj.clone(), AppliedDigest::parse(value)?))
+            let digest = if base64 {
+                let bytes = base64::engine::general_purpose::STANDARD.decode(value).ok()?;
+                AppliedDigest::parse(std::str::from_utf8(&bytes).ok()?)?
+            } else {
+                AppliedDigest::parse(value)?
+            };
+            Some((obj.clone(), digest))
         })
         .collect()
 }
