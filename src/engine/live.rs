@@ -12,6 +12,11 @@
 //! (what an apply that is not sent reports) — a few strings, not a JSON tree (a
 //! `serde_json` map costs over 600 bytes however few its entries), so that memory stays flat for
 //! large sets; the JSON form is built when the object is read, one at a time.
+//!
+//! The same LISTs show the run's prune candidates in those batches (objects recorded by the last run
+//! and absent from the set): each is kept trimmed ([`crate::wait::trim`]), and the prune phase takes
+//! them ([`LiveReader::listed_candidates`]) instead of listing the same batches again, as long as the
+//! snapshot is fresh.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
@@ -24,7 +29,7 @@ use crate::cluster::{Cluster, ClusterError};
 use crate::inventory::{Digest, state_digest};
 use crate::kstatus::{self, StatusResult};
 use crate::object::{OWNING_INVENTORY, ObjRef};
-use crate::wait::{Batch, batches};
+use crate::wait::{Batch, batches, trim};
 
 /// How long a batch snapshot stands in for a GET.
 const FRESHNESS: Duration = Duration::from_secs(10);
@@ -39,6 +44,8 @@ struct Snapshot {
     api_version: String,
     /// None when the LIST failed (e.g. a kind served only once its CRD is established): use GETs.
     items: Option<Mutex<HashMap<String, Slim>>>,
+    /// The batch's prune candidates the LIST showed, by name, trimmed (empty when it failed).
+    candidates: Mutex<HashMap<String, Value>>,
 }
 
 /// A live object as the apply reads it.
@@ -70,6 +77,8 @@ pub(crate) struct LiveReader<'c> {
     status_options: kstatus::Options,
     /// Per batch worth listing: the names of the set in it (only those are kept from the LIST).
     wanted: HashMap<Batch, HashSet<String>>,
+    /// Per batch worth listing: the names of the prune candidates in it (kept whole, trimmed).
+    candidates: HashMap<Batch, HashSet<String>>,
     snapshots: Mutex<HashMap<Batch, Arc<OnceCell<Snapshot>>>>,
 }
 
@@ -77,15 +86,28 @@ impl<'c> LiveReader<'c> {
     pub(crate) fn new<'a>(
         cluster: &'c Cluster,
         set: impl IntoIterator<Item = &'a ObjRef>,
+        candidates: &[ObjRef],
         field_manager: &'c str,
         status_options: kstatus::Options,
     ) -> Self {
-        let wanted = batches(set)
+        let wanted: HashMap<Batch, HashSet<String>> = batches(set)
             .into_iter()
             .filter(|(_, refs)| refs.len() >= MIN_BATCH)
             .map(|(batch, refs)| (batch, refs.into_iter().map(|r| r.name).collect()))
             .collect();
-        LiveReader { cluster, field_manager, status_options, wanted, snapshots: Mutex::new(HashMap::new()) }
+        let candidates = batches(candidates)
+            .into_iter()
+            .filter(|(batch, _)| wanted.contains_key(batch))
+            .map(|(batch, refs)| (batch, refs.into_iter().map(|r| r.name).collect()))
+            .collect();
+        LiveReader {
+            cluster,
+            field_manager,
+            status_options,
+            wanted,
+            candidates,
+            snapshots: Mutex::new(HashMap::new()),
+        }
     }
 
     /// The live object, None when it does not exist. Each object of the set should be read once.
@@ -106,6 +128,8 @@ impl<'c> LiveReader<'c> {
         let snapshot = cell
             .get_or_init(|| async {
                 let mut api_version = String::new();
+                let mut candidates = HashMap::new();
+                let wanted_candidates = self.candidates.get(&batch);
                 let listed = self
                     .cluster
                     .list_mapped(&batch.0, batch.1.as_deref(), |item| {
@@ -115,13 +139,22 @@ impl<'c> LiveReader<'c> {
                         {
                             api_version = version.to_owned();
                         }
-                        names.contains(name).then(|| Slim::of(&item, self.field_manager, self.status_options))
+                        if names.contains(name) {
+                            return Some(Slim::of(&item, self.field_manager, self.status_options));
+                        }
+                        if wanted_candidates.is_some_and(|c| c.contains(name)) {
+                            candidates.insert(name.to_owned(), trim(item));
+                        }
+                        None
                     })
                     .await;
                 let items = listed.ok().map(|items| {
                     Mutex::new(items.into_iter().map(|slim| (slim.name.clone(), slim)).collect())
                 });
-                Snapshot { taken: Instant::now(), api_version, items }
+                if items.is_none() {
+                    candidates.clear();
+                }
+                Snapshot { taken: Instant::now(), api_version, items, candidates: Mutex::new(candidates) }
             })
             .await;
         match &snapshot.items {
@@ -135,6 +168,27 @@ impl<'c> LiveReader<'c> {
             }
             None => self.get(obj).await,
         }
+    }
+
+    /// The prune candidates of every batch listed in the last [`FRESHNESS`], each with its trimmed
+    /// live body, or None when the LIST did not show it (it is gone). Candidates of batches not listed
+    /// (or listed too long ago, or whose LIST failed) are not in the map: the prune lists those.
+    /// Each candidate is handed out once.
+    pub(crate) fn listed_candidates(&self) -> HashMap<ObjRef, Option<Value>> {
+        let snapshots = self.snapshots.lock().unwrap_or_else(|e| e.into_inner());
+        let mut listed = HashMap::new();
+        for (batch, names) in &self.candidates {
+            let Some(snapshot) = snapshots.get(batch).and_then(|cell| cell.get()) else { continue };
+            if snapshot.items.is_none() || snapshot.taken.elapsed() >= FRESHNESS {
+                continue;
+            }
+            let mut bodies = snapshot.candidates.lock().unwrap_or_else(|e| e.into_inner());
+            for name in names {
+                let obj = ObjRef::new(batch.0.group.clone(), batch.0.kind.clone(), batch.1.as_deref(), name);
+                listed.insert(obj, bodies.remove(name));
+            }
+        }
+        listed
     }
 
     async fn get(&self, obj: &ObjRef) -> Result<Option<Live>, ClusterError> {

@@ -309,7 +309,9 @@ pub(crate) async fn apply(
     emitter.emit(Event::Plan(Plan::for_apply(prepared.graph.waves(), planned_prune, options.dry_run)));
 
     let recorded = live_inventory.as_ref().map(|l| l.digests.clone()).unwrap_or_default();
-    let applier = apply_phase::ApplyPhase::new(cluster, prepared, options, cancel, &recorded);
+    let listed_for_prune: &[ObjRef] = if options.no_prune { &[] } else { &candidates };
+    let applier =
+        apply_phase::ApplyPhase::new(cluster, prepared, options, cancel, &recorded, listed_for_prune);
     check_external_dependencies(cluster, prepared).await?;
     let union = inventory::union(&previous, &refs);
     let early = if options.dry_run.is_dry_run() {

@@ -54,6 +54,10 @@ pub(crate) struct Applied {
     pub failed: usize,
     /// What the inventory records of each apply of this run (sent or found unchanged).
     pub digests: Digests,
+    /// The prune candidates the apply phase's LISTs showed lately, with their trimmed live bodies
+    /// (None: not there): the prune phase need not list their batches again
+    /// ([`LiveReader::listed_candidates`]).
+    pub listed_candidates: HashMap<ObjRef, Option<Value>>,
 }
 
 /// The read-only context of the apply phase, shared by every apply in flight.
@@ -71,12 +75,15 @@ pub(crate) struct ApplyPhase<'a> {
 }
 
 impl<'a> ApplyPhase<'a> {
+    /// `candidates`: the run's prune candidates, whose live state the apply phase's LISTs keep for
+    /// the prune phase.
     pub(crate) fn new(
         cluster: &'a Cluster,
         prepared: &'a Prepared,
         options: &'a ApplyOptions,
         cancel: &'a Cancel,
         recorded: &'a Digests,
+        candidates: &[ObjRef],
     ) -> Self {
         let mut external: HashMap<ObjRef, Vec<ObjRef>> = HashMap::new();
         for dep in prepared.graph.external() {
@@ -85,6 +92,7 @@ impl<'a> ApplyPhase<'a> {
         let live = LiveReader::new(
             cluster,
             prepared.graph.objects(),
+            candidates,
             &options.field_manager,
             options.status_options(),
         );
@@ -179,6 +187,7 @@ impl<'a> ApplyPhase<'a> {
         if cancelled {
             state.cancel_the_rest(self, self.cancel.reason());
         }
+        state.applied.listed_candidates = self.live.listed_candidates();
         state.applied
     }
 }

@@ -7,7 +7,8 @@
 //!
 //! Per candidate, in this order:
 //! 1. its kind is still served (else: skipped with a warning, kept in the inventory);
-//! 2. it still exists (else: already gone, dropped from the inventory);
+//! 2. it still exists (else: already gone, dropped from the inventory), as one LIST per (kind,
+//!    namespace) shows — or the apply phase's LIST of that batch, taken in the last seconds;
 //! 3. nothing applied in this run depends on it (a depends-on entry, or custom resources of a CRD);
 //! 4. [`PruneFilters`]: the UID was not just applied, keep/detach (abandon: our owner annotation is
 //!    removed), ownership under the policy, not a namespace still in use;
@@ -124,19 +125,31 @@ impl<'a> PrunePhase<'a> {
                 report(emitter, obj, PruneOutcome::Skipped(SkipReason::KindNotServed));
             }
         }
-        // 2. Still there? One LIST per (kind, namespace).
-        let mut observed = wait::poll(self.cluster, &served).await.observed;
+        // 2. Still there? One LIST per (kind, namespace), except for the batches the apply phase
+        //    listed in the last seconds (`LiveReader::listed_candidates`): what that LIST showed stands
+        //    in for a new one, as this phase's own LIST stands for its whole loop. An object
+        //    re-created in between fails its delete's UID precondition either way.
+        let listed = &self.applied.listed_candidates;
+        let to_list: Vec<ObjRef> = served.iter().filter(|obj| !listed.contains_key(obj)).cloned().collect();
+        let mut observed = wait::poll(self.cluster, &to_list).await.observed;
         let mut live: HashMap<ObjRef, Value> = HashMap::new();
         for obj in served {
-            let seen = observed.remove(&obj);
-            match seen {
-                Some(wait::Observed { live: Some(body), .. }) => {
+            let body = match listed.get(&obj) {
+                Some(body) => body.clone(),
+                None => match observed.remove(&obj) {
+                    Some(wait::Observed { live: Some(body), .. }) => Some(body),
+                    Some(wait::Observed { status, .. }) if status.status == Status::Unknown => {
+                        report(emitter, obj, PruneOutcome::Failed(ObjectError::new(status.message)));
+                        continue;
+                    }
+                    _ => None,
+                },
+            };
+            match body {
+                Some(body) => {
                     live.insert(obj, body);
                 }
-                Some(wait::Observed { status, .. }) if status.status == Status::Unknown => {
-                    report(emitter, obj, PruneOutcome::Failed(ObjectError::new(status.message)));
-                }
-                _ => report(emitter, obj, PruneOutcome::Skipped(SkipReason::AlreadyGone)),
+                None => report(emitter, obj, PruneOutcome::Skipped(SkipReason::AlreadyGone)),
             }
         }
         let items: Vec<(ObjRef, &Value)> = live.iter().map(|(obj, body)| (obj.clone(), body)).collect();
