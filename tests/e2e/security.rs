@@ -4,6 +4,7 @@
 //! - A forbidden apply names the verb, the object and RBAC; while it fails, nothing is pruned.
 //! - A prune with a forbidden deletion deletes nothing (not even what it may delete), naming the
 //!   verb, the resource and the namespace; once granted, the next run prunes.
+//! - A user with Roles in several namespaces (no ClusterRole) prunes in each of them.
 //! - A kubeconfig whose user is an `exec:` plugin works, and a failing plugin fails the run clearly.
 
 use std::collections::BTreeSet;
@@ -53,10 +54,15 @@ impl RestrictedUser {
 
     /// Binds one more Role, named `role`, of `rules` to the user.
     async fn grant(&self, role: &str, rules: &Value) {
-        let roles: Api<Role> = Api::namespaced(self.client.clone(), &self.namespace);
+        self.grant_in(&self.namespace, role, rules).await;
+    }
+
+    /// Binds a Role of `rules`, named `role`, in `namespace` (another one than the user's, maybe).
+    async fn grant_in(&self, namespace: &str, role: &str, rules: &Value) {
+        let roles: Api<Role> = Api::namespaced(self.client.clone(), namespace);
         let body = serde_json::from_value(json!({"metadata": {"name": role}, "rules": rules})).unwrap();
         roles.create(&PostParams::default(), &body).await.expect("create the Role");
-        let bindings: Api<RoleBinding> = Api::namespaced(self.client.clone(), &self.namespace);
+        let bindings: Api<RoleBinding> = Api::namespaced(self.client.clone(), namespace);
         let binding = serde_json::from_value(json!({
             "metadata": {"name": role},
             "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": role},
@@ -64,12 +70,12 @@ impl RestrictedUser {
         }))
         .unwrap();
         bindings.create(&PostParams::default(), &binding).await.expect("create the RoleBinding");
-        self.wait_until_granted(rules).await;
+        self.wait_until_granted(namespace, rules).await;
     }
 
     /// The apiserver's RBAC authorizer learns of a new binding through a watch: wait until it allows
     /// every verb of `rules`, so that a run right after the grant sees it.
-    async fn wait_until_granted(&self, rules: &Value) {
+    async fn wait_until_granted(&self, namespace: &str, rules: &Value) {
         let reviews: Api<SubjectAccessReview> = Api::all(self.client.clone());
         let user = format!("system:serviceaccount:{}:{}", self.namespace, self.name);
         for rule in rules.as_array().expect("rules are a list") {
@@ -80,7 +86,7 @@ impl RestrictedUser {
                         "user": user,
                         "groups": ["system:serviceaccounts", "system:authenticated"],
                         "resourceAttributes": {
-                            "namespace": self.namespace, "verb": verb, "resource": resource, "name": name,
+                            "namespace": namespace, "verb": verb, "resource": resource, "name": name,
                         },
                     }}))
                     .unwrap();
@@ -299,6 +305,44 @@ async fn a_prune_with_a_forbidden_deletion_deletes_nothing_and_names_verb_resour
         assert!(live_config_map(&client, n, name).await.is_none(), "{name} was pruned");
     }
     assert_eq!(package.inventory_keys(&client).await, keys(n, &["stays"], &[]));
+}
+
+#[tokio::test]
+async fn a_prune_across_namespaces_by_a_user_with_roles_in_each_but_no_cluster_role_deletes_in_each() {
+    // The access check asks once for all namespaces first; refused there (no ClusterRole), it must
+    // ask namespace by namespace, where the user's Roles allow the deletions.
+    let client = client().await;
+    let ns = TestNamespace::new(&client, "security-prune-namespaces").await;
+    let other = TestNamespace::new(&client, "security-prune-namespaces-b").await;
+    let (n, m) = (&ns.name, &other.name);
+    let verbs = [CONFIGMAP_VERBS.as_slice(), &["delete"]].concat();
+    let rules = json!([rule(&["configmaps"], &verbs)]);
+    let user = RestrictedUser::new(&client, n, "deployer", rules.clone()).await;
+    user.grant_in(m, "deployer", &rules).await;
+    let kubeconfig = user.token_kubeconfig().await;
+    let package = Package::new(n, "prune-namespaces");
+    let in_namespace = |namespace: &str, name: &str| {
+        json!({
+            "apiVersion": "v1", "kind": "ConfigMap",
+            "metadata": {"name": name, "namespace": namespace}, "data": {"key": name},
+        })
+        .to_string()
+    };
+    for (namespace, name) in [(n, "stays"), (n, "gone"), (m, "gone")] {
+        package.write(&format!("{namespace}-{name}.yaml"), &in_namespace(namespace, name));
+    }
+    let first = package.run_via(&kubeconfig, "apply", &[]);
+    assert_eq!(first.code, 0, "{}", first.output());
+
+    package.remove(&format!("{n}-gone.yaml"));
+    package.remove(&format!("{m}-gone.yaml"));
+    let pruned = package.run_via(&kubeconfig, "apply", &[]);
+    assert_eq!(pruned.code, 0, "{}", pruned.output());
+    for namespace in [n, m] {
+        assert_contains(&pruned, "prunes in each namespace", &format!("ConfigMap/{namespace}/gone pruned"));
+        assert!(live_config_map(&client, namespace, "gone").await.is_none(), "{namespace}/gone was pruned");
+    }
+    assert!(live_config_map(&client, n, "stays").await.is_some(), "stays was kept");
 }
 
 #[tokio::test]

@@ -1,7 +1,7 @@
 //! The RBAC pre-check of a prune: the deletions it plans, and whether the user may send every one of
 //! them (SelfSubjectAccessReviews) — if one is forbidden, nothing is deleted.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use futures::StreamExt;
 use serde_json::Value;
@@ -42,8 +42,9 @@ pub(super) fn planned_deletions(
 }
 
 impl PrunePhase<'_> {
-    /// The planned deletions the user may not send, each with its error. One access review per (kind,
-    /// namespace); when that one is refused, one per object of it, as a Role may grant `delete` on some
+    /// The planned deletions the user may not send, each with its error. One access review per kind
+    /// spanning several namespaces, for all of them; then one per (kind, namespace) not allowed that
+    /// way; when that one is refused, one per object of it, as a Role may grant `delete` on some
     /// `resourceNames` only.
     ///
     /// A review that fails (an apiserver without `authorization.k8s.io/v1`) ends the check with
@@ -54,9 +55,47 @@ impl PrunePhase<'_> {
         for obj in planned {
             batches.entry((obj.group_kind(), obj.namespace.as_deref())).or_default().push(obj);
         }
+        let concurrency = self.options.concurrency.max(1);
+        // A kind the user may delete in every namespace needs no review per namespace: when a kind
+        // spans several, one review for all namespaces comes first (an administrator's usual case).
+        let mut namespaces_of: BTreeMap<GroupKind, usize> = BTreeMap::new();
+        for (gk, namespace) in batches.keys() {
+            if namespace.is_some() {
+                *namespaces_of.entry(gk.clone()).or_default() += 1;
+            }
+        }
+        let spanning = namespaces_of.into_iter().filter(|(_, count)| *count > 1).map(|(gk, _)| gk);
+        let everywhere: HashSet<GroupKind> = futures::stream::iter(spanning)
+            .map(|gk: GroupKind| async move {
+                let review = self.may_delete(&gk, None, None).await;
+                (gk, review)
+            })
+            .buffer_unordered(concurrency)
+            // Refused, or not known: the reviews per namespace decide.
+            .filter_map(|(gk, review)| async move { matches!(review, Ok(None)).then_some(gk) })
+            .collect()
+            .await;
+        batches.retain(|(gk, namespace), _| namespace.is_none() || !everywhere.contains(gk));
+        // One review per remaining (kind, namespace), all at once: a prune across many namespaces
+        // would otherwise wait for them one after the other before its first delete.
+        let owned: Vec<(GroupKind, Option<String>, Vec<ObjRef>)> = batches
+            .into_iter()
+            .map(|((gk, namespace), objects)| {
+                (gk, namespace.map(str::to_owned), objects.into_iter().cloned().collect())
+            })
+            .collect();
+        let batch_reviews = futures::stream::iter(owned)
+            // Owned items: see `engine::validate` (rust-lang/rust#102211).
+            .map(|(gk, namespace, objects): (GroupKind, Option<String>, Vec<ObjRef>)| async move {
+                let review = self.may_delete(&gk, namespace.as_deref(), None).await;
+                (gk, namespace, objects, review)
+            })
+            .buffered(concurrency)
+            .collect::<Vec<_>>()
+            .await;
         let mut forbidden = Vec::new();
-        for ((gk, namespace), objects) in batches {
-            let refused = match self.may_delete(&gk, namespace, None).await {
+        for (gk, namespace, objects, review) in batch_reviews {
+            let refused = match review {
                 Ok(None) => continue,
                 Ok(Some(refused)) => refused,
                 Err(err) => {
@@ -64,14 +103,13 @@ impl PrunePhase<'_> {
                     return Vec::new();
                 }
             };
-            let gk = &gk;
-            let reviews = futures::stream::iter(objects.into_iter().cloned())
-                // Owned items: see `engine::validate` (rust-lang/rust#102211).
+            let (gk, namespace) = (&gk, namespace.as_deref());
+            let reviews = futures::stream::iter(objects)
                 .map(|obj: ObjRef| async move {
                     let review = self.may_delete(gk, namespace, Some(&obj.name)).await;
                     (obj, review)
                 })
-                .buffer_unordered(self.options.concurrency.max(1))
+                .buffer_unordered(concurrency)
                 .collect::<Vec<_>>()
                 .await;
             for (obj, review) in reviews {
