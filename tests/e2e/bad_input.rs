@@ -600,6 +600,41 @@ mod server_schema {
     }
 
     #[tokio::test]
+    async fn a_schema_error_in_a_namespace_the_set_creates_exits_2_and_creates_nothing() {
+        // The dry runs into a namespace that does not exist yet go many at once (the server waits
+        // 50 ms before refusing each): their refusals still stop the run before any write.
+        let client = client().await;
+        let ns = TestNamespace::new(&client, "schema-new-namespace").await;
+        let package = Package::new(&ns.name, "schema-new-namespace");
+        let created = crate::support::unique_name("schema-created");
+        package.write(
+            "00-namespace.yaml",
+            &format!("apiVersion: v1\nkind: Namespace\nmetadata: {{name: {created}}}\n"),
+        );
+        let valid: Vec<String> = (0..40)
+            .map(|i| format!("apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: cm-{i}, namespace: {created}}}\ndata: {{i: \"{i}\"}}\n"))
+            .collect();
+        package.write("10-valid.yaml", &valid.join("---\n"));
+        package.write(
+            "20-numbers.yaml",
+            &format!("apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: numbers, namespace: {created}}}\ndata: {{a: 1}}\n"),
+        );
+
+        let run = package.apply(&[]);
+        assert_eq!(run.code, 2, "{}", run.output());
+        let output = run.output();
+        let expected = format!("20-numbers.yaml:1 (document 1): ConfigMap/{created}/numbers: ");
+        let line = output.lines().find(|line| line.contains(&expected));
+        let line = line.unwrap_or_else(|| panic!("expected {expected:?} in:\n{output}"));
+        assert!(line.contains(".data.a: expected string"), "{line}");
+        assert!(!output.contains(&format!("ConfigMap/{created}/cm-")), "a valid object is named: {output}");
+        assert!(inventory(&client, &package).await.is_none(), "the inventory was written:\n{output}");
+        let namespaces: Api<k8s_openapi::api::core::v1::Namespace> = Api::all(client.clone());
+        let namespace = namespaces.get_opt(&created).await.expect("read the namespace");
+        assert!(namespace.is_none(), "the set's Namespace was created:\n{output}");
+    }
+
+    #[tokio::test]
     async fn schema_errors_added_to_an_applied_set_exit_2_and_leave_its_inventory_unchanged() {
         let client = client().await;
         let ns = TestNamespace::new(&client, "schema-second").await;
