@@ -48,6 +48,11 @@ impl StoredObject {
 }
 
 impl Prepared {
+    /// True when the set holds the Namespace `name` (it may not exist in the cluster yet).
+    pub(crate) fn creates_namespace(&self, name: &str) -> bool {
+        self.objects.contains_key(&ObjRef::new("", "Namespace", None, name))
+    }
+
     /// The references a prune compares the inventory with: the set's objects and the retained ones.
     pub fn kept_refs(&self) -> Vec<ObjRef> {
         self.graph.objects().iter().chain(self.retained.keys()).cloned().collect()

@@ -138,7 +138,7 @@ async fn absent_namespaces(
     let created: BTreeSet<String> = candidates
         .iter()
         .filter_map(|obj| obj.namespace.as_deref())
-        .filter(|ns| prepared.objects.contains_key(&ObjRef::new("", "Namespace", None, *ns)))
+        .filter(|ns| prepared.creates_namespace(ns))
         .map(str::to_owned)
         .collect();
     futures::stream::iter(created)

@@ -172,8 +172,7 @@ impl ApplyPhase<'_> {
     /// dry-run: the server answers 404 for the namespace.
     fn namespace_is_pending(&self, obj: &Object, err: &ClusterError) -> bool {
         let Some(namespace) = obj.obj_ref.namespace.as_deref() else { return false };
-        err.code() == Some(404)
-            && self.prepared.objects.contains_key(&ObjRef::new("", "Namespace", None, namespace.to_owned()))
+        err.code() == Some(404) && self.prepared.creates_namespace(namespace)
     }
 
     /// `--recreate-on-immutable`: delete the object (only the one read: UID precondition), wait until
