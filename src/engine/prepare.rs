@@ -58,6 +58,11 @@ impl Prepared {
         self.graph.objects().iter().chain(self.retained.keys()).cloned().collect()
     }
 
+    /// The length of `obj`'s body as compact JSON, the bytes its apply sends (before mutation).
+    pub(crate) fn body_len(&self, obj: &ObjRef) -> Option<usize> {
+        self.objects.get(obj).map(|stored| stored.body.len())
+    }
+
     /// The object `obj` of the set (its body parsed again), None when the set does not hold it.
     pub fn object(&self, obj: &ObjRef) -> Option<Object> {
         let stored = self.objects.get(obj)?;

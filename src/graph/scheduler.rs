@@ -170,6 +170,16 @@ impl Scheduler {
         skipped.into_iter().map(|w| self.objects[w].clone()).collect()
     }
 
+    /// `obj`'s place in the order [`ready`](Self::ready) lists objects (kind order; for deletion,
+    /// reversed): lower goes first.
+    ///
+    /// # Panics
+    /// If `obj` is unknown.
+    pub fn place(&self, obj: &ObjRef) -> usize {
+        let i = self.id(obj);
+        if self.reverse { self.objects.len() - 1 - i } else { i }
+    }
+
     /// True when every object is done, failed or skipped.
     pub fn is_finished(&self) -> bool {
         self.state.iter().all(|s| matches!(s, State::Done | State::Failed | State::Skipped))

@@ -389,6 +389,19 @@ fn ready_set_starts_with_the_objects_without_dependencies_in_kind_order() {
 }
 
 #[test]
+fn place_is_the_rank_in_kind_order_and_its_reverse_for_deletion() {
+    let g = graph(&[config_map("x", "c"), namespace("app"), crd("example.com", "Widget", "widgets")]);
+    let crd_ref = r("apiextensions.k8s.io", "CustomResourceDefinition", None, "widgets.example.com");
+    let apply = g.scheduler();
+    let places: Vec<usize> =
+        [ns_ref("app"), crd_ref.clone(), cm("x", "c")].iter().map(|o| apply.place(o)).collect();
+    assert_eq!(places, [0, 1, 2]);
+    let delete = g.delete_scheduler();
+    let places: Vec<usize> = [cm("x", "c"), crd_ref, ns_ref("app")].iter().map(|o| delete.place(o)).collect();
+    assert_eq!(places, [0, 1, 2]);
+}
+
+#[test]
 fn an_object_becomes_ready_only_once_all_its_dependencies_complete() {
     let g = graph(&[widget("app", "w"), namespace("app"), crd("example.com", "Widget", "widgets")]);
     let w = r("example.com", "Widget", Some("app"), "w");

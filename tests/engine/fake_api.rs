@@ -457,6 +457,7 @@ fn core_discovery() -> Value {
         vec![
             resource("", "configmaps", "ConfigMap", "Namespaced"),
             resource("", "namespaces", "Namespace", "Cluster"),
+            resource("", "serviceaccounts", "ServiceAccount", "Namespaced"),
         ],
     )])
 }

@@ -284,6 +284,52 @@ async fn a_cancellation_during_an_apply_lets_it_finish_and_starts_nothing_more()
     assert_eq!(recorded(&fake), keys(&[cm("a"), cm("old")]), "the inventory lists what exists");
 }
 
+/// The names of the objects whose (real, not dry-run) applies the fake received, in order.
+fn applies(fake: &FakeApi) -> Vec<String> {
+    let applies = fake.seen().into_iter().filter(|s| s.method == "PATCH" && !s.dry_run);
+    applies.filter_map(|s| s.name).filter(|name| name != "inventory-shop").collect()
+}
+
+#[tokio::test]
+async fn an_object_ready_late_is_sent_in_kind_order_before_the_earlier_queued_objects_of_later_kinds() {
+    let fake = FakeApi::new();
+    let cluster = fake.cluster().await;
+    let mut set = vec![
+        "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: late\n".to_owned(),
+        "apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: robot\n  namespace: late\n".to_owned(),
+    ];
+    set.extend((0..8).map(|i| config_map(&format!("c{i}"), &[])));
+    let events = apply(&cluster, &set, CancellationToken::new()).await;
+    assert_eq!(summary(&events), RunOutcome::Success);
+
+    // The ServiceAccount is ready only once its Namespace is, after the ConfigMaps were queued; kind
+    // order still sends it before the ConfigMaps not sent by then.
+    let sent = applies(&fake);
+    let at = |name: &str| sent.iter().position(|n| n == name).unwrap_or_else(|| panic!("{name} in {sent:?}"));
+    assert_eq!(at("late"), 0, "{sent:?}");
+    assert!(at("robot") < at("c7"), "the ServiceAccount waited behind every ConfigMap: {sent:?}");
+}
+
+#[tokio::test]
+async fn large_objects_hold_at_most_a_quarter_of_the_slots_and_small_ones_go_beside_them() {
+    let fake = FakeApi::new();
+    let cluster = fake.cluster().await;
+    let large = "x".repeat(70 * 1024);
+    let mut set: Vec<String> = (0..5)
+        .map(|i| format!("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: big{i}\n  namespace: shop\ndata:\n  key: {large}\n"))
+        .collect();
+    set.push(config_map("small", &[]));
+    let events = apply(&cluster, &set, CancellationToken::new()).await;
+    assert_eq!(summary(&events), RunOutcome::Success);
+
+    // Four slots (see `apply`), one for large objects: the small ConfigMap, last in kind order, goes
+    // with the first large one rather than behind all five.
+    let sent = applies(&fake);
+    let at = |name: &str| sent.iter().position(|n| n == name).unwrap_or_else(|| panic!("{name} in {sent:?}"));
+    assert_eq!(at("big0"), 0, "{sent:?}");
+    assert!(at("small") < at("big1"), "the small ConfigMap waited behind the large ones: {sent:?}");
+}
+
 #[tokio::test]
 async fn destroy_deletes_dependents_first_and_the_inventory_last() {
     let fake = FakeApi::new();

@@ -13,14 +13,19 @@
 //! Current (established), its custom resources are held back until discovery serves their kind, while
 //! discovery is refreshed in the background and everything else goes on (see [`DiscoveryGate`]).
 //!
+//! Queued objects go in kind order, however late they became ready, and large objects (a bundle's
+//! CRDs) may hold at most a quarter of the slots, so that the small ones — the Deployments among
+//! them — are not held up behind them ([`send_queue`]).
+//!
 //! This file is the loop; [`object`] is the work on one object (checks, mutations, the apply itself,
 //! `--recreate-on-immutable`), [`compare`] the pure helpers (a preview's comparison, annotations,
-//! per-object errors).
+//! per-object errors), [`send_queue`] the queue of ready objects.
 
 mod compare;
 mod object;
+mod send_queue;
 
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::collections::{BTreeMap, HashMap};
 
 use futures::StreamExt;
 use futures::stream::FuturesUnordered;
@@ -43,6 +48,7 @@ use crate::cancel::{Cancel, CancelReason};
 
 pub(crate) use compare::{mark_owned, object_error};
 use object::{ApplyResult, ApplyResultBox, Done};
+use send_queue::{LARGE_BODY_BYTES, SendQueue, large_slots};
 
 /// What the prune phase needs to know about the apply phase.
 #[derive(Debug, Default)]
@@ -107,7 +113,7 @@ impl<'a> ApplyPhase<'a> {
     ) -> Applied {
         let mut state = State {
             scheduler: self.prepared.graph.scheduler(),
-            queue: VecDeque::new(),
+            queue: SendQueue::default(),
             waiter: Waiter::new(Until::Current, self.options.poll_period, self.options.wait_mode)
                 .explaining(self.options.fail_fast.clone())
                 .with_status_options(self.options.status_options()),
@@ -121,6 +127,8 @@ impl<'a> ApplyPhase<'a> {
             state.finish_apply(self, obj, result);
         }
         let mut in_flight = FuturesUnordered::new();
+        let concurrency = self.options.concurrency.max(1);
+        let mut large_in_flight = 0;
         let mut cancelled = self.cancel.is_cancelled();
         // The background discovery refresh, while the gate awaits kinds (see `DiscoveryGate`).
         let mut refresh: Option<futures::future::BoxFuture<'_, crate::cluster::Result<()>>> = None;
@@ -128,7 +136,8 @@ impl<'a> ApplyPhase<'a> {
             if !cancelled {
                 for obj in state.scheduler.ready() {
                     state.scheduler.start(&obj);
-                    state.queue.push_back(obj);
+                    let (rank, large) = (state.scheduler.place(&obj), self.is_large(&obj));
+                    state.queue.push(obj, rank, large);
                 }
                 let discovered = self.cluster.discovered().await;
                 for crd in std::mem::take(&mut state.established_crds) {
@@ -136,13 +145,17 @@ impl<'a> ApplyPhase<'a> {
                         state.gate.crd_established(&crd.body, &discovered, tokio::time::Instant::now());
                     }
                 }
-                while in_flight.len() < self.options.concurrency.max(1) {
-                    let Some(obj) = state.queue.pop_front() else { break };
+                while in_flight.len() < concurrency {
+                    let Some((obj, large)) = state.queue.pop(large_in_flight < large_slots(concurrency))
+                    else {
+                        break;
+                    };
                     let object = self.prepared.object(&obj).expect("every scheduled object is in the set");
                     if state.gate.hold(&object, &discovered) {
                         continue;
                     }
-                    in_flight.push(async move { (obj, self.apply_one(&object).await) });
+                    large_in_flight += usize::from(large);
+                    in_flight.push(async move { (obj, large, self.apply_one(&object).await) });
                 }
                 if refresh.is_none() && state.gate.wants_refresh() {
                     let (pause, cluster) = (state.gate.next_pause(), self.cluster);
@@ -158,7 +171,8 @@ impl<'a> ApplyPhase<'a> {
                 break;
             }
             tokio::select! {
-                Some((obj, result)) = in_flight.next(), if !in_flight.is_empty() => {
+                Some((obj, large, result)) = in_flight.next(), if !in_flight.is_empty() => {
+                    large_in_flight -= usize::from(large);
                     if cancelled {
                         state.finish_cancelled_apply(self, obj, result, self.cancel.reason());
                     } else {
@@ -177,8 +191,9 @@ impl<'a> ApplyPhase<'a> {
                     let discovered = self.cluster.discovered().await;
                     let version = |obj: &ObjRef| self.prepared.object(obj).map(|o| o.api_version.clone());
                     let released = state.gate.refreshed(&discovered, version, tokio::time::Instant::now());
-                    for obj in released.into_iter().rev() {
-                        state.queue.push_front(obj);
+                    for obj in released {
+                        let (rank, large) = (state.scheduler.place(&obj), self.is_large(&obj));
+                        state.queue.push(obj, rank, large);
                     }
                 }
                 () = self.cancel.cancelled(), if !cancelled => cancelled = true,
@@ -190,13 +205,19 @@ impl<'a> ApplyPhase<'a> {
         state.applied.listed_candidates = self.live.listed_candidates();
         state.applied
     }
+
+    /// True when `obj` is a CRD or its body is large: its apply is heavy for the apiserver, and kept
+    /// to a quarter of the slots ([`send_queue`]).
+    fn is_large(&self, obj: &ObjRef) -> bool {
+        obj.group_kind().is_crd() || self.prepared.body_len(obj).is_some_and(|len| len >= LARGE_BODY_BYTES)
+    }
 }
 
 /// The mutable state of the loop.
 struct State<'e, 's> {
     scheduler: Scheduler,
     /// Ready objects not sent yet (started in the scheduler).
-    queue: VecDeque<ObjRef>,
+    queue: SendQueue,
     waiter: Waiter,
     /// CRDs that became Current since the loop last told the gate.
     established_crds: Vec<ObjRef>,
@@ -360,7 +381,7 @@ impl State<'_, '_> {
             };
             self.emitter.emit(Event::Reconciled { obj, outcome });
         }
-        let mut not_sent: Vec<ObjRef> = self.queue.drain(..).collect();
+        let mut not_sent: Vec<ObjRef> = self.queue.drain();
         not_sent.extend(self.gate.release_all());
         not_sent.extend(
             phase
