@@ -29,7 +29,7 @@ use crate::inventory::{
 use crate::object::{GroupKind, ObjRef};
 
 use super::EngineError;
-use super::inventory_store::{Digests, LiveInventory, after_run, digests_in_data};
+use super::inventory_store::{Digests, LiveInventory, after_run, digests_in_data, keep_what_fits};
 
 /// How often a write is retried after losing a race with another writer.
 const WRITE_ATTEMPTS: usize = 8;
@@ -195,10 +195,8 @@ impl<'c> ApplySetStore<'c> {
             // A member whose key no ConfigMap or Secret allows (a ClusterRole named `system:…`) keeps
             // no digest: it is applied on every run.
             digests.retain(|obj, _| configmap_key_problem(&obj.to_inventory_key()).is_none());
-            if !fits(&self.info, &digests, self.secret()) {
-                // Too many members to keep their digests: the next run applies every object.
-                digests.clear();
-            }
+            // Too many members to keep all their digests: those without one are applied every run.
+            keep_what_fits(&mut digests, |digests| fits(&self.info, digests, self.secret()));
             let unchanged = recorded == Some(&record) && *recorded_digests == digests;
             let result = match &live {
                 Some(_) if unchanged => return Ok((InventoryAction::Unchanged, record)),

@@ -193,13 +193,11 @@ impl ConfigMapStore<'_> {
             let inventory = Inventory::new(&self.info, set);
             let estimate = inventory.check_writable()?;
             digests.retain(|obj, _| inventory.objects.contains(obj));
-            let added = digests.len() * DIGEST_ENTRY_BYTES;
-            if estimate.data_bytes + added > MAX_DATA_BYTES
-                || estimate.stored_bytes + added > MAX_STORED_BYTES
-            {
-                // The set fits only without its digests: the next run applies every object, as before.
-                digests.clear();
-            }
+            keep_what_fits(&mut digests, |digests| {
+                let added = digests.len() * DIGEST_ENTRY_BYTES;
+                estimate.data_bytes + added <= MAX_DATA_BYTES
+                    && estimate.stored_bytes + added <= MAX_STORED_BYTES
+            });
             let action = if live.is_some() { InventoryAction::Updated } else { InventoryAction::Created };
             let result = match &live {
                 Some(current)
@@ -249,6 +247,31 @@ pub(crate) fn after_run(mut recorded: Digests, applied: &Digests, failed: &BTree
     recorded.retain(|obj, _| !failed.contains(obj));
     recorded.extend(applied.iter().map(|(obj, digest)| (obj.clone(), *digest)));
     recorded
+}
+
+/// Keeps the digests of as many objects as `fits` allows: the first ones in reference order, so
+/// that the same objects keep theirs from one run to the next while the others — those a full
+/// inventory has no room to record for — are applied on every run, as before digests. (Dropping
+/// them all, as kapply did first, made a set one object past the budget apply everything again.)
+/// `fits` must hold for no digests and fail for fewer only if it fails for more.
+pub(crate) fn keep_what_fits(digests: &mut Digests, fits: impl Fn(&Digests) -> bool) {
+    if fits(digests) {
+        return;
+    }
+    let all: Vec<(ObjRef, AppliedDigest)> = std::mem::take(digests).into_iter().collect();
+    let first = |n: usize| -> Digests { all[..n].iter().cloned().collect() };
+    // The largest count that fits, by bisection: `fits(first(fitting))` holds, `fits(first(too_many))`
+    // does not.
+    let (mut fitting, mut too_many) = (0, all.len());
+    while too_many - fitting > 1 {
+        let mid = fitting + (too_many - fitting) / 2;
+        if fits(&first(mid)) {
+            fitting = mid;
+        } else {
+            too_many = mid;
+        }
+    }
+    *digests = first(fitting);
 }
 
 /// The live ConfigMap with its data replaced: its other metadata (labels, annotations, the
@@ -309,4 +332,47 @@ pub(crate) fn digests_in_data(body: &Value, objects: &BTreeSet<ObjRef>, base64: 
 
 fn object_ref_of(body: &Value) -> Option<ObjRef> {
     ObjRef::from_value(body)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn digests(count: usize) -> Digests {
+        let digest = AppliedDigest::parse(&format!("kapply.v1:{}:{}", "ab".repeat(16), "cd".repeat(16)))
+            .expect("a recorded value");
+        (0..count)
+            .map(|i| (ObjRef::new("", "ConfigMap", Some("ns"), format!("cm-{i:02}")), digest))
+            .collect()
+    }
+
+    fn names(digests: &Digests) -> Vec<&str> {
+        digests.keys().map(|obj| obj.name.as_str()).collect()
+    }
+
+    #[test]
+    fn digests_that_all_fit_are_all_kept() {
+        let mut kept = digests(5);
+        keep_what_fits(&mut kept, |d| d.len() <= 5);
+        assert_eq!(kept, digests(5));
+    }
+
+    #[test]
+    fn when_not_all_fit_the_first_in_reference_order_are_kept_as_many_as_fit() {
+        for room in 0..12 {
+            let mut kept = digests(12);
+            keep_what_fits(&mut kept, |d| d.len() <= room);
+            let expected = digests(room);
+            assert_eq!(names(&kept), names(&expected), "room for {room}");
+        }
+    }
+
+    #[test]
+    fn a_budget_that_depends_on_which_objects_is_respected() {
+        // As an ApplySet parent's: each digest costs its key's length too.
+        let cost = |d: &Digests| d.keys().map(|obj| obj.name.len() + 80).sum::<usize>();
+        let mut kept = digests(10);
+        keep_what_fits(&mut kept, |d| cost(d) <= 3 * 85 + 10);
+        assert_eq!(names(&kept), ["cm-00", "cm-01", "cm-02"]);
+    }
 }
