@@ -341,9 +341,7 @@ mod tests {
     fn digests(count: usize) -> Digests {
         let digest = AppliedDigest::parse(&format!("kapply.v1:{}:{}", "ab".repeat(16), "cd".repeat(16)))
             .expect("a recorded value");
-        (0..count)
-            .map(|i| (ObjRef::new("", "ConfigMap", Some("ns"), format!("cm-{i:02}")), digest))
-            .collect()
+        (0..count).map(|i| (ObjRef::new("", "ConfigMap", Some("ns"), format!("cm-{i:02}")), digest)).collect()
     }
 
     fn names(digests: &Digests) -> Vec<&str> {
