@@ -290,6 +290,11 @@ fn applies(fake: &FakeApi) -> Vec<String> {
     applies.filter_map(|s| s.name).filter(|name| name != "inventory-shop").collect()
 }
 
+/// Where `name` is among the applies `sent` ([`applies`]); panics when it is not there.
+fn sent_at(sent: &[String], name: &str) -> usize {
+    sent.iter().position(|n| n == name).unwrap_or_else(|| panic!("{name} in {sent:?}"))
+}
+
 #[tokio::test]
 async fn an_object_ready_late_is_sent_in_kind_order_before_the_earlier_queued_objects_of_later_kinds() {
     let fake = FakeApi::new();
@@ -305,7 +310,7 @@ async fn an_object_ready_late_is_sent_in_kind_order_before_the_earlier_queued_ob
     // The ServiceAccount is ready only once its Namespace is, after the ConfigMaps were queued; kind
     // order still sends it before the ConfigMaps not sent by then.
     let sent = applies(&fake);
-    let at = |name: &str| sent.iter().position(|n| n == name).unwrap_or_else(|| panic!("{name} in {sent:?}"));
+    let at = |name: &str| sent_at(&sent, name);
     assert_eq!(at("late"), 0, "{sent:?}");
     assert!(at("robot") < at("c7"), "the ServiceAccount waited behind every ConfigMap: {sent:?}");
 }
@@ -325,7 +330,7 @@ async fn large_objects_hold_at_most_a_quarter_of_the_slots_and_small_ones_go_bes
     // Four slots (see `apply`), one for large objects: the small ConfigMap, last in kind order, goes
     // with the first large one rather than behind all five.
     let sent = applies(&fake);
-    let at = |name: &str| sent.iter().position(|n| n == name).unwrap_or_else(|| panic!("{name} in {sent:?}"));
+    let at = |name: &str| sent_at(&sent, name);
     assert_eq!(at("big0"), 0, "{sent:?}");
     assert!(at("small") < at("big1"), "the small ConfigMap waited behind the large ones: {sent:?}");
 }
