@@ -136,8 +136,7 @@ impl<'a> ApplyPhase<'a> {
             if !cancelled {
                 for obj in state.scheduler.ready() {
                     state.scheduler.start(&obj);
-                    let (rank, large) = (state.scheduler.place(&obj), self.is_large(&obj));
-                    state.queue.push(obj, rank, large);
+                    self.enqueue(&mut state, obj);
                 }
                 let discovered = self.cluster.discovered().await;
                 for crd in std::mem::take(&mut state.established_crds) {
@@ -192,8 +191,7 @@ impl<'a> ApplyPhase<'a> {
                     let version = |obj: &ObjRef| self.prepared.object(obj).map(|o| o.api_version.clone());
                     let released = state.gate.refreshed(&discovered, version, tokio::time::Instant::now());
                     for obj in released {
-                        let (rank, large) = (state.scheduler.place(&obj), self.is_large(&obj));
-                        state.queue.push(obj, rank, large);
+                        self.enqueue(&mut state, obj);
                     }
                 }
                 () = self.cancel.cancelled(), if !cancelled => cancelled = true,
@@ -206,10 +204,13 @@ impl<'a> ApplyPhase<'a> {
         state.applied
     }
 
-    /// True when `obj` is a CRD or its body is large: its apply is heavy for the apiserver, and kept
-    /// to a quarter of the slots ([`send_queue`]).
-    fn is_large(&self, obj: &ObjRef) -> bool {
-        obj.group_kind().is_crd() || self.prepared.body_len(obj).is_some_and(|len| len >= LARGE_BODY_BYTES)
+    /// Queues a started object at its place in kind order; a CRD or a large body is large: its apply
+    /// is heavy for the apiserver, and kept to a quarter of the slots ([`send_queue`]).
+    fn enqueue(&self, state: &mut State<'_, '_>, obj: ObjRef) {
+        let large = obj.group_kind().is_crd()
+            || self.prepared.body_len(&obj).is_some_and(|len| len >= LARGE_BODY_BYTES);
+        let rank = state.scheduler.place(&obj);
+        state.queue.push(obj, rank, large);
     }
 }
 
